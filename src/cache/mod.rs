@@ -1,0 +1,212 @@
+//! Temporary credentials in the OS keyring: one compact record per hop, with the
+//! expiry inside the value. Any failure is a one-line warning; the command goes on
+//! uncached, and nothing ever falls back to a plaintext file.
+
+pub mod key;
+mod store;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::Credentials;
+pub use key::CacheKey;
+pub use store::{open_secret_store, open_session_store, Backend, SecretStore};
+
+/// Refresh a cached credential when less than this remains (`AWSROLE_REFRESH_MARGIN`).
+pub const DEFAULT_REFRESH_MARGIN: i64 = 300;
+
+pub fn refresh_margin() -> i64 {
+    std::env::var("AWSROLE_REFRESH_MARGIN")
+        .ok()
+        .and_then(|v| parse_margin(&v))
+        .unwrap_or(DEFAULT_REFRESH_MARGIN)
+}
+
+fn parse_margin(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (number, scale) = match t.chars().last()? {
+        'h' => (&t[..t.len() - 1], 3600),
+        'm' => (&t[..t.len() - 1], 60),
+        's' => (&t[..t.len() - 1], 1),
+        _ => (t, 1),
+    };
+    number
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .map(|n| n * scale)
+}
+
+/// What is stored: the credentials plus what `cache list` shows (never a secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CacheEntry {
+    /// Profile whose hop this is (or the root profile for an MFA session).
+    #[serde(rename = "p")]
+    pub profile: String,
+    /// Role ARN, or the MFA serial for an MFA session.
+    #[serde(rename = "r")]
+    pub role: String,
+    #[serde(rename = "c")]
+    pub credentials: Credentials,
+}
+
+impl CacheEntry {
+    pub fn expires(&self) -> Option<DateTime<Utc>> {
+        self.credentials.expiration
+    }
+
+    pub fn fresh(&self, now: DateTime<Utc>, margin: i64) -> bool {
+        self.credentials
+            .seconds_left(now)
+            .is_some_and(|left| left > margin)
+    }
+}
+
+/// Where hop credentials are cached; `None` when caching is off.
+pub struct Cache {
+    store: Option<Box<dyn SecretStore>>,
+    margin: i64,
+}
+
+pub const ENTRY_PREFIX: &str = "awsrole:session:";
+
+impl Cache {
+    pub fn disabled() -> Self {
+        Cache {
+            store: None,
+            margin: DEFAULT_REFRESH_MARGIN,
+        }
+    }
+
+    pub fn open(backend: Backend) -> Self {
+        Cache {
+            store: open_session_store(backend),
+            margin: refresh_margin(),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// A fresh entry, or None. A stale or unreadable entry is dropped, never served.
+    pub fn get(&self, key: &CacheKey, now: DateTime<Utc>) -> Option<CacheEntry> {
+        let store = self.store.as_ref()?;
+        let name = format!("{ENTRY_PREFIX}{}", key.id);
+        let bytes = match store.get(&name) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return None,
+            Err(e) => {
+                warn(&format!(
+                    "cache read failed ({e}); going on without the cache"
+                ));
+                return None;
+            }
+        };
+        match serde_json::from_slice::<CacheEntry>(&bytes) {
+            Ok(entry) if entry.fresh(now, self.margin) => Some(entry),
+            _ => {
+                let _ = store.delete(&name);
+                None
+            }
+        }
+    }
+
+    pub fn put(&self, key: &CacheKey, entry: &CacheEntry) {
+        let Some(store) = self.store.as_ref() else {
+            return;
+        };
+        let Some(expires) = entry.expires() else {
+            return;
+        };
+        let bytes = match serde_json::to_vec(entry) {
+            Ok(b) => b,
+            Err(_) => return,
+        };
+        let name = format!("{ENTRY_PREFIX}{}", key.id);
+        if let Err(e) = store.put(&name, &bytes, Some(expires)) {
+            warn(&format!(
+                "could not cache {} ({e}); going on uncached",
+                entry.profile
+            ));
+        }
+    }
+
+    /// Every entry of ours, readable or not, with its name.
+    pub fn entries(&self) -> Vec<(String, Option<CacheEntry>)> {
+        let Some(store) = self.store.as_ref() else {
+            return Vec::new();
+        };
+        match store.list(ENTRY_PREFIX) {
+            Ok(names) => names
+                .into_iter()
+                .map(|name| {
+                    let entry = store
+                        .get(&name)
+                        .ok()
+                        .flatten()
+                        .and_then(|b| serde_json::from_slice(&b).ok());
+                    (name, entry)
+                })
+                .collect(),
+            Err(e) => {
+                warn(&format!("cannot list the cache ({e})"));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Drops all entries, or those of one profile's own hop. Returns how many.
+    pub fn clear(&self, profile: Option<&str>) -> usize {
+        let Some(store) = self.store.as_ref() else {
+            return 0;
+        };
+        let mut dropped = 0;
+        for (name, entry) in self.entries() {
+            let matches = match (profile, &entry) {
+                (None, _) => true,
+                (Some(p), Some(e)) => e.profile == p,
+                (Some(_), None) => false,
+            };
+            if matches && store.delete(&name).is_ok() {
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+}
+
+pub fn warn(message: &str) {
+    eprintln!("awsrole: warning: {message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn margin_accepts_units() {
+        assert_eq!(parse_margin("300"), Some(300));
+        assert_eq!(parse_margin("20m"), Some(1200));
+        assert_eq!(parse_margin("1h"), Some(3600));
+        assert_eq!(parse_margin("-1"), None);
+        assert_eq!(parse_margin("x"), None);
+    }
+
+    #[test]
+    fn an_entry_inside_the_margin_is_not_fresh() {
+        let now = Utc::now();
+        let entry = CacheEntry {
+            profile: "p".into(),
+            role: "r".into(),
+            credentials: Credentials {
+                access_key_id: "A".into(),
+                secret_access_key: "S".into(),
+                session_token: None,
+                expiration: Some(now + chrono::Duration::seconds(200)),
+            },
+        };
+        assert!(!entry.fresh(now, 300));
+        assert!(entry.fresh(now, 100));
+    }
+}

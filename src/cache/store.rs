@@ -1,0 +1,415 @@
+//! The OS keyrings behind one small trait: named byte blobs.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+
+pub trait SecretStore {
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String>;
+    /// `expires`: the kernel keyring drops the entry by itself at that time.
+    fn put(&self, name: &str, value: &[u8], expires: Option<DateTime<Utc>>) -> Result<(), String>;
+    fn delete(&self, name: &str) -> Result<(), String>;
+    fn list(&self, prefix: &str) -> Result<Vec<String>, String>;
+}
+
+/// `AWSROLE_KEYRING`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Auto,
+    Keyutils,
+    SecretService,
+    None,
+}
+
+impl Backend {
+    pub fn from_env() -> Result<Backend> {
+        match std::env::var("AWSROLE_KEYRING").ok().as_deref() {
+            None | Some("") | Some("auto") => Ok(Backend::Auto),
+            Some("keyutils") => Ok(Backend::Keyutils),
+            Some("secret-service") => Ok(Backend::SecretService),
+            Some("none") => Ok(Backend::None),
+            Some(other) => Err(Error::Usage(format!(
+                "AWSROLE_KEYRING={other} is not one of auto, keyutils, secret-service, none"
+            ))),
+        }
+    }
+}
+
+/// Where temporary credentials go. On Linux `auto` is the kernel's per-user keyring:
+/// in memory, shared by all the user's terminals, ~8 µs a read, gone at reboot, which
+/// suits a cache.
+pub fn open_session_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
+    match backend {
+        Backend::None => None,
+        #[cfg(target_os = "linux")]
+        Backend::Auto | Backend::Keyutils => Some(Box::new(linux::Keyutils)),
+        #[cfg(target_os = "linux")]
+        Backend::SecretService => Some(Box::new(linux::SecretService)),
+        #[cfg(any(target_os = "macos", target_os = "windows"))]
+        _ => native::open(),
+        #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+        _ => None,
+    }
+}
+
+/// Where long-term keys (`awsrole add`) go. On Linux `auto` is the Secret Service,
+/// which survives reboots; keyutils is honoured when asked for explicitly.
+pub fn open_secret_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
+    match backend {
+        Backend::None => None,
+        #[cfg(target_os = "linux")]
+        Backend::Auto | Backend::SecretService => Some(Box::new(linux::SecretService)),
+        #[cfg(target_os = "linux")]
+        Backend::Keyutils => Some(Box::new(linux::Keyutils)),
+        #[cfg(any(target_os = "macos", target_os = "windows"))]
+        _ => native::open(),
+        #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+        _ => None,
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::collections::HashMap;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use chrono::{DateTime, Utc};
+    use dbus_secret_service::{EncryptionType, SecretService as Ss};
+    use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+
+    use super::SecretStore;
+
+    /// The kernel's per-user keyring, `@u`.
+    pub struct Keyutils;
+
+    fn ring() -> Result<KeyRing, String> {
+        KeyRing::from_special_id(KeyRingIdentifier::User, true)
+            .map_err(|e| format!("kernel keyring: {e:?}"))
+    }
+
+    fn our_keys(
+        ring: &KeyRing,
+        prefix: &str,
+    ) -> Result<Vec<(String, linux_keyutils::Key)>, String> {
+        let links = ring
+            .get_links(4096)
+            .map_err(|e| format!("kernel keyring: {e:?}"))?;
+        Ok(links
+            .iter()
+            .filter_map(|node| node.as_key())
+            .filter_map(|key| {
+                let description = key.metadata().ok()?.get_description().to_string();
+                description
+                    .starts_with(prefix)
+                    .then_some((description, key))
+            })
+            .collect())
+    }
+
+    impl Keyutils {
+        /// Over the per-user quota (200 keys, 20,000 bytes for non-root): drop our
+        /// expired entries first, then the soonest to expire.
+        fn evict_one(&self, ring: &KeyRing) -> bool {
+            let Ok(mut keys) = our_keys(ring, "awsrole:session:") else {
+                return false;
+            };
+            let now = Utc::now().timestamp();
+            let expiry = |key: &linux_keyutils::Key| -> i64 {
+                key.read_to_vec()
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<crate::cache::CacheEntry>(&b).ok())
+                    .and_then(|e| e.expires())
+                    .map(|e| e.timestamp())
+                    .unwrap_or(i64::MIN)
+            };
+            keys.sort_by_key(|(_, key)| expiry(key));
+            match keys.first() {
+                Some((_, key)) => {
+                    let was_expired = expiry(key) <= now;
+                    let _ = key.invalidate();
+                    crate::cache::warn(if was_expired {
+                        "kernel keyring quota reached; dropped an expired cache entry"
+                    } else {
+                        "kernel keyring quota reached; dropped the cache entry nearest expiry"
+                    });
+                    true
+                }
+                None => false,
+            }
+        }
+    }
+
+    impl SecretStore for Keyutils {
+        fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+            let ring = ring()?;
+            match ring.search(name) {
+                Ok(key) => match key.read_to_vec() {
+                    Ok(bytes) => Ok(Some(bytes)),
+                    Err(
+                        KeyError::KeyExpired | KeyError::KeyRevoked | KeyError::KeyDoesNotExist,
+                    ) => Ok(None),
+                    Err(e) => Err(format!("kernel keyring: {e:?}")),
+                },
+                Err(KeyError::KeyDoesNotExist | KeyError::KeyExpired | KeyError::KeyRevoked) => {
+                    Ok(None)
+                }
+                Err(e) => Err(format!("kernel keyring: {e:?}")),
+            }
+        }
+
+        fn put(
+            &self,
+            name: &str,
+            value: &[u8],
+            expires: Option<DateTime<Utc>>,
+        ) -> Result<(), String> {
+            let ring = ring()?;
+            let mut attempts = 0;
+            let key = loop {
+                match ring.add_key(name, value) {
+                    Ok(key) => break key,
+                    Err(KeyError::QuotaExceeded) if attempts < 8 && self.evict_one(&ring) => {
+                        attempts += 1
+                    }
+                    Err(e) => return Err(format!("kernel keyring: {e:?}")),
+                }
+            };
+            // The user (not only the possessor) may read it: a terminal whose session
+            // keyring does not link @u still shares the cache.
+            let perms = KeyPermissionsBuilder::builder()
+                .posessor(Permission::ALL)
+                .user(Permission::ALL)
+                .build();
+            let _ = key.set_perms(perms);
+            if let Some(expires) = expires {
+                let seconds = (expires - Utc::now()).num_seconds().max(1) as usize;
+                key.set_timeout(seconds)
+                    .map_err(|e| format!("kernel keyring: {e:?}"))?;
+            }
+            Ok(())
+        }
+
+        fn delete(&self, name: &str) -> Result<(), String> {
+            let ring = ring()?;
+            match ring.search(name) {
+                Ok(key) => key
+                    .invalidate()
+                    .map_err(|e| format!("kernel keyring: {e:?}")),
+                Err(_) => Ok(()),
+            }
+        }
+
+        fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
+            Ok(our_keys(&ring()?, prefix)?
+                .into_iter()
+                .map(|(d, _)| d)
+                .collect())
+        }
+    }
+
+    /// The freedesktop Secret Service (gnome-keyring, KWallet), over D-Bus. Every call
+    /// runs on a thread of its own with a deadline: a bus that never answers costs a
+    /// few seconds and a warning, never a hang.
+    pub struct SecretService;
+
+    const DEADLINE: Duration = Duration::from_secs(5);
+    const SERVICE: &str = "awsrole";
+
+    fn with_deadline<T: Send + 'static>(
+        job: impl FnOnce() -> Result<T, String> + Send + 'static,
+    ) -> Result<T, String> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(job());
+        });
+        rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
+            Err(format!(
+                "the Secret Service did not answer within {}s",
+                DEADLINE.as_secs()
+            ))
+        })
+    }
+
+    fn connect() -> Result<Ss, String> {
+        // No unlock prompt may pop up and wait: zero seconds dismisses it.
+        Ss::connect_with_max_prompt_timeout(EncryptionType::Dh, 0)
+            .map_err(|e| format!("Secret Service: {e}"))
+    }
+
+    fn attrs(name: &str) -> HashMap<&str, &str> {
+        HashMap::from([("service", SERVICE), ("name", name)])
+    }
+
+    impl SecretStore for SecretService {
+        fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+            let name = name.to_string();
+            with_deadline(move || {
+                let ss = connect()?;
+                let found = ss
+                    .search_items(attrs(&name))
+                    .map_err(|e| format!("Secret Service: {e}"))?;
+                let Some(item) = found.unlocked.first().or(found.locked.first()) else {
+                    return Ok(None);
+                };
+                item.ensure_unlocked()
+                    .map_err(|e| format!("Secret Service: {e}"))?;
+                item.get_secret()
+                    .map(Some)
+                    .map_err(|e| format!("Secret Service: {e}"))
+            })
+        }
+
+        fn put(
+            &self,
+            name: &str,
+            value: &[u8],
+            _expires: Option<DateTime<Utc>>,
+        ) -> Result<(), String> {
+            let name = name.to_string();
+            let value = value.to_vec();
+            with_deadline(move || {
+                let ss = connect()?;
+                let collection = ss
+                    .get_default_collection()
+                    .or_else(|_| ss.get_any_collection())
+                    .map_err(|e| format!("Secret Service has no collection to store in: {e}"))?;
+                collection
+                    .ensure_unlocked()
+                    .map_err(|e| format!("Secret Service: {e}"))?;
+                collection
+                    .create_item(
+                        &format!("awsrole {name}"),
+                        attrs(&name),
+                        &value,
+                        true,
+                        "application/octet-stream",
+                    )
+                    .map(|_| ())
+                    .map_err(|e| format!("Secret Service: {e}"))
+            })
+        }
+
+        fn delete(&self, name: &str) -> Result<(), String> {
+            let name = name.to_string();
+            with_deadline(move || {
+                let ss = connect()?;
+                let found = ss
+                    .search_items(attrs(&name))
+                    .map_err(|e| format!("Secret Service: {e}"))?;
+                for item in found.unlocked.iter().chain(found.locked.iter()) {
+                    item.delete().map_err(|e| format!("Secret Service: {e}"))?;
+                }
+                Ok(())
+            })
+        }
+
+        fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
+            let prefix = prefix.to_string();
+            with_deadline(move || {
+                let ss = connect()?;
+                let found = ss
+                    .search_items(HashMap::from([("service", SERVICE)]))
+                    .map_err(|e| format!("Secret Service: {e}"))?;
+                Ok(found
+                    .unlocked
+                    .iter()
+                    .chain(found.locked.iter())
+                    .filter_map(|item| item.get_attributes().ok()?.get("name").cloned())
+                    .filter(|n| n.starts_with(&prefix))
+                    .collect())
+            })
+        }
+    }
+}
+
+/// macOS Keychain and Windows Credential Manager through keyring-core. Neither can list
+/// entries, so an index entry keeps the names. Values are stored as bytes: Windows
+/// limits a blob to 2,560 bytes, and bytes are half the size of UTF-16 text.
+#[cfg(any(target_os = "macos", target_os = "windows"))]
+mod native {
+    use chrono::{DateTime, Utc};
+    use keyring_core::{Entry, Error as KError};
+
+    use super::SecretStore;
+
+    const SERVICE: &str = "awsrole";
+    const INDEX: &str = "awsrole:index";
+
+    pub fn open() -> Option<Box<dyn SecretStore>> {
+        #[cfg(target_os = "macos")]
+        let store = apple_native_keyring_store::keychain::Store::new();
+        #[cfg(target_os = "windows")]
+        let store = windows_native_keyring_store::store::Store::new();
+        match store {
+            Ok(store) => {
+                keyring_core::set_default_store(store);
+                Some(Box::new(Native))
+            }
+            Err(e) => {
+                crate::cache::warn(&format!("no OS keyring ({e})"));
+                None
+            }
+        }
+    }
+
+    struct Native;
+
+    fn entry(name: &str) -> Result<Entry, String> {
+        Entry::new(SERVICE, name).map_err(|e| e.to_string())
+    }
+
+    fn read_index() -> Vec<String> {
+        entry(INDEX)
+            .and_then(|e| e.get_secret().map_err(|e| e.to_string()))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn write_index(names: &[String]) -> Result<(), String> {
+        let bytes = serde_json::to_vec(names).map_err(|e| e.to_string())?;
+        entry(INDEX)?.set_secret(&bytes).map_err(|e| e.to_string())
+    }
+
+    impl SecretStore for Native {
+        fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+            match entry(name)?.get_secret() {
+                Ok(b) => Ok(Some(b)),
+                Err(KError::NoEntry) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+
+        fn put(
+            &self,
+            name: &str,
+            value: &[u8],
+            _expires: Option<DateTime<Utc>>,
+        ) -> Result<(), String> {
+            entry(name)?.set_secret(value).map_err(|e| e.to_string())?;
+            let mut names = read_index();
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+                write_index(&names)?;
+            }
+            Ok(())
+        }
+
+        fn delete(&self, name: &str) -> Result<(), String> {
+            match entry(name)?.delete_credential() {
+                Ok(()) | Err(KError::NoEntry) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+            let names: Vec<String> = read_index().into_iter().filter(|n| n != name).collect();
+            write_index(&names)
+        }
+
+        fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
+            Ok(read_index()
+                .into_iter()
+                .filter(|n| n.starts_with(prefix))
+                .collect())
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! `export`, `exec`, `list`, `explain`.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::{emit, notice, ResolveFlags};
+use crate::cache::key::chain_keys;
+use crate::cache::{open_secret_store, Backend, Cache};
+use crate::config::AwsConfig;
+use crate::credentials::Credentials;
+use crate::duration::short;
+use crate::error::{Error, Result};
+use crate::plan::{plan, ChainPlan, PlanInputs, Root};
+use crate::render::{credential_vars, json_document, render_env, EnvChange, Format};
+use crate::resolve::{root, MfaPolicy, Resolver};
+
+/// The resolved credentials of a profile, with what rendering them needs.
+pub struct Resolved {
+    pub plan: ChainPlan,
+    pub credentials: Credentials,
+}
+
+impl Resolved {
+    pub fn env_change(&self) -> EnvChange {
+        credential_vars(
+            &self.plan.target,
+            &self.credentials,
+            self.plan.region.as_deref(),
+        )
+    }
+}
+
+pub fn plan_profile(profile: &str, duration: Option<u32>) -> Result<ChainPlan> {
+    let config = AwsConfig::load()?;
+    plan(&config, profile, &PlanInputs::from_env(duration))
+}
+
+pub fn resolve_profile(
+    profile: &str,
+    flags: &ResolveFlags,
+    mfa: MfaPolicy,
+    lock_wait: Duration,
+) -> Result<Resolved> {
+    let plan = plan_profile(profile, flags.duration)?;
+    for line in plan.notices() {
+        notice(&line);
+    }
+    let backend = Backend::from_env()?;
+    let cache = if flags.no_cache {
+        Cache::disabled()
+    } else {
+        Cache::open(backend)
+    };
+    let credentials = Resolver {
+        cache: &cache,
+        backend,
+        mfa,
+        lock_wait,
+    }
+    .resolve(&plan)?;
+    Ok(Resolved { plan, credentials })
+}
+
+fn interactive(flags: &ResolveFlags) -> MfaPolicy {
+    MfaPolicy::Interactive {
+        given: flags.mfa_code.clone(),
+    }
+}
+
+pub fn export(profile: &str, format: Format, flags: &ResolveFlags) -> Result<()> {
+    let resolved = resolve_profile(profile, flags, interactive(flags), Duration::from_secs(120))?;
+    // Rendered whole, then written once: never a half-written export.
+    let text = match format {
+        Format::Json => json_document(&resolved.credentials),
+        other => render_env(other, &resolved.env_change()),
+    };
+    emit(&text)
+}
+
+pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String]) -> Result<()> {
+    let Some((program, args)) = command.split_first() else {
+        return Err(Error::Usage(format!(
+            "nothing to run: put the command after '--', e.g. awsrole exec {profile} -- aws sts get-caller-identity"
+        )));
+    };
+    let resolved = resolve_profile(profile, flags, interactive(flags), Duration::from_secs(120))?;
+    let change = resolved.env_change();
+    let mut child = std::process::Command::new(program);
+    child.args(args);
+    for name in &change.unset {
+        child.env_remove(name);
+    }
+    for (name, value) in &change.set {
+        child.env(name, value);
+    }
+    run_child(child, program)
+}
+
+/// On Unix the child replaces awsrole (as aws-vault does): signals reach it directly
+/// and its exit status is ours.
+#[cfg(unix)]
+fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let err = child.exec();
+    Err(Error::Io(format!("cannot run '{program}': {err}")))
+}
+
+#[cfg(not(unix))]
+fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
+    let status = child
+        .status()
+        .map_err(|e| Error::Io(format!("cannot run '{program}': {e}")))?;
+    Err(Error::ChildExit(status.code().unwrap_or(1)))
+}
+
+/// `role-e ← role-d ← role-c ← role-b ← role-a (mfa) ← default [keys]`
+pub fn chain_line(plan: &ChainPlan, keyring_profiles: &[String]) -> String {
+    let mfa_mark = |mfa: bool| if mfa { " (mfa)" } else { "" };
+    let mut parts: Vec<String> = plan
+        .hops
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, hop)| {
+            let mfa = hop.mfa.is_some() || (i == 0 && plan.mfa_session.is_some());
+            format!("{}{}", hop.profile, mfa_mark(mfa))
+        })
+        .collect();
+    let root_name = plan.root.profile();
+    let kind = match &plan.root {
+        Root::Keys { .. } if keyring_profiles.iter().any(|p| p == root_name) => "[keyring]",
+        Root::Keys {
+            file_keys: Some(_), ..
+        } => "[keys]",
+        Root::Keys {
+            file_keys: None, ..
+        } => "[no keys]",
+        Root::Process { .. } => "[credential_process]",
+        Root::Environment { .. } => "[environment]",
+    };
+    let root_mfa = plan.hops.is_empty() && plan.mfa_session.is_some();
+    parts.push(format!("{root_name}{} {kind}", mfa_mark(root_mfa)));
+    parts.join(" ← ")
+}
+
+fn keyring_profiles() -> Vec<String> {
+    let Ok(backend) = Backend::from_env() else {
+        return Vec::new();
+    };
+    let Some(store) = open_secret_store(backend) else {
+        return Vec::new();
+    };
+    let prefix = root::keyring_name("");
+    store
+        .list(&prefix)
+        .map(|names| {
+            names
+                .into_iter()
+                .map(|n| n[prefix.len()..].to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn list(names_only: bool) -> Result<()> {
+    let config = AwsConfig::load()?;
+    if names_only {
+        let text: String = config.profiles.keys().map(|n| format!("{n}\n")).collect();
+        return emit(&text);
+    }
+    let in_keyring = keyring_profiles();
+    let inputs = PlanInputs::from_env(None);
+    let width = config.profiles.keys().map(|n| n.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for name in config.profiles.keys() {
+        let line = match plan(&config, name, &inputs) {
+            Ok(p) => chain_line(&p, &in_keyring),
+            Err(e) => format!("error: {e}"),
+        };
+        text.push_str(&format!("{name:width$}  {line}\n"));
+    }
+    emit(&text)
+}
+
+pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
+    let plan = plan_profile(profile, duration)?;
+    let backend = Backend::from_env()?;
+    let cache = Cache::open(backend);
+    let (mfa_key, hop_keys) = chain_keys(&plan, &root::identity(&plan.root));
+    let now = Utc::now();
+    let cached = |key: &crate::cache::CacheKey| match cache.get(key, now) {
+        Some(entry) => {
+            let expires = entry.credentials.expiration_text().unwrap_or_default();
+            let left = entry
+                .credentials
+                .seconds_left(now)
+                .map(short)
+                .unwrap_or_default();
+            format!("cached until {expires} ({left} left)")
+        }
+        None if cache.enabled() => "not cached".to_string(),
+        None => "cache off".to_string(),
+    };
+
+    let mut out = format!(
+        "profile: {}\nchain:   {}\n",
+        plan.target,
+        chain_line(&plan, &keyring_profiles())
+    );
+    let root_text = match &plan.root {
+        Root::Keys { profile, file_keys: Some(k) } => format!(
+            "long-term keys of profile '{profile}' ({}…, from the keyring if 'awsrole add' stored some, else the files)",
+            k.access_key_id.chars().take(8).collect::<String>()
+        ),
+        Root::Keys { profile, file_keys: None } => {
+            format!("keys of profile '{profile}' from the keyring ('awsrole add {profile}'); none in the files")
+        }
+        Root::Process { profile, command } => format!("credential_process of profile '{profile}': {command}"),
+        Root::Environment { profile } => {
+            format!("AWS_* variables of the environment (credential_source = Environment in '{profile}')")
+        }
+    };
+    out.push_str(&format!("source:  {root_text}\n"));
+    if let (Some(session), Some(key)) = (&plan.mfa_session, &mfa_key) {
+        out.push_str(&format!(
+            "mfa:     GetSessionToken with {} for {}s, shared by every role using it; {}\n",
+            session.mfa.serial,
+            session.duration,
+            cached(key)
+        ));
+    }
+    for (i, (hop, key)) in plan.hops.iter().zip(&hop_keys).enumerate() {
+        let duration = match (hop.duration, hop.capped_from) {
+            (Some(d), Some(asked)) => {
+                format!("{d}s (capped from {asked}s: chained sessions last at most 1h)")
+            }
+            (Some(d), None) => format!("{d}s"),
+            (None, _) => "STS default (1h)".to_string(),
+        };
+        let mfa = match (&hop.mfa, i, &plan.mfa_session) {
+            (Some(m), _, _) => format!("code for {} sent on this call", m.serial),
+            (None, 0, Some(_)) => "from the MFA session".to_string(),
+            _ => "none".to_string(),
+        };
+        out.push_str(&format!(
+            "hop {}:   {} → {}\n         mfa: {mfa}; duration: {duration}; session name: {}{}\n         {}\n",
+            i + 1,
+            hop.profile,
+            hop.role_arn,
+            hop.session_name.as_deref().unwrap_or("awsrole-<user>-<time>"),
+            hop.external_id.as_ref().map(|e| format!("; external id: {e}")).unwrap_or_default(),
+            cached(key),
+        ));
+    }
+    out.push_str(&format!(
+        "region:  {}\nendpoint: {}\n",
+        plan.region
+            .as_deref()
+            .unwrap_or("none (STS calls use us-east-1)"),
+        plan.endpoint.clone().unwrap_or_else(|| format!(
+            "sts.{}.amazonaws.com",
+            plan.region.as_deref().unwrap_or("us-east-1")
+        ))
+    ));
+    for line in plan.notices() {
+        out.push_str(&format!("note:    {line}\n"));
+    }
+    emit(&out)
+}

@@ -1,0 +1,168 @@
+//! `cache list|clear`, `add`, `remove`: what awsrole keeps in the OS keyring.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use chrono::Utc;
+
+use super::{emit, notice, CacheAction};
+use crate::cache::{open_secret_store, Backend, Cache};
+use crate::config::AwsConfig;
+use crate::credentials::Credentials;
+use crate::duration::short;
+use crate::error::{Error, Result};
+use crate::plan::PlanInputs;
+use crate::resolve::root::keyring_name;
+use crate::resolve::sts::{Sts, StsFailure};
+
+pub fn cache(action: CacheAction) -> Result<()> {
+    let backend = Backend::from_env()?;
+    let cache = Cache::open(backend);
+    if !cache.enabled() {
+        notice("the cache is off (AWSROLE_KEYRING=none)");
+        return Ok(());
+    }
+    match action {
+        CacheAction::List => {
+            let now = Utc::now();
+            let mut rows: Vec<(String, String, String, String)> = cache
+                .entries()
+                .into_iter()
+                .filter_map(|(_, entry)| entry)
+                .map(|e| {
+                    let left = match e.credentials.seconds_left(now) {
+                        Some(s) if s > 0 => short(s),
+                        _ => "expired".into(),
+                    };
+                    (
+                        e.profile,
+                        e.role,
+                        e.credentials.expiration_text().unwrap_or_default(),
+                        left,
+                    )
+                })
+                .collect();
+            rows.sort();
+            let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(7);
+            let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+            let mut text = format!(
+                "{:w0$}  {:w1$}  {:20}  LEFT\n",
+                "PROFILE", "ROLE", "EXPIRES"
+            );
+            for (p, r, e, l) in rows {
+                text.push_str(&format!("{p:w0$}  {r:w1$}  {e:20}  {l}\n"));
+            }
+            emit(&text)
+        }
+        CacheAction::Clear { profile } => {
+            let dropped = cache.clear(profile.as_deref());
+            notice(&format!("dropped {dropped} cached credential(s)"));
+            Ok(())
+        }
+    }
+}
+
+pub fn add(profile: &str, no_verify: bool) -> Result<()> {
+    let backend = Backend::from_env()?;
+    let store = open_secret_store(backend).ok_or_else(|| {
+        Error::Keyring(
+            "AWSROLE_KEYRING=none: there is no keyring to add keys to; unset it or pick a backend"
+                .into(),
+        )
+    })?;
+    let (access_key_id, secret_access_key) = read_keys(profile)?;
+    let creds = Credentials {
+        access_key_id,
+        secret_access_key,
+        session_token: None,
+        expiration: None,
+    };
+    if !no_verify {
+        let config = AwsConfig::load()?;
+        let inputs = PlanInputs::from_env(None);
+        let profile_setting = |k: &str| {
+            config
+                .profiles
+                .get(profile)
+                .and_then(|p| p.get(k))
+                .map(str::to_string)
+        };
+        let region = profile_setting("region").or(inputs.env_region);
+        let endpoint = inputs
+            .env_endpoint
+            .or_else(|| profile_setting("endpoint_url"));
+        let sts = Sts::new(region.as_deref(), endpoint.as_deref())
+            .map_err(|e| Error::Sts(format!("cannot start the network runtime: {e}")))?;
+        let arn = sts.caller_arn(&creds).map_err(|f| match f {
+            StsFailure::Unreachable(d) => Error::Sts(format!(
+                "cannot reach STS at {} to check the keys ({d}); use --no-verify to store them unchecked",
+                sts.endpoint_text()
+            )),
+            StsFailure::BadCredentials { code, message } => {
+                Error::Sts(format!("STS rejected these keys ({code}: {message}); nothing was stored"))
+            }
+            other => Error::Sts(format!("checking the keys failed: {other:?}; nothing was stored")),
+        })?;
+        notice(&format!("the keys belong to {arn}"));
+    }
+    let bytes = serde_json::to_vec(&creds).map_err(|e| Error::Keyring(e.to_string()))?;
+    store
+        .put(&keyring_name(profile), &bytes, None)
+        .map_err(|e| Error::Keyring(format!("cannot store the keys of '{profile}': {e}")))?;
+    // Sessions made from other keys must not outlive them.
+    Cache::open(backend).clear(None);
+    notice(&format!(
+        "stored the keys of '{profile}' in the keyring; they now take precedence over the credentials file"
+    ));
+    Ok(())
+}
+
+pub fn remove(profile: &str) -> Result<()> {
+    let backend = Backend::from_env()?;
+    let store = open_secret_store(backend).ok_or_else(|| {
+        Error::Keyring("AWSROLE_KEYRING=none: there is no keyring to remove keys from".into())
+    })?;
+    let name = keyring_name(profile);
+    let present = store.get(&name).map_err(Error::Keyring)?.is_some();
+    if !present {
+        return Err(Error::Keyring(format!(
+            "no keys of '{profile}' in the keyring; 'awsrole list' marks the profiles that have some"
+        )));
+    }
+    store.delete(&name).map_err(Error::Keyring)?;
+    let dropped = Cache::open(backend).clear(None);
+    notice(&format!(
+        "removed the keys of '{profile}' and {dropped} cached session(s)"
+    ));
+    Ok(())
+}
+
+/// Key id and secret: hidden input on a terminal, else two lines on stdin.
+fn read_keys(profile: &str) -> Result<(String, String)> {
+    let stdin = std::io::stdin();
+    let (id, secret) = if stdin.is_terminal() {
+        let mut tty = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .map_err(|e| Error::Io(format!("cannot open the terminal: {e}")))?;
+        write!(tty, "Access key id for {profile}: ").map_err(|e| Error::Io(e.to_string()))?;
+        let mut id = String::new();
+        std::io::BufReader::new(&tty)
+            .read_line(&mut id)
+            .map_err(|e| Error::Io(e.to_string()))?;
+        let secret = rpassword::prompt_password(format!("Secret access key for {profile}: "))
+            .map_err(|e| Error::Io(format!("cannot read the secret: {e}")))?;
+        (id, secret)
+    } else {
+        let mut lines = stdin.lock().lines();
+        let mut next = || lines.next().and_then(|l| l.ok()).unwrap_or_default();
+        (next(), next())
+    };
+    let (id, secret) = (id.trim().to_string(), secret.trim().to_string());
+    if id.is_empty() || secret.is_empty() {
+        return Err(Error::Usage(
+            "give the access key id and the secret access key: two lines on stdin, or at the terminal prompts".into(),
+        ));
+    }
+    Ok((id, secret))
+}

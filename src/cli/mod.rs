@@ -1,0 +1,171 @@
+//! clap definitions; each subcommand is a thin function over the rooms below.
+
+mod credentials_cmd;
+mod keys_cmd;
+mod shell_cmd;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::{Error, Result};
+use crate::render::{Format, Shell};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "awsrole",
+    version,
+    about = "Put AWS IAM role (and role-chain) credentials into your shell",
+    after_help = "Shell integration: eval \"$(awsrole init bash)\" (or zsh), or: awsrole init fish | source"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags of every command that resolves credentials.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ResolveFlags {
+    /// The current code of the MFA device (else mfa_process, else asked on the terminal)
+    #[arg(long, value_name = "CODE")]
+    pub mfa_code: Option<String>,
+    /// Neither read nor write the credential cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Session duration of the profile's own role: 15m, 1h, 3600 …
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub duration: Option<u32>,
+}
+
+fn parse_duration_arg(text: &str) -> std::result::Result<u32, String> {
+    crate::duration::parse_duration(text)
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Resolve the chain and print the credentials
+    Export {
+        profile: String,
+        #[arg(long, value_enum, default_value = "sh")]
+        format: Format,
+        #[command(flatten)]
+        flags: ResolveFlags,
+    },
+    /// Run a command with the profile's credentials in its environment
+    Exec {
+        profile: String,
+        #[command(flatten)]
+        flags: ResolveFlags,
+        /// The command and its arguments, after `--`
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Print the shell integration for an rc file
+    Init { shell: Shell },
+    /// Switch this shell to PROFILE (needs the shell integration)
+    Use {
+        profile: String,
+        #[command(flatten)]
+        flags: ResolveFlags,
+        /// Set by the shell function: print code for this shell
+        #[arg(long, hide = true)]
+        shell: Option<Shell>,
+    },
+    /// Drop the active profile and restore the variables that were there before
+    Unuse {
+        #[arg(long, hide = true)]
+        shell: Option<Shell>,
+    },
+    /// What the integration runs on every prompt and directory change
+    Hook { shell: Shell },
+    /// Trust a .awsrole file (default: the nearest at or above this directory)
+    Allow { path: Option<std::path::PathBuf> },
+    /// Stop trusting a .awsrole file
+    Deny { path: Option<std::path::PathBuf> },
+    /// One short line for a prompt: active profile and time left
+    Prompt,
+    /// The active profile, its chain, expiry and where it came from
+    Status,
+    /// The profiles of the config, each with its chain
+    List {
+        /// Only the names, one per line
+        #[arg(long)]
+        names: bool,
+    },
+    /// The resolved chain hop by hop, without calling STS
+    Explain {
+        profile: String,
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+        duration: Option<u32>,
+    },
+    /// Show or drop cached temporary credentials
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+    /// Keep a profile's long-term access keys in the OS keyring
+    Add {
+        profile: String,
+        /// Store without checking the keys with STS (offline)
+        #[arg(long)]
+        no_verify: bool,
+    },
+    /// Delete a profile's keys from the OS keyring, and the cached sessions
+    Remove { profile: String },
+    /// Print shell completions
+    Completions { shell: Shell },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheAction {
+    /// What is cached: profile, role, expiry, time left (never a secret)
+    List,
+    /// Drop all of awsrole's cached credentials, or those of PROFILE's own hop
+    Clear { profile: Option<String> },
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Export {
+            profile,
+            format,
+            flags,
+        } => credentials_cmd::export(&profile, format, &flags),
+        Command::Exec {
+            profile,
+            flags,
+            command,
+        } => credentials_cmd::exec(&profile, &flags, &command),
+        Command::List { names } => credentials_cmd::list(names),
+        Command::Explain { profile, duration } => credentials_cmd::explain(&profile, duration),
+        Command::Cache { action } => keys_cmd::cache(action),
+        Command::Add { profile, no_verify } => keys_cmd::add(&profile, no_verify),
+        Command::Remove { profile } => keys_cmd::remove(&profile),
+        Command::Init { shell } => shell_cmd::init(shell),
+        Command::Use {
+            profile,
+            flags,
+            shell,
+        } => shell_cmd::use_profile(&profile, &flags, shell),
+        Command::Unuse { shell } => shell_cmd::unuse(shell),
+        Command::Hook { shell } => shell_cmd::hook(shell),
+        Command::Allow { path } => shell_cmd::allow(path),
+        Command::Deny { path } => shell_cmd::deny(path),
+        Command::Prompt => shell_cmd::prompt(),
+        Command::Status => shell_cmd::status(),
+        Command::Completions { shell } => shell_cmd::completions(shell),
+    }
+}
+
+/// Stdout carries only what callers eval or parse; a closed pipe is a quiet exit.
+pub fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Io(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+pub fn notice(text: &str) {
+    eprintln!("awsrole: {text}");
+}

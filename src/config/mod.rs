@@ -1,0 +1,277 @@
+//! The AWS CLI's two files, read with botocore's rules. No I/O beyond reading them.
+
+mod ini;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{suggest, Error, Result};
+
+/// One `key = value` with where it was written, for error messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub value: String,
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// A profile as botocore sees it: the config file's section, with the credentials
+/// file's section of the same name laid over it key by key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub config: BTreeMap<String, Setting>,
+    pub credentials: BTreeMap<String, Setting>,
+}
+
+impl Profile {
+    /// The effective value: the credentials file wins, as in botocore's merged map.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.setting(key).map(|s| s.value.as_str())
+    }
+
+    pub fn setting(&self, key: &str) -> Option<&Setting> {
+        self.credentials.get(key).or_else(|| self.config.get(key))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AwsConfig {
+    pub config_file: PathBuf,
+    pub credentials_file: PathBuf,
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// Where the AWS CLI looks for its files, honouring its variables.
+pub fn default_paths() -> (PathBuf, PathBuf) {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let pick = |var: &str, default: &str| match std::env::var(var) {
+        Ok(v) if !v.is_empty() => expand_tilde(&v, &home),
+        _ => home.join(".aws").join(default),
+    };
+    (
+        pick("AWS_CONFIG_FILE", "config"),
+        pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+    )
+}
+
+fn expand_tilde(path: &str, home: &Path) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => home.join(rest),
+        None if path == "~" => home.to_path_buf(),
+        None => PathBuf::from(path),
+    }
+}
+
+impl AwsConfig {
+    pub fn load() -> Result<Self> {
+        let (config, credentials) = default_paths();
+        Self::from_files(&config, &credentials)
+    }
+
+    pub fn from_files(config_file: &Path, credentials_file: &Path) -> Result<Self> {
+        let mut loaded = AwsConfig {
+            config_file: config_file.to_path_buf(),
+            credentials_file: credentials_file.to_path_buf(),
+            profiles: BTreeMap::new(),
+        };
+        if let Some(text) = read_optional(config_file)? {
+            loaded.add_config_file(&text, config_file)?;
+        }
+        if let Some(text) = read_optional(credentials_file)? {
+            loaded.add_credentials_file(&text, credentials_file)?;
+        }
+        Ok(loaded)
+    }
+
+    #[cfg(test)]
+    pub fn from_texts(config: &str, credentials: &str) -> Result<Self> {
+        let mut loaded = AwsConfig {
+            config_file: "config".into(),
+            credentials_file: "credentials".into(),
+            ..Default::default()
+        };
+        loaded.add_config_file(config, Path::new("config"))?;
+        loaded.add_credentials_file(credentials, Path::new("credentials"))?;
+        Ok(loaded)
+    }
+
+    fn add_config_file(&mut self, text: &str, file: &Path) -> Result<()> {
+        let sections = ini::parse(text, file)?;
+        // `[profile default]` beats `[default]` when both exist, as in the AWS SDKs'
+        // shared-config specification; so bare `[default]` goes in first.
+        let mut ordered: Vec<(String, &ini::Section)> = Vec::new();
+        for section in &sections {
+            if section.name == "default" {
+                ordered.insert(0, ("default".into(), section));
+            } else if let Some(name) = profile_section_name(&section.name) {
+                ordered.push((name, section));
+            }
+            // `[sso-session …]`, `[services …]` and bare `[name]` are not profiles.
+        }
+        for (name, section) in ordered {
+            let profile = self.profile_entry(&name);
+            profile.config = settings(section, file);
+        }
+        Ok(())
+    }
+
+    fn add_credentials_file(&mut self, text: &str, file: &Path) -> Result<()> {
+        for section in ini::parse(text, file)? {
+            let profile = self.profile_entry(&section.name);
+            profile.credentials = settings(&section, file);
+        }
+        Ok(())
+    }
+
+    fn profile_entry(&mut self, name: &str) -> &mut Profile {
+        self.profiles
+            .entry(name.to_string())
+            .or_insert_with(|| Profile {
+                name: name.to_string(),
+                ..Default::default()
+            })
+    }
+
+    pub fn profile(&self, name: &str) -> Result<&Profile> {
+        self.profiles
+            .get(name)
+            .ok_or_else(|| Error::UnknownProfile {
+                name: name.to_string(),
+                files: format!(
+                    "{} or {}",
+                    self.config_file.display(),
+                    self.credentials_file.display()
+                ),
+                hint: suggest(name, self.profiles.keys().map(String::as_str)),
+            })
+    }
+}
+
+/// `profile NAME` → NAME; botocore splits the header shell-style, so
+/// `[profile "my name"]` is the profile `my name`.
+fn profile_section_name(header: &str) -> Option<String> {
+    let rest = header.strip_prefix("profile")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let words = shell_words::split(rest.trim()).ok()?;
+    match words.as_slice() {
+        [name] => Some(name.clone()),
+        _ => None,
+    }
+}
+
+fn settings(section: &ini::Section, file: &Path) -> BTreeMap<String, Setting> {
+    section
+        .entries
+        .iter()
+        .map(|e| {
+            (
+                e.key.clone(),
+                Setting {
+                    value: e.value.clone(),
+                    file: file.to_path_buf(),
+                    line: e.line,
+                },
+            )
+        })
+        .collect()
+}
+
+fn read_optional(path: &Path) -> Result<Option<String>> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| Error::ConfigSyntax {
+                file: path.to_path_buf(),
+                line: 1,
+                problem: "the file is not UTF-8 text".into(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::ConfigRead {
+            file: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_needs_the_profile_prefix_and_credentials_does_not() {
+        let c = AwsConfig::from_texts(
+            "[default]\nregion = r1\n[profile a]\nrole_arn = A\n[b]\nrole_arn = B\n[sso-session s]\nsso_region = x\n",
+            "[default]\naws_access_key_id = K\n[c]\naws_access_key_id = C\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = c.profiles.keys().map(String::as_str).collect();
+        assert_eq!(names, ["a", "c", "default"]);
+        assert_eq!(c.profile("default").unwrap().get("region"), Some("r1"));
+        assert_eq!(
+            c.profile("default").unwrap().get("aws_access_key_id"),
+            Some("K")
+        );
+    }
+
+    #[test]
+    fn credentials_file_wins_key_by_key() {
+        let c = AwsConfig::from_texts(
+            "[profile p]\naws_access_key_id = FROMCONFIG\nregion = r\n",
+            "[p]\naws_access_key_id = FROMCREDS\n",
+        )
+        .unwrap();
+        let p = c.profile("p").unwrap();
+        assert_eq!(p.get("aws_access_key_id"), Some("FROMCREDS"));
+        assert_eq!(p.get("region"), Some("r"));
+        assert_eq!(
+            p.setting("aws_access_key_id").unwrap().file,
+            PathBuf::from("credentials")
+        );
+    }
+
+    #[test]
+    fn profile_default_section_beats_bare_default() {
+        let c = AwsConfig::from_texts(
+            "[profile default]\nregion = from-profile\n[default]\nregion = from-bare\n",
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            c.profile("default").unwrap().get("region"),
+            Some("from-profile")
+        );
+    }
+
+    #[test]
+    fn quoted_profile_headers_and_junk_headers() {
+        let c = AwsConfig::from_texts(
+            "[profile \"my role\"]\nregion=x\n[profilex]\nregion=y\n",
+            "",
+        )
+        .unwrap();
+        assert!(c.profiles.contains_key("my role"));
+        assert!(!c.profiles.contains_key("profilex"));
+    }
+
+    #[test]
+    fn unknown_profile_suggests_near_names() {
+        let c = AwsConfig::from_texts("[profile role-b]\n[profile role-a]\n", "").unwrap();
+        let err = c.profile("role-bb").unwrap_err().to_string();
+        assert!(
+            err.contains("'role-bb'") && err.contains("did you mean 'role-b'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_files_are_empty_not_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = AwsConfig::from_files(&dir.path().join("nope"), &dir.path().join("nope2")).unwrap();
+        assert!(c.profiles.is_empty());
+    }
+}

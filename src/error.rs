@@ -1,0 +1,146 @@
+//! The one place where failures become `awsrole: error: …` and an exit code.
+
+use std::path::PathBuf;
+
+/// Every failure a user can meet. Messages name the file, line, profile or hop, and
+/// say what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{file}:{line}: {problem}; fix that line of the file")]
+    ConfigSyntax {
+        file: PathBuf,
+        line: usize,
+        problem: String,
+    },
+
+    #[error("cannot read {file}: {source}")]
+    ConfigRead {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("profile '{name}' is not in {files}{hint}")]
+    UnknownProfile {
+        name: String,
+        files: String,
+        hint: String,
+    },
+
+    #[error("source_profile loop: {cycle}; make one of these profiles take its credentials from somewhere else")]
+    SourceLoop { cycle: String },
+
+    #[error("profile '{profile}' has both source_profile and credential_source; keep only one")]
+    SourceAndCredentialSource { profile: String },
+
+    #[error("profile '{profile}' has role_arn but neither source_profile nor credential_source; add one of them")]
+    NoSource { profile: String },
+
+    #[error(
+        "the source_profile '{source_name}' named by profile '{profile}' does not exist{hint}"
+    )]
+    MissingSourceProfile {
+        profile: String,
+        source_name: String,
+        hint: String,
+    },
+
+    #[error("{0}")]
+    NoCredentials(String),
+
+    #[error("profile '{profile}': {problem}")]
+    BadProfile { profile: String, problem: String },
+
+    #[error("{0}")]
+    Mfa(String),
+
+    #[error("{0}")]
+    Sts(String),
+
+    #[error("{0}")]
+    CredentialProcess(String),
+
+    #[error("{0}")]
+    Keyring(String),
+
+    #[error("{0}")]
+    Trust(String),
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{0}")]
+    Io(String),
+
+    /// The child of `exec` ended; its status is ours (where exec cannot replace us).
+    #[cfg_attr(unix, allow(dead_code))]
+    #[error("")]
+    ChildExit(i32),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => 2,
+            Error::ChildExit(code) => *code,
+            _ => 1,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Up to three known names closest to `wanted`, phrased as a hint.
+pub fn suggest<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let mut scored: Vec<(usize, &str)> = known
+        .map(|k| (edit_distance(wanted, k), k))
+        .filter(|(d, k)| *d <= (wanted.len().max(k.len()) / 2).max(2) || k.contains(wanted))
+        .collect();
+    scored.sort();
+    let names: Vec<String> = scored
+        .iter()
+        .take(3)
+        .map(|(_, k)| format!("'{k}'"))
+        .collect();
+    if names.is_empty() {
+        "; run 'awsrole list' to see the profiles".to_string()
+    } else {
+        format!("; did you mean {}?", names.join(" or "))
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(row[j + 1])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_suggests_the_nearest_profiles() {
+        let hint = suggest("role-bb", ["role-a", "role-b", "prod"].into_iter());
+        assert!(hint.contains("'role-b'"), "{hint}");
+        assert!(!hint.contains("prod"), "{hint}");
+    }
+
+    #[test]
+    fn nothing_near_points_at_list() {
+        let hint = suggest("zzzzzzzzzz", ["role-a"].into_iter());
+        assert!(hint.contains("awsrole list"), "{hint}");
+    }
+}

@@ -1,0 +1,704 @@
+//! Profile name → the calls that will produce its credentials. Pure: no I/O, no clock.
+//!
+//! The walk follows botocore's `AssumeRoleProvider`: a role profile takes its source
+//! from `source_profile` (recursing while that profile is itself a role without static
+//! keys) or from `credential_source`; a profile revisited is a loop, except a profile
+//! naming itself while holding its own keys.
+
+use std::collections::BTreeMap;
+
+use crate::config::{AwsConfig, Profile};
+use crate::duration::parse_duration;
+use crate::error::{suggest, Error, Result};
+
+/// AWS limits a role session reached by chaining (including one assumed with
+/// GetSessionToken credentials) to one hour and rejects a longer DurationSeconds.
+pub const CHAINED_MAX_SECONDS: u32 = 3600;
+/// How long one MFA session (GetSessionToken) lasts: one code serves every role that
+/// names the serial for this long. aws-vault uses 8 h for chained roles too.
+pub const MFA_SESSION_SECONDS: u32 = 8 * 3600;
+
+/// The long-term or externally provided credentials a chain starts from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Root {
+    /// Static keys of a profile: from the OS keyring (`awsrole add`) when present there,
+    /// else these keys from the credentials or config file.
+    Keys {
+        profile: String,
+        file_keys: Option<StaticKeys>,
+    },
+    /// `credential_process` of a profile.
+    Process { profile: String, command: String },
+    /// `credential_source = Environment`: the AWS_* variables awsrole was started with.
+    Environment { profile: String },
+}
+
+impl Root {
+    pub fn profile(&self) -> &str {
+        match self {
+            Root::Keys { profile, .. }
+            | Root::Process { profile, .. }
+            | Root::Environment { profile } => profile,
+        }
+    }
+
+    /// Whether the root certainly holds long-term keys, which alone may call
+    /// GetSessionToken. Environment and process credentials may be sessions already.
+    fn is_long_term(&self) -> bool {
+        match self {
+            Root::Keys { file_keys, .. } => file_keys
+                .as_ref()
+                .map(|k| k.session_token.is_none())
+                .unwrap_or(true),
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq)]
+pub struct StaticKeys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for StaticKeys {
+    // Never print a secret, not even in a debug dump.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticKeys")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The MFA device of a hop and how its code is obtained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mfa {
+    pub serial: String,
+    pub process: Option<String>,
+}
+
+/// A GetSessionToken made with MFA before the first role; cached per (keys, serial).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MfaSession {
+    pub mfa: Mfa,
+    pub duration: u32,
+}
+
+/// One AssumeRole call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    pub profile: String,
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    /// Configured `role_session_name`; otherwise one is made at call time.
+    pub session_name: Option<String>,
+    /// MFA fields sent on this AssumeRole itself.
+    pub mfa: Option<Mfa>,
+    pub duration: Option<u32>,
+    /// The duration asked for, when it was cut to the chaining limit.
+    pub capped_from: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainPlan {
+    pub target: String,
+    pub root: Root,
+    pub mfa_session: Option<MfaSession>,
+    /// In call order: the first is assumed with the root's (or MFA session's) credentials.
+    pub hops: Vec<Hop>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+impl ChainPlan {
+    #[cfg(test)]
+    /// Profile names from the target down to the root, e.g. role-e … role-a, default.
+    pub fn chain_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.hops.iter().rev().map(|h| h.profile.clone()).collect();
+        if names.last().map(String::as_str) != Some(self.root.profile()) {
+            names.push(self.root.profile().to_string());
+        }
+        names
+    }
+
+    /// One line per hop whose duration was cut, for stderr.
+    pub fn notices(&self) -> Vec<String> {
+        self.hops
+            .iter()
+            .filter_map(|h| {
+                h.capped_from.map(|asked| {
+                    format!(
+                        "{}: duration {asked}s capped at {CHAINED_MAX_SECONDS}s: AWS limits a chained role session to one hour",
+                        h.profile
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// What planning needs from outside the files.
+#[derive(Debug, Clone, Default)]
+pub struct PlanInputs {
+    /// `--duration`, applied to the target's own hop.
+    pub duration: Option<u32>,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+    pub env_region: Option<String>,
+    /// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`.
+    pub env_endpoint: Option<String>,
+}
+
+impl PlanInputs {
+    pub fn from_env(duration: Option<u32>) -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        PlanInputs {
+            duration,
+            env_region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+            env_endpoint: var("AWS_ENDPOINT_URL_STS").or_else(|| var("AWS_ENDPOINT_URL")),
+        }
+    }
+}
+
+/// Whether the credentials an AssumeRole is made with are long-term keys or a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    LongTerm,
+    Session,
+}
+
+/// How one role hop is called: the decision aws-vault has broken release after release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HopCall {
+    /// Open an MFA session (GetSessionToken) first and assume the role from it.
+    pub session_token_first: bool,
+    /// Send SerialNumber and TokenCode on the AssumeRole itself.
+    pub mfa_on_assume: bool,
+    pub duration: Option<u32>,
+    pub capped: bool,
+}
+
+/// `first`: the hop assumed directly from the root. A role session can never call
+/// GetSessionToken; a role assumed from a session (role or MFA session) is chained.
+pub fn decide_hop(first: bool, source: SourceKind, asked: Option<u32>, mfa: bool) -> HopCall {
+    let long_term_first = first && source == SourceKind::LongTerm;
+    let session_token_first =
+        long_term_first && mfa && asked.is_none_or(|d| d <= CHAINED_MAX_SECONDS);
+    let chained = !long_term_first || session_token_first;
+    let (duration, capped) = match asked {
+        Some(d) if chained && d > CHAINED_MAX_SECONDS => (Some(CHAINED_MAX_SECONDS), true),
+        other => (other, false),
+    };
+    HopCall {
+        session_token_first,
+        mfa_on_assume: mfa && !session_token_first,
+        duration,
+        capped,
+    }
+}
+
+pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<ChainPlan> {
+    let target_profile = config.profile(target)?;
+    let mut roles: Vec<&Profile> = Vec::new();
+    let mut visited: Vec<String> = vec![target.to_string()];
+    let mut current = target_profile;
+
+    // Walk from the target to the root.
+    let root = loop {
+        let is_role = has_role(current) && (roles.is_empty() || !has_static_keys(current));
+        if !is_role {
+            break source_root(current)?;
+        }
+        roles.push(current);
+        let source = current.get("source_profile");
+        let credential_source = current.get("credential_source");
+        match (source, credential_source) {
+            (Some(_), Some(_)) => {
+                return Err(Error::SourceAndCredentialSource {
+                    profile: current.name.clone(),
+                })
+            }
+            (None, None) => {
+                return Err(Error::NoSource {
+                    profile: current.name.clone(),
+                })
+            }
+            (None, Some(kind)) => break credential_source_root(current, kind)?,
+            (Some(source), None) => {
+                let next =
+                    config
+                        .profiles
+                        .get(source)
+                        .ok_or_else(|| Error::MissingSourceProfile {
+                            profile: current.name.clone(),
+                            source_name: source.to_string(),
+                            hint: suggest(source, config.profiles.keys().map(String::as_str)),
+                        })?;
+                if visited.iter().any(|v| v == source) {
+                    let self_with_keys = source == current.name && has_static_keys(next);
+                    if !self_with_keys {
+                        visited.push(source.to_string());
+                        return Err(Error::SourceLoop {
+                            cycle: loop_text(&visited),
+                        });
+                    }
+                    break source_root(next)?;
+                }
+                visited.push(source.to_string());
+                current = next;
+            }
+        }
+    };
+
+    roles.reverse();
+    let mut hops = Vec::with_capacity(roles.len());
+    let mut mfa_session = None;
+    for (index, profile) in roles.iter().enumerate() {
+        let is_target = index + 1 == roles.len();
+        let asked = match (is_target, inputs.duration) {
+            (true, Some(d)) => Some(d),
+            _ => duration_setting(profile)?,
+        };
+        let mfa = profile.get("mfa_serial").map(|serial| Mfa {
+            serial: serial.to_string(),
+            process: profile
+                .get("mfa_process")
+                .or_else(|| target_profile.get("mfa_process"))
+                .map(str::to_string),
+        });
+        let source_kind = if index == 0 && root.is_long_term() {
+            SourceKind::LongTerm
+        } else {
+            SourceKind::Session
+        };
+        let call = decide_hop(index == 0, source_kind, asked, mfa.is_some());
+        if call.session_token_first {
+            mfa_session = Some(MfaSession {
+                mfa: mfa
+                    .clone()
+                    .expect("MFA session is only planned with a serial"),
+                duration: MFA_SESSION_SECONDS,
+            });
+        }
+        hops.push(Hop {
+            profile: profile.name.clone(),
+            role_arn: profile.get("role_arn").unwrap_or_default().to_string(),
+            external_id: profile.get("external_id").map(str::to_string),
+            session_name: profile.get("role_session_name").map(str::to_string),
+            mfa: if call.mfa_on_assume { mfa } else { None },
+            duration: call.duration,
+            capped_from: if call.capped { asked } else { None },
+        });
+    }
+
+    // A plain keys profile with mfa_serial (no role): an MFA session is the credential,
+    // as aws-vault does, so long-term keys never reach the shell unprotected.
+    if hops.is_empty() && root.is_long_term() && matches!(root, Root::Keys { .. }) {
+        if let Some(serial) = target_profile.get("mfa_serial") {
+            mfa_session = Some(MfaSession {
+                mfa: Mfa {
+                    serial: serial.to_string(),
+                    process: target_profile.get("mfa_process").map(str::to_string),
+                },
+                duration: inputs.duration.unwrap_or(MFA_SESSION_SECONDS),
+            });
+        }
+    }
+
+    let chain: Vec<&Profile> = std::iter::once(target_profile)
+        .chain(roles.iter().rev().skip(1).copied())
+        .chain(config.profiles.get(root.profile()))
+        .collect();
+    let nearest = |key: &str| chain.iter().find_map(|p| p.get(key)).map(str::to_string);
+    let region = nearest("region")
+        .or_else(|| inputs.env_region.clone())
+        .or_else(|| {
+            config
+                .profiles
+                .get("default")
+                .and_then(|d| d.get("region"))
+                .map(str::to_string)
+        });
+    let endpoint = inputs
+        .env_endpoint
+        .clone()
+        .or_else(|| nearest("endpoint_url"));
+
+    Ok(ChainPlan {
+        target: target.to_string(),
+        root,
+        mfa_session,
+        hops,
+        region,
+        endpoint,
+    })
+}
+
+fn has_role(p: &Profile) -> bool {
+    p.get("role_arn").is_some() && p.get("web_identity_token_file").is_none()
+}
+
+/// botocore counts a profile as having static credentials when either key is present.
+fn has_static_keys(p: &Profile) -> bool {
+    p.get("aws_access_key_id").is_some() || p.get("aws_secret_access_key").is_some()
+}
+
+fn file_keys(settings: &BTreeMap<String, crate::config::Setting>) -> Option<StaticKeys> {
+    let get = |k: &str| {
+        settings
+            .get(k)
+            .map(|s| s.value.clone())
+            .filter(|v| !v.is_empty())
+    };
+    Some(StaticKeys {
+        access_key_id: get("aws_access_key_id")?,
+        secret_access_key: get("aws_secret_access_key")?,
+        session_token: get("aws_session_token"),
+    })
+}
+
+/// A source profile that is not (or no longer) a role: botocore's profile providers in
+/// their order — credentials-file keys, then `credential_process`, then config-file
+/// keys. With none of them, keys may still come from the keyring (`awsrole add`).
+fn source_root(p: &Profile) -> Result<Root> {
+    if let Some(keys) = file_keys(&p.credentials) {
+        return Ok(Root::Keys {
+            profile: p.name.clone(),
+            file_keys: Some(keys),
+        });
+    }
+    if let Some(command) = p.get("credential_process") {
+        return Ok(Root::Process {
+            profile: p.name.clone(),
+            command: command.to_string(),
+        });
+    }
+    if let Some(keys) = file_keys(&p.config) {
+        return Ok(Root::Keys {
+            profile: p.name.clone(),
+            file_keys: Some(keys),
+        });
+    }
+    for unsupported in [
+        "sso_session",
+        "sso_start_url",
+        "web_identity_token_file",
+        "login_session",
+    ] {
+        if p.get(unsupported).is_some() {
+            return Err(Error::BadProfile {
+                profile: p.name.clone(),
+                problem: format!(
+                    "'{unsupported}' credentials are not supported by awsrole yet; use a profile with keys, credential_process or credential_source"
+                ),
+            });
+        }
+    }
+    Ok(Root::Keys {
+        profile: p.name.clone(),
+        file_keys: None,
+    })
+}
+
+fn credential_source_root(p: &Profile, kind: &str) -> Result<Root> {
+    match kind {
+        "Environment" => Ok(Root::Environment {
+            profile: p.name.clone(),
+        }),
+        "Ec2InstanceMetadata" | "EcsContainer" => Err(Error::BadProfile {
+            profile: p.name.clone(),
+            problem: format!(
+                "credential_source = {kind} is not supported by awsrole yet; use Environment, or a source_profile"
+            ),
+        }),
+        other => Err(Error::BadProfile {
+            profile: p.name.clone(),
+            problem: format!(
+                "credential_source = {other} is not one of Environment, Ec2InstanceMetadata, EcsContainer"
+            ),
+        }),
+    }
+}
+
+fn duration_setting(p: &Profile) -> Result<Option<u32>> {
+    let Some(setting) = p.setting("duration_seconds") else {
+        return Ok(None);
+    };
+    parse_duration(&setting.value)
+        .map(Some)
+        .map_err(|why| Error::ConfigSyntax {
+            file: setting.file.clone(),
+            line: setting.line,
+            problem: format!("duration_seconds of profile '{}': {why}", p.name),
+        })
+}
+
+/// `a -> b -> a`, starting where the loop starts.
+fn loop_text(visited: &[String]) -> String {
+    let last = visited.last().expect("a loop has a revisited profile");
+    let start = visited.iter().position(|v| v == last).unwrap_or(0);
+    visited[start..].join(" -> ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = "[default]\nregion = ap-northeast-1\n\n\
+        [profile role-a]\nrole_arn = arn:aws:iam::111111111111:role/RoleA\nmfa_serial = arn:aws:iam::222222222222:mfa/User1\nsource_profile = default\n\n\
+        [profile role-b]\nrole_arn = arn:aws:iam::111111111111:role/RoleB\nsource_profile = role-a\n\n\
+        [profile role-c]\nrole_arn = arn:aws:iam::111111111111:role/RoleC\nsource_profile = role-b\n\n\
+        [profile role-d]\nrole_arn = arn:aws:iam::111111111111:role/RoleD\nsource_profile = role-c\n\n\
+        [profile role-e]\nrole_arn = arn:aws:iam::111111111111:role/RoleE\nsource_profile = role-d\n";
+    const SEED_CREDS: &str =
+        "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n";
+
+    fn plan_of(config: &str, creds: &str, target: &str) -> Result<ChainPlan> {
+        plan(
+            &AwsConfig::from_texts(config, creds).unwrap(),
+            target,
+            &PlanInputs::default(),
+        )
+    }
+
+    #[test]
+    fn five_hop_chain_plans_one_mfa_session_and_five_roles() {
+        let p = plan_of(SEED, SEED_CREDS, "role-e").unwrap();
+        let roles: Vec<&str> = p.hops.iter().map(|h| h.profile.as_str()).collect();
+        assert_eq!(roles, ["role-a", "role-b", "role-c", "role-d", "role-e"]);
+        assert_eq!(p.root.profile(), "default");
+        assert_eq!(
+            p.mfa_session.as_ref().map(|s| s.mfa.serial.as_str()),
+            Some("arn:aws:iam::222222222222:mfa/User1")
+        );
+        assert!(p.hops.iter().all(|h| h.mfa.is_none()));
+        assert_eq!(p.region.as_deref(), Some("ap-northeast-1"));
+        assert_eq!(
+            p.chain_names(),
+            ["role-e", "role-d", "role-c", "role-b", "role-a", "default"]
+        );
+    }
+
+    #[test]
+    fn a_source_profile_loop_names_the_cycle() {
+        let cfg = "[profile loop-a]\nrole_arn = A\nsource_profile = loop-b\n[profile loop-b]\nrole_arn = B\nsource_profile = loop-a\n";
+        let err = plan_of(cfg, "", "loop-a").unwrap_err().to_string();
+        assert!(err.contains("loop-a -> loop-b -> loop-a"), "{err}");
+        let cfg = "[profile x]\nrole_arn = X\nsource_profile = a\n[profile a]\nrole_arn = A\nsource_profile = b\n[profile b]\nrole_arn = B\nsource_profile = a\n";
+        let err = plan_of(cfg, "", "x").unwrap_err().to_string();
+        assert!(
+            err.contains("a -> b -> a") && !err.contains("x ->"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_profile_naming_itself_needs_its_own_keys() {
+        let cfg = "[profile me]\nrole_arn = R\nsource_profile = me\n";
+        let err = plan_of(cfg, "", "me").unwrap_err().to_string();
+        assert!(err.contains("me -> me"), "{err}");
+        let p = plan_of(
+            cfg,
+            "[me]\naws_access_key_id = K\naws_secret_access_key = S\n",
+            "me",
+        )
+        .unwrap();
+        assert_eq!(p.hops.len(), 1);
+        assert_eq!(p.root.profile(), "me");
+    }
+
+    #[test]
+    fn a_source_with_keys_and_role_arn_uses_its_keys() {
+        let cfg = "[profile top]\nrole_arn = T\nsource_profile = mid\n[profile mid]\nrole_arn = M\nsource_profile = base\n[profile base]\n";
+        let creds = "[mid]\naws_access_key_id = K\naws_secret_access_key = S\n";
+        let p = plan_of(cfg, creds, "top").unwrap();
+        assert_eq!(p.hops.len(), 1);
+        assert_eq!(p.root.profile(), "mid");
+    }
+
+    #[test]
+    fn botocore_validation_errors() {
+        let both = "[profile r]\nrole_arn = R\nsource_profile = d\ncredential_source = Environment\n[profile d]\n";
+        assert!(matches!(
+            plan_of(both, "", "r"),
+            Err(Error::SourceAndCredentialSource { .. })
+        ));
+        let neither = "[profile r]\nrole_arn = R\n";
+        assert!(matches!(
+            plan_of(neither, "", "r"),
+            Err(Error::NoSource { .. })
+        ));
+        let missing = "[profile r]\nrole_arn = R\nsource_profile = nope\n[profile nop]\n";
+        let err = plan_of(missing, "", "r").unwrap_err().to_string();
+        assert!(
+            err.contains("'nope'") && err.contains("'r'") && err.contains("'nop'"),
+            "{err}"
+        );
+        let imds = "[profile r]\nrole_arn = R\ncredential_source = Ec2InstanceMetadata\n";
+        assert!(plan_of(imds, "", "r")
+            .unwrap_err()
+            .to_string()
+            .contains("not supported"));
+    }
+
+    #[test]
+    fn credentials_file_keys_beat_process_which_beats_config_keys() {
+        let cfg = "[profile r]\nrole_arn = R\nsource_profile = s\n[profile s]\ncredential_process = cred\naws_access_key_id = C\naws_secret_access_key = C\n";
+        let p = plan_of(cfg, "", "r").unwrap();
+        assert!(matches!(p.root, Root::Process { .. }));
+        let p = plan_of(
+            cfg,
+            "[s]\naws_access_key_id = K\naws_secret_access_key = S\n",
+            "r",
+        )
+        .unwrap();
+        assert!(
+            matches!(p.root, Root::Keys { file_keys: Some(ref k), .. } if k.access_key_id == "K")
+        );
+    }
+
+    #[test]
+    fn region_comes_from_the_nearest_profile_up_the_chain() {
+        let cfg = "[default]\nregion = d-region\n[profile a]\nrole_arn = A\nsource_profile = base\nregion = a-region\n[profile b]\nrole_arn = B\nsource_profile = a\n[profile base]\n";
+        let config = AwsConfig::from_texts(cfg, "").unwrap();
+        let inputs = PlanInputs {
+            env_region: Some("env-region".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan(&config, "b", &inputs).unwrap().region.as_deref(),
+            Some("a-region")
+        );
+        let cfg2 = cfg.replace("region = a-region\n", "");
+        let config = AwsConfig::from_texts(&cfg2, "").unwrap();
+        assert_eq!(
+            plan(&config, "b", &inputs).unwrap().region.as_deref(),
+            Some("env-region")
+        );
+        assert_eq!(
+            plan(&config, "b", &PlanInputs::default())
+                .unwrap()
+                .region
+                .as_deref(),
+            Some("d-region")
+        );
+    }
+
+    #[test]
+    fn endpoint_variables_beat_endpoint_url() {
+        let cfg = "[profile a]\nrole_arn = A\ncredential_source = Environment\nendpoint_url = http://profile\n";
+        let config = AwsConfig::from_texts(cfg, "").unwrap();
+        let p = plan(&config, "a", &PlanInputs::default()).unwrap();
+        assert_eq!(p.endpoint.as_deref(), Some("http://profile"));
+        let inputs = PlanInputs {
+            env_endpoint: Some("http://env".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan(&config, "a", &inputs).unwrap().endpoint.as_deref(),
+            Some("http://env")
+        );
+    }
+
+    #[test]
+    fn chained_hops_are_capped_with_a_notice() {
+        let cfg = SEED.replace(
+            "source_profile = role-a\n",
+            "source_profile = role-a\nduration_seconds = 2h\n",
+        );
+        let p = plan_of(&cfg, SEED_CREDS, "role-b").unwrap();
+        assert_eq!(p.hops[1].duration, Some(3600));
+        assert_eq!(p.hops[1].capped_from, Some(7200));
+        assert_eq!(p.notices().len(), 1);
+        assert!(p.notices()[0].contains("role-b"));
+    }
+
+    #[test]
+    fn a_long_first_hop_takes_mfa_directly_instead_of_a_session() {
+        let config = AwsConfig::from_texts(SEED, SEED_CREDS).unwrap();
+        let inputs = PlanInputs {
+            duration: Some(4 * 3600),
+            ..Default::default()
+        };
+        let p = plan(&config, "role-a", &inputs).unwrap();
+        assert!(p.mfa_session.is_none());
+        assert!(p.hops[0].mfa.is_some());
+        assert_eq!(p.hops[0].duration, Some(4 * 3600));
+        assert!(p.notices().is_empty());
+    }
+
+    #[test]
+    fn bad_duration_setting_names_file_and_line() {
+        let cfg =
+            "[profile a]\nrole_arn = A\ncredential_source = Environment\nduration_seconds = soon\n";
+        let err = plan_of(cfg, "", "a").unwrap_err().to_string();
+        assert!(err.starts_with("config:4:") && err.contains("'a'"), "{err}");
+    }
+
+    #[test]
+    fn mfa_strategy_table() {
+        use SourceKind::*;
+        // (first hop?, source, duration asked, mfa_serial?) →
+        // (GetSessionToken first?, MFA on AssumeRole?, duration sent, capped?)
+        #[rustfmt::skip]
+        let table: &[(bool, SourceKind, Option<u32>, bool, bool, bool, Option<u32>, bool)] = &[
+            // First hop from long-term keys, MFA: share one MFA session…
+            (true,  LongTerm, None,        true,  true,  false, None,        false),
+            (true,  LongTerm, Some(900),   true,  true,  false, Some(900),   false),
+            (true,  LongTerm, Some(3600),  true,  true,  false, Some(3600),  false),
+            // …unless the role asks for more than an hour: MFA on the AssumeRole itself.
+            (true,  LongTerm, Some(3601),  true,  false, true,  Some(3601),  false),
+            (true,  LongTerm, Some(43200), true,  false, true,  Some(43200), false),
+            // First hop from long-term keys, no MFA: not chained, any duration passes.
+            (true,  LongTerm, None,        false, false, false, None,        false),
+            (true,  LongTerm, Some(43200), false, false, false, Some(43200), false),
+            // First hop from a session (env/process/session keys): chained, MFA direct.
+            (true,  Session,  None,        true,  false, true,  None,        false),
+            (true,  Session,  Some(7200),  true,  false, true,  Some(3600),  true),
+            (true,  Session,  Some(7200),  false, false, false, Some(3600),  true),
+            (true,  Session,  Some(1800),  false, false, false, Some(1800),  false),
+            // Later hops come from a role session: always chained, MFA direct.
+            (false, Session,  None,        false, false, false, None,        false),
+            (false, Session,  Some(3600),  false, false, false, Some(3600),  false),
+            (false, Session,  Some(7200),  false, false, false, Some(3600),  true),
+            (false, Session,  None,        true,  false, true,  None,        false),
+            (false, Session,  Some(7200),  true,  false, true,  Some(3600),  true),
+        ];
+        for &(first, source, asked, mfa, gst, on_assume, sent, capped) in table {
+            let got = decide_hop(first, source, asked, mfa);
+            let want = HopCall {
+                session_token_first: gst,
+                mfa_on_assume: on_assume,
+                duration: sent,
+                capped,
+            };
+            assert_eq!(
+                got, want,
+                "first={first} source={source:?} asked={asked:?} mfa={mfa}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_plain_keys_profile_with_mfa_opens_an_mfa_session() {
+        let cfg = "[profile u]\nmfa_serial = arn:aws:iam::1:mfa/u\n";
+        let p = plan_of(
+            cfg,
+            "[u]\naws_access_key_id = K\naws_secret_access_key = S\n",
+            "u",
+        )
+        .unwrap();
+        assert!(p.hops.is_empty());
+        assert_eq!(p.mfa_session.unwrap().duration, MFA_SESSION_SECONDS);
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let p = plan_of(SEED, SEED_CREDS, "role-a").unwrap();
+        let dump = format!("{p:?}");
+        assert!(
+            dump.contains("AKIDEXAMPLE") && !dump.contains("secret"),
+            "{dump}"
+        );
+    }
+}

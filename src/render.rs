@@ -1,0 +1,246 @@
+//! Credentials → text for a shell or a program. Quoting lives here and only here.
+
+use crate::credentials::Credentials;
+
+/// The variables a role switch sets, and those it clears.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnvChange {
+    pub set: Vec<(String, String)>,
+    pub unset: Vec<String>,
+}
+
+/// Variables that must not survive a switch: a stale `AWS_SECURITY_TOKEN` is still read
+/// by old SDKs, and `AWS_DEFAULT_PROFILE` would point `--profile`-less tools elsewhere.
+pub const ALWAYS_UNSET: [&str; 2] = ["AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"];
+
+/// Every variable a switch may touch: what `unuse` must restore.
+pub const MANAGED: [&str; 10] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWSROLE_PROFILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_DEFAULT_PROFILE",
+];
+
+pub fn credential_vars(profile: &str, creds: &Credentials, region: Option<&str>) -> EnvChange {
+    let mut change = EnvChange::default();
+    let mut put = |k: &str, v: Option<String>| match v {
+        Some(v) => change.set.push((k.to_string(), v)),
+        None => change.unset.push(k.to_string()),
+    };
+    put("AWS_ACCESS_KEY_ID", Some(creds.access_key_id.clone()));
+    put(
+        "AWS_SECRET_ACCESS_KEY",
+        Some(creds.secret_access_key.clone()),
+    );
+    put("AWS_SESSION_TOKEN", creds.session_token.clone());
+    put("AWS_CREDENTIAL_EXPIRATION", creds.expiration_text());
+    if let Some(region) = region {
+        put("AWS_REGION", Some(region.to_string()));
+        put("AWS_DEFAULT_REGION", Some(region.to_string()));
+    }
+    put("AWS_PROFILE", Some(profile.to_string()));
+    put("AWSROLE_PROFILE", Some(profile.to_string()));
+    for name in ALWAYS_UNSET {
+        change.unset.push(name.to_string());
+    }
+    change
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// bash and zsh: export / unset
+    Sh,
+    /// fish: set -gx / set -e
+    Fish,
+    /// the credential_process JSON document
+    Json,
+    /// KEY=value lines (dotenv)
+    Env,
+}
+
+/// The shells awsrole integrates with, each with its own syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl Shell {
+    pub fn format(self) -> Format {
+        match self {
+            Shell::Bash | Shell::Zsh => Format::Sh,
+            Shell::Fish => Format::Fish,
+        }
+    }
+}
+
+pub fn render_env(format: Format, change: &EnvChange) -> String {
+    let mut out = String::new();
+    for name in &change.unset {
+        match format {
+            Format::Sh => out.push_str(&format!("unset {name}\n")),
+            Format::Fish => out.push_str(&format!("set -e {name}\n")),
+            Format::Env | Format::Json => {}
+        }
+    }
+    for (name, value) in &change.set {
+        out.push_str(&export_line(format, name, value));
+    }
+    out
+}
+
+pub fn export_line(format: Format, name: &str, value: &str) -> String {
+    match format {
+        Format::Sh => format!("export {name}={}\n", sh_quote(value)),
+        Format::Fish => format!("set -gx {name} {}\n", fish_quote(value)),
+        Format::Env => format!("{name}={}\n", dotenv_quote(value)),
+        Format::Json => String::new(),
+    }
+}
+
+/// A shell variable, not exported (for the prompt).
+pub fn local_line(format: Format, name: &str, value: &str) -> String {
+    match format {
+        Format::Fish => format!("set -g {name} {}\n", fish_quote(value)),
+        _ => format!("{name}={}\n", sh_quote(value)),
+    }
+}
+
+/// The credential_process document (Version 1) any AWS SDK reads.
+pub fn json_document(creds: &Credentials) -> String {
+    let mut doc = serde_json::Map::new();
+    doc.insert("Version".into(), 1.into());
+    doc.insert("AccessKeyId".into(), creds.access_key_id.clone().into());
+    doc.insert(
+        "SecretAccessKey".into(),
+        creds.secret_access_key.clone().into(),
+    );
+    if let Some(token) = &creds.session_token {
+        doc.insert("SessionToken".into(), token.clone().into());
+    }
+    if let Some(expiration) = creds.expiration_text() {
+        doc.insert("Expiration".into(), expiration.into());
+    }
+    let mut text = serde_json::Value::Object(doc).to_string();
+    text.push('\n');
+    text
+}
+
+/// bash, zsh and dash: shell-words single-quotes whatever is not plainly safe.
+pub fn sh_quote(value: &str) -> String {
+    shell_words::quote(value).into_owned()
+}
+
+/// fish reads `\\` and `\'` as escapes even inside single quotes, which POSIX quoting
+/// does not expect; so fish gets a quoter of its own.
+pub fn fish_quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        if c == '\\' || c == '\'' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// dotenv: bare when safe, else double quotes with `\`, `"`, `$` and newlines escaped.
+fn dotenv_quote(value: &str) -> String {
+    let safe = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/+=-_.:@,".contains(c));
+    if safe && !value.is_empty() {
+        return value.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '$' => out.push_str("\\$"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn creds() -> Credentials {
+        Credentials {
+            access_key_id: "ASIAEXAMPLE".into(),
+            secret_access_key: "se/cr+et=".into(),
+            session_token: Some("tok".into()),
+            expiration: Some(
+                chrono::Utc
+                    .with_ymd_and_hms(2026, 11, 29, 13, 0, 0)
+                    .unwrap(),
+            ),
+        }
+    }
+
+    #[test]
+    fn sh_format_exports_the_contract_variables() {
+        let out = render_env(
+            Format::Sh,
+            &credential_vars("role-b", &creds(), Some("ap-northeast-1")),
+        );
+        for line in [
+            "export AWS_ACCESS_KEY_ID=ASIAEXAMPLE\n",
+            "export AWS_SECRET_ACCESS_KEY='se/cr+et='\n",
+            "export AWS_SESSION_TOKEN=tok\n",
+            "export AWS_CREDENTIAL_EXPIRATION=2026-11-29T13:00:00Z\n",
+            "export AWS_REGION=ap-northeast-1\n",
+            "export AWS_DEFAULT_REGION=ap-northeast-1\n",
+            "export AWS_PROFILE=role-b\n",
+            "export AWSROLE_PROFILE=role-b\n",
+            "unset AWS_SECURITY_TOKEN\n",
+            "unset AWS_DEFAULT_PROFILE\n",
+        ] {
+            assert!(out.contains(line), "missing {line:?} in\n{out}");
+        }
+    }
+
+    #[test]
+    fn long_term_keys_clear_token_and_expiry() {
+        let mut c = creds();
+        c.session_token = None;
+        c.expiration = None;
+        let out = render_env(Format::Fish, &credential_vars("u", &c, None));
+        assert!(out.contains("set -e AWS_SESSION_TOKEN\n"), "{out}");
+        assert!(out.contains("set -e AWS_CREDENTIAL_EXPIRATION\n"), "{out}");
+        assert!(!out.contains("AWS_REGION"), "{out}");
+    }
+
+    #[test]
+    fn json_is_a_credential_process_document() {
+        let v: serde_json::Value = serde_json::from_str(&json_document(&creds())).unwrap();
+        assert_eq!(v["Version"], 1);
+        assert_eq!(v["AccessKeyId"], "ASIAEXAMPLE");
+        assert_eq!(v["SessionToken"], "tok");
+        assert_eq!(v["Expiration"], "2026-11-29T13:00:00Z");
+    }
+
+    #[test]
+    fn quoting_of_awkward_values() {
+        assert_eq!(sh_quote("it's $HOME"), "'it'\\''s $HOME'");
+        assert_eq!(fish_quote("a\\'b"), "'a\\\\\\'b'");
+        assert_eq!(dotenv_quote("ab/+="), "ab/+=");
+        assert_eq!(dotenv_quote("a b\"$\n"), "\"a b\\\"\\$\\n\"");
+        assert_eq!(dotenv_quote(""), "\"\"");
+    }
+}

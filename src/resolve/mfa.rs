@@ -1,0 +1,170 @@
+//! Where an MFA code comes from: `--mfa-code`, `mfa_process`, or the terminal.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::plan::Mfa;
+
+/// How codes may be obtained in this run.
+#[derive(Debug, Clone)]
+pub enum MfaPolicy {
+    /// Ask on /dev/tty (hidden input) when no code was given.
+    Interactive { given: Option<String> },
+    /// From the per-prompt hook: never ask; a needed code is an error the hook explains.
+    NeverAsk,
+}
+
+pub struct MfaCodes {
+    policy: MfaPolicy,
+    /// One code serves every hop naming the same serial within a run.
+    known: HashMap<String, String>,
+}
+
+impl MfaCodes {
+    pub fn new(policy: MfaPolicy) -> Self {
+        MfaCodes {
+            policy,
+            known: HashMap::new(),
+        }
+    }
+
+    pub fn code_for(&mut self, mfa: &Mfa, profile: &str) -> Result<String> {
+        if let Some(code) = self.known.get(&mfa.serial) {
+            return Ok(code.clone());
+        }
+        let code = match &self.policy {
+            MfaPolicy::NeverAsk => {
+                return Err(Error::Mfa(format!(
+                    "{profile} needs an MFA code for {}; run 'awsrole use {profile}' to enter it",
+                    mfa.serial
+                )))
+            }
+            MfaPolicy::Interactive { given: Some(code) } => code.clone(),
+            MfaPolicy::Interactive { given: None } => match &mfa.process {
+                Some(command) => run_mfa_process(command, profile)?,
+                None => ask_terminal(&mfa.serial)?,
+            },
+        };
+        let code = check_code(&code, &mfa.serial)?;
+        self.known.insert(mfa.serial.clone(), code.clone());
+        Ok(code)
+    }
+}
+
+/// Six digits, checked before anything is sent to STS.
+pub fn check_code(code: &str, serial: &str) -> Result<String> {
+    let code = code.trim();
+    if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
+        Ok(code.to_string())
+    } else {
+        Err(Error::Mfa(format!(
+            "the MFA code for {serial} must be six digits; nothing was sent to AWS"
+        )))
+    }
+}
+
+fn ask_terminal(serial: &str) -> Result<String> {
+    let no_terminal = || {
+        Error::Mfa(format!(
+            "an MFA code for {serial} is needed and there is no terminal to ask on; pass --mfa-code CODE, or set mfa_process in the profile"
+        ))
+    };
+    #[cfg(unix)]
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_err()
+    {
+        return Err(no_terminal());
+    }
+    rpassword::prompt_password(format!("Enter MFA code for {serial}: ")).map_err(|_| no_terminal())
+}
+
+fn run_mfa_process(command: &str, profile: &str) -> Result<String> {
+    let words = shell_words::split(command).map_err(|e| {
+        Error::Mfa(format!(
+            "mfa_process of profile '{profile}' cannot be parsed: {e}"
+        ))
+    })?;
+    let (program, args) = words
+        .split_first()
+        .ok_or_else(|| Error::Mfa(format!("mfa_process of profile '{profile}' is empty")))?;
+    let output = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| {
+            Error::Mfa(format!(
+                "mfa_process of profile '{profile}' ({program}) did not start: {e}"
+            ))
+        })?;
+    if !output.status.success() {
+        return Err(Error::Mfa(format!(
+            "mfa_process of profile '{profile}' failed ({}); its messages are above",
+            output.status
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_must_be_six_digits() {
+        assert_eq!(check_code(" 123456\n", "s").unwrap(), "123456");
+        for bad in ["12345", "1234567", "12345a", "", "１２３４５６"] {
+            let err = check_code(bad, "arn:mfa").unwrap_err().to_string();
+            assert!(
+                err.contains("six digits") && err.contains("arn:mfa"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_hook_never_asks() {
+        let mut codes = MfaCodes::new(MfaPolicy::NeverAsk);
+        let mfa = Mfa {
+            serial: "arn:aws:iam::1:mfa/u".into(),
+            process: None,
+        };
+        let err = codes.code_for(&mfa, "role-a").unwrap_err().to_string();
+        assert!(err.contains("awsrole use role-a"), "{err}");
+    }
+
+    #[test]
+    fn one_code_per_serial_per_run() {
+        let mut codes = MfaCodes::new(MfaPolicy::Interactive {
+            given: Some("111111".into()),
+        });
+        let mfa = Mfa {
+            serial: "s".into(),
+            process: Some("false".into()),
+        };
+        assert_eq!(codes.code_for(&mfa, "a").unwrap(), "111111");
+        assert_eq!(codes.code_for(&mfa, "b").unwrap(), "111111");
+    }
+
+    #[test]
+    fn mfa_process_output_is_the_code() {
+        let mut codes = MfaCodes::new(MfaPolicy::Interactive { given: None });
+        let mfa = Mfa {
+            serial: "s".into(),
+            process: Some("echo 654321".into()),
+        };
+        assert_eq!(codes.code_for(&mfa, "a").unwrap(), "654321");
+        let mfa = Mfa {
+            serial: "s2".into(),
+            process: Some("false".into()),
+        };
+        assert!(codes
+            .code_for(&mfa, "a")
+            .unwrap_err()
+            .to_string()
+            .contains("mfa_process"));
+    }
+}

@@ -1,0 +1,183 @@
+//! The STS calls, made from explicit credentials. Built only when a hop misses the
+//! cache: the client reads the system CA store (~4 ms) and needs an async runtime.
+
+use std::time::Duration;
+
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use chrono::{DateTime, Utc};
+
+use crate::credentials::Credentials;
+
+/// Why a call failed, in the terms the resolver turns into advice.
+#[derive(Debug)]
+pub enum StsFailure {
+    Denied(String),
+    BadMfa(String),
+    BadCredentials { code: String, message: String },
+    Unreachable(String),
+    Other { code: String, message: String },
+}
+
+pub struct Sts {
+    runtime: tokio::runtime::Runtime,
+    region: String,
+    endpoint: Option<String>,
+}
+
+/// Bounded: a dead endpoint fails within seconds, with at most one retry.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(11);
+
+impl Sts {
+    pub fn new(region: Option<&str>, endpoint: Option<&str>) -> std::io::Result<Self> {
+        Ok(Sts {
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+            // STS answers in every region; with none configured, the global one.
+            region: region.unwrap_or("us-east-1").to_string(),
+            endpoint: endpoint.map(str::to_string),
+        })
+    }
+
+    pub fn endpoint_text(&self) -> String {
+        self.endpoint
+            .clone()
+            .unwrap_or_else(|| format!("sts.{}.amazonaws.com", self.region))
+    }
+
+    fn client(&self, creds: &Credentials) -> aws_sdk_sts::Client {
+        let mut config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(SdkCredentials::new(
+                creds.access_key_id.clone(),
+                creds.secret_access_key.clone(),
+                creds.session_token.clone(),
+                None,
+                "awsrole",
+            ))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(2));
+        if let Some(endpoint) = &self.endpoint {
+            config = config.endpoint_url(endpoint.clone());
+        }
+        aws_sdk_sts::Client::from_conf(config.build())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn assume_role(
+        &self,
+        creds: &Credentials,
+        role_arn: &str,
+        session_name: &str,
+        external_id: Option<&str>,
+        duration: Option<u32>,
+        mfa: Option<(&str, &str)>,
+    ) -> Result<Credentials, StsFailure> {
+        let call = self
+            .client(creds)
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .set_external_id(external_id.map(str::to_string))
+            .set_duration_seconds(duration.map(|d| d as i32))
+            .set_serial_number(mfa.map(|(s, _)| s.to_string()))
+            .set_token_code(mfa.map(|(_, c)| c.to_string()));
+        let out = self.runtime.block_on(call.send()).map_err(classify)?;
+        convert(out.credentials())
+    }
+
+    pub fn get_session_token(
+        &self,
+        creds: &Credentials,
+        duration: u32,
+        serial: &str,
+        code: &str,
+    ) -> Result<Credentials, StsFailure> {
+        let call = self
+            .client(creds)
+            .get_session_token()
+            .duration_seconds(duration as i32)
+            .serial_number(serial)
+            .token_code(code);
+        let out = self.runtime.block_on(call.send()).map_err(classify)?;
+        convert(out.credentials())
+    }
+
+    /// The caller's ARN: checks that keys work (`awsrole add`).
+    pub fn caller_arn(&self, creds: &Credentials) -> Result<String, StsFailure> {
+        let out = self
+            .runtime
+            .block_on(self.client(creds).get_caller_identity().send())
+            .map_err(classify)?;
+        Ok(out.arn().unwrap_or_default().to_string())
+    }
+}
+
+fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsFailure> {
+    let c = c.ok_or_else(|| StsFailure::Other {
+        code: "NoCredentials".into(),
+        message: "STS answered without credentials".into(),
+    })?;
+    Ok(Credentials {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: Some(c.session_token().to_string()),
+        expiration: DateTime::<Utc>::from_timestamp(c.expiration().secs(), 0),
+    })
+}
+
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    err: SdkError<E, R>,
+) -> StsFailure {
+    match &err {
+        SdkError::TimeoutError(_) => StsFailure::Unreachable("timed out".into()),
+        SdkError::DispatchFailure(d) => StsFailure::Unreachable(if d.is_timeout() {
+            "timed out".into()
+        } else {
+            source_chain(&err)
+        }),
+        SdkError::ServiceError(_) => {
+            let code = err.code().unwrap_or("Unknown").to_string();
+            let message = err.message().unwrap_or("").to_string();
+            match code.as_str() {
+                "AccessDenied" if message.contains("MultiFactorAuthentication") => {
+                    StsFailure::BadMfa(message)
+                }
+                "AccessDenied" => StsFailure::Denied(message),
+                "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "UnrecognizedClientException"
+                | "ExpiredToken"
+                | "InvalidAccessKeyId" => StsFailure::BadCredentials { code, message },
+                _ => StsFailure::Other { code, message },
+            }
+        }
+        _ => StsFailure::Other {
+            code: "Error".into(),
+            message: source_chain(&err),
+        },
+    }
+}
+
+fn source_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.dedup();
+    parts.join(": ")
+}
