@@ -640,8 +640,18 @@ mod tests {
         use SourceKind::*;
         // (first hop?, source, duration asked, mfa_serial?) →
         // (GetSessionToken first?, MFA on AssumeRole?, duration sent, capped?)
+        type Row = (
+            bool,
+            SourceKind,
+            Option<u32>,
+            bool,
+            bool,
+            bool,
+            Option<u32>,
+            bool,
+        );
         #[rustfmt::skip]
-        let table: &[(bool, SourceKind, Option<u32>, bool, bool, bool, Option<u32>, bool)] = &[
+        let table: &[Row] = &[
             // First hop from long-term keys, MFA: share one MFA session…
             (true,  LongTerm, None,        true,  true,  false, None,        false),
             (true,  LongTerm, Some(900),   true,  true,  false, Some(900),   false),

@@ -86,7 +86,9 @@ pub fn render_env(format: Format, change: &EnvChange) -> String {
     for name in &change.unset {
         match format {
             Format::Sh => out.push_str(&format!("unset {name}\n")),
-            Format::Fish => out.push_str(&format!("set -e {name}\n")),
+            // fish's `set` keeps the previous status, so an unset of a missing variable
+            // (status 4) would leak through `| source; and …`.
+            Format::Fish => out.push_str(&format!("set -e {name}; or true\n")),
             Format::Env | Format::Json => {}
         }
     }
@@ -221,8 +223,11 @@ mod tests {
         c.session_token = None;
         c.expiration = None;
         let out = render_env(Format::Fish, &credential_vars("u", &c, None));
-        assert!(out.contains("set -e AWS_SESSION_TOKEN\n"), "{out}");
-        assert!(out.contains("set -e AWS_CREDENTIAL_EXPIRATION\n"), "{out}");
+        assert!(out.contains("set -e AWS_SESSION_TOKEN; or true\n"), "{out}");
+        assert!(
+            out.contains("set -e AWS_CREDENTIAL_EXPIRATION; or true\n"),
+            "{out}"
+        );
         assert!(!out.contains("AWS_REGION"), "{out}");
     }
 

@@ -57,6 +57,10 @@ pub fn open_session_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
 pub fn open_secret_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
     match backend {
         Backend::None => None,
+        // Without a session bus there is no Secret Service; `auto` then has no
+        // long-term key store rather than a warning on every command.
+        #[cfg(target_os = "linux")]
+        Backend::Auto if !linux::session_bus_exists() => None,
         #[cfg(target_os = "linux")]
         Backend::Auto | Backend::SecretService => Some(Box::new(linux::SecretService)),
         #[cfg(target_os = "linux")]
@@ -79,6 +83,12 @@ mod linux {
     use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
 
     use super::SecretStore;
+
+    pub fn session_bus_exists() -> bool {
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
+            || std::env::var_os("XDG_RUNTIME_DIR")
+                .is_some_and(|d| std::path::Path::new(&d).join("bus").exists())
+    }
 
     /// The kernel's per-user keyring, `@u`.
     pub struct Keyutils;

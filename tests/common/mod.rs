@@ -1,0 +1,318 @@
+//! The real parts the integration tests run against: a moto STS on loopback (one per
+//! test binary), the seed scenario's world built in it (one per test, every name
+//! prefixed so parallel tests never share a role), and a temp HOME per test.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_awsrole");
+
+pub fn support(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(file)
+}
+
+pub struct Moto {
+    _child: Child,
+    pub url: String,
+}
+
+/// The moto of this test binary; it exits by itself when the binary does.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| start_moto(None))
+}
+
+/// A moto that checks signatures and IAM policies once `free_actions` calls were made
+/// (the world's setup): unknown keys get InvalidClientTokenId, missing grants AccessDenied.
+pub fn moto_with_auth(free_actions: u32) -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| start_moto(Some(free_actions)))
+}
+
+fn start_moto(free_actions: Option<u32>) -> Moto {
+    let mut cmd = Command::new("python3");
+    cmd.arg(support("moto_server.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(n) = free_actions {
+        cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
+    }
+    let mut child = cmd
+        .spawn()
+        .expect("python3 with moto[server] installed (see .ci/run)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().expect("moto_server.py prints its port");
+    Moto {
+        _child: child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// One STS call as moto's recorder saw it.
+#[derive(Debug, Clone)]
+pub struct StsCall {
+    pub action: String,
+    pub role_arn: Option<String>,
+    pub duration: Option<String>,
+    pub serial: Option<String>,
+    pub token_code: Option<String>,
+    pub external_id: Option<String>,
+    pub session_name: Option<String>,
+    pub access_key: String,
+}
+
+pub struct World {
+    pub url: String,
+    pub prefix: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub mfa_serial: String,
+    pub role_arns: Vec<String>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_prefix(name: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let clean: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(20)
+        .collect();
+    format!("{clean}{}x{n}", std::process::id())
+}
+
+impl World {
+    pub fn build(name: &str, roles: usize) -> World {
+        World::build_in(moto(), name, roles, false)
+    }
+
+    pub fn build_in(moto: &Moto, name: &str, roles: usize, grant_user: bool) -> World {
+        let prefix = unique_prefix(name);
+        let mut cmd = Command::new("python3");
+        cmd.arg(support("world.py")).args([
+            "--endpoint",
+            &moto.url,
+            "--prefix",
+            &prefix,
+            "--roles",
+            &roles.to_string(),
+        ]);
+        if grant_user {
+            cmd.arg("--grant-user");
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "world.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        World {
+            url: moto.url.clone(),
+            prefix,
+            access_key_id: v["access_key_id"].as_str().unwrap().into(),
+            secret_access_key: v["secret_access_key"].as_str().unwrap().into(),
+            mfa_serial: v["mfa_serial"].as_str().unwrap().into(),
+            role_arns: v["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["arn"].as_str().unwrap().to_string())
+                .collect(),
+        }
+    }
+
+    /// The seed scenario's config: role-a (MFA) … role-e, each sourcing the previous.
+    pub fn seed_config(&self) -> String {
+        let mut cfg = String::from("[default]\nregion = ap-northeast-1\n\n");
+        let mut source = "default".to_string();
+        for (i, arn) in self.role_arns.iter().enumerate() {
+            let name = format!("role-{}", (b'a' + i as u8) as char);
+            cfg.push_str(&format!(
+                "[profile {name}]\nrole_arn = {arn}\nsource_profile = {source}\n"
+            ));
+            if i == 0 {
+                cfg.push_str(&format!("mfa_serial = {}\n", self.mfa_serial));
+            }
+            cfg.push('\n');
+            source = name;
+        }
+        cfg
+    }
+
+    pub fn seed_credentials(&self) -> String {
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            self.access_key_id, self.secret_access_key
+        )
+    }
+
+    /// The STS calls this world's chain made: its roles, or signed with its user's key.
+    pub fn calls(&self) -> Vec<StsCall> {
+        let out = Command::new("python3")
+            .arg(support("sts_calls.py"))
+            .arg(&self.url)
+            .output()
+            .unwrap();
+        let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let field = |c: &Value, k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
+        all.iter()
+            .filter(|c| {
+                field(c, "RoleArn").is_some_and(|a| a.contains(&self.prefix))
+                    || field(c, "AccessKey").as_deref() == Some(self.access_key_id.as_str())
+            })
+            .map(|c| StsCall {
+                action: field(c, "Action").unwrap_or_default(),
+                role_arn: field(c, "RoleArn"),
+                duration: field(c, "DurationSeconds"),
+                serial: field(c, "SerialNumber"),
+                token_code: field(c, "TokenCode"),
+                external_id: field(c, "ExternalId"),
+                session_name: field(c, "RoleSessionName"),
+                access_key: field(c, "AccessKey").unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    pub fn count(&self, action: &str) -> usize {
+        self.calls().iter().filter(|c| c.action == action).count()
+    }
+}
+
+/// A temp HOME with the AWS files, and a clean environment for awsrole.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub world: World,
+    pub keyring: &'static str,
+}
+
+impl Sandbox {
+    pub fn seed(name: &str) -> Sandbox {
+        Sandbox::with_world(World::build(name, 5))
+    }
+
+    pub fn with_world(world: World) -> Sandbox {
+        let sandbox = Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+            world,
+            keyring: "none",
+        };
+        sandbox.write_config(&sandbox.world.seed_config());
+        sandbox.write_credentials(&sandbox.world.seed_credentials());
+        sandbox
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::create_dir_all(self.home().join(".aws")).unwrap();
+        std::fs::write(self.home().join(".aws/config"), text).unwrap();
+    }
+
+    pub fn append_config(&self, text: &str) {
+        let mut cfg = std::fs::read_to_string(self.home().join(".aws/config")).unwrap_or_default();
+        cfg.push_str(text);
+        self.write_config(&cfg);
+    }
+
+    pub fn write_credentials(&self, text: &str) {
+        std::fs::create_dir_all(self.home().join(".aws")).unwrap();
+        std::fs::write(self.home().join(".aws/credentials"), text).unwrap();
+    }
+
+    /// The environment awsrole gets: nothing of the host's AWS_* variables.
+    pub fn envs(&self) -> Vec<(String, String)> {
+        let home = self.home().display().to_string();
+        vec![
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("HOME".into(), home.clone()),
+            ("USER".into(), "tester".into()),
+            ("AWS_ENDPOINT_URL_STS".into(), self.world.url.clone()),
+            ("AWSROLE_KEYRING".into(), self.keyring.into()),
+            ("XDG_DATA_HOME".into(), format!("{home}/.local/share")),
+            ("XDG_CACHE_HOME".into(), format!("{home}/.cache")),
+            ("XDG_RUNTIME_DIR".into(), format!("{home}/.run")),
+            ("TERM".into(), "dumb".into()),
+        ]
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_clear()
+            .envs(self.envs())
+            .current_dir(self.home())
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `script` in `shell` (bash, zsh, fish) with the sandbox's environment.
+pub fn shell_run(sandbox: &Sandbox, shell: &str, script: &str) -> Output {
+    let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
+    let mut c = Command::new(shell);
+    if shell == "fish" {
+        c.arg("--no-config");
+    }
+    c.arg("-c")
+        .arg(script)
+        .env_clear()
+        .envs(sandbox.envs())
+        .current_dir(sandbox.home())
+        .stdin(Stdio::null());
+    c.env(
+        "PATH",
+        format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
+    );
+    c.output().unwrap()
+}
+
+/// `aws sts get-caller-identity` through botocore with only the given variables.
+pub fn caller_arn_with_env(sandbox: &Sandbox, vars: &[(String, String)]) -> String {
+    let script = "import boto3,sys;print(boto3.client('sts', endpoint_url=sys.argv[1], region_name='us-east-1').get_caller_identity()['Arn'])";
+    let out = Command::new("python3")
+        .args(["-c", script, &sandbox.world.url])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", sandbox.home())
+        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "botocore: {}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// `KEY=value` lines of `--format env` as pairs.
+pub fn parse_env(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+        .collect()
+}

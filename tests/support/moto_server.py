@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""A moto server on a free loopback port, with its request recorder on.
+
+Prints the port on the first line of stdout, then serves until its parent process
+exits (tests cannot be trusted to run destructors), or until stdin closes when
+--until-stdin-closes is given (the demo script).
+"""
+import os
+import sys
+import time
+import urllib.request
+
+os.environ["MOTO_ENABLE_RECORDING"] = "True"
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+
+def main():
+    parent = os.getppid()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server._server.server_port
+    url = f"http://127.0.0.1:{port}"
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/recorder/start-recording", method="POST")).read()
+    print(port, flush=True)
+    try:
+        if "--until-stdin-closes" in sys.argv:
+            sys.stdin.read()
+        else:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
