@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
@@ -138,9 +139,7 @@ fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, S
     })
 }
 
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    err: SdkError<E, R>,
-) -> StsFailure {
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(err: SdkError<E, HttpResponse>) -> StsFailure {
     match &err {
         SdkError::TimeoutError(_) => StsFailure::Unreachable("timed out".into()),
         SdkError::DispatchFailure(d) => StsFailure::Unreachable(if d.is_timeout() {
@@ -149,8 +148,17 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::
             source_chain(&err)
         }),
         SdkError::ServiceError(_) => {
-            let code = err.code().unwrap_or("Unknown").to_string();
-            let message = err.message().unwrap_or("").to_string();
+            // Some STS-compatible endpoints (moto's IAM checks among them) wrap the
+            // error as <Errors><Error>, which the SDK does not read: fall back to the body.
+            let body = err
+                .raw_response()
+                .and_then(|r| r.body().bytes())
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            let code = err.code().map(str::to_string).or_else(|| xml_field(&body, "Code"));
+            let code = code.unwrap_or_else(|| "Unknown".into());
+            let message = err.message().map(str::to_string).or_else(|| xml_field(&body, "Message"));
+            let message = message.unwrap_or_default();
             match code.as_str() {
                 "AccessDenied" if message.contains("MultiFactorAuthentication") => {
                     StsFailure::BadMfa(message)
@@ -169,6 +177,13 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::
             message: source_chain(&err),
         },
     }
+}
+
+fn xml_field(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find(&format!("</{tag}>"))? + start;
+    Some(body[start..end].trim().to_string())
 }
 
 fn source_chain(err: &dyn std::error::Error) -> String {

@@ -1,0 +1,158 @@
+//! Every failure: exit 1 (2 for usage), `awsrole: error: …` naming what to fix, and
+//! nothing on stdout. STS denials come from a moto that enforces IAM.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The world's setup calls (user, key, MFA device, grant, five roles) run before moto
+/// starts checking signatures and policies.
+const SETUP_ACTIONS: u32 = 10;
+
+fn assert_error(out: &std::process::Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "stdout must stay empty: {}", stdout(out));
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("awsrole: error: "), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "missing {n:?} in {err}");
+    }
+}
+
+fn offline_sandbox() -> Sandbox {
+    // Config-only errors: the world is never called.
+    Sandbox::seed("offline")
+}
+
+#[test]
+fn malformed_ini_names_file_and_line() {
+    let s = offline_sandbox();
+    s.write_config("[default]\nregion = x\n\n[profile role-a\nrole_arn = y\n");
+    let out = s.run(&["export", "role-a"]);
+    let file = s.home().join(".aws/config");
+    assert_error(&out, &[&format!("{}:4:", file.display()), "']'"]);
+}
+
+#[test]
+fn unknown_profile_suggests_near_names() {
+    let s = offline_sandbox();
+    let out = s.run(&["export", "role-bb"]);
+    assert_error(&out, &["'role-bb'", "did you mean", "'role-b'"]);
+}
+
+#[test]
+fn source_profile_loop_names_the_cycle_at_once() {
+    let s = offline_sandbox();
+    s.write_config("[profile loop-a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = loop-b\n[profile loop-b]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = loop-a\n");
+    let started = Instant::now();
+    let out = s.run(&["export", "loop-a"]);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_error(&out, &["loop-a -> loop-b -> loop-a"]);
+}
+
+#[test]
+fn botocore_config_checks() {
+    let s = offline_sandbox();
+    s.write_config(
+        "[profile both]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = default\ncredential_source = Environment\n\
+         [profile missing]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = nowhere\n\
+         [profile empty-source]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = bare\n[profile bare]\nregion = x\n",
+    );
+    s.write_credentials("");
+    assert_error(&s.run(&["export", "both"]), &["'both'", "source_profile and credential_source"]);
+    assert_error(&s.run(&["export", "missing"]), &["'nowhere'", "'missing'", "does not exist"]);
+    assert_error(&s.run(&["export", "empty-source"]), &["'bare'", "no credentials", "awsrole add bare"]);
+}
+
+#[test]
+fn a_bad_mfa_code_is_refused_before_any_call() {
+    let s = Sandbox::seed("badcode");
+    assert_error(&s.run(&["export", "role-b", "--mfa-code", "12345"]), &["six digits", &s.world.mfa_serial]);
+    assert_eq!(s.world.calls().len(), 0);
+}
+
+#[test]
+fn no_terminal_and_no_code_fails_at_once_naming_the_ways_to_pass_one() {
+    let s = Sandbox::seed("notty");
+    // setsid: no controlling terminal, so /dev/tty cannot be opened.
+    let mut cmd = std::process::Command::new("setsid");
+    cmd.arg("--wait").arg(BIN).args(["export", "role-b"]).env_clear().envs(s.envs()).stdin(std::process::Stdio::null());
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_error(&out, &["--mfa-code", "mfa_process"]);
+    assert_eq!(s.world.calls().len(), 0);
+}
+
+#[test]
+fn credential_process_failures_are_explained_without_echoing_output() {
+    let s = offline_sandbox();
+    s.write_config(
+        "[profile fails]\ncredential_process = sh -c 'echo oops >&2; exit 3'\n\
+         [profile garbage]\ncredential_process = echo SECRETGARBAGE\n\
+         [profile old]\ncredential_process = echo '{\"Version\":1,\"AccessKeyId\":\"a\",\"SecretAccessKey\":\"b\",\"Expiration\":\"2001-01-01T00:00:00Z\"}'\n",
+    );
+    let out = s.run(&["export", "fails"]);
+    assert_error(&out, &["credential_process of profile 'fails' failed", "exit status: 3"]);
+    assert!(stderr(&out).contains("oops"), "the process's own stderr passes through");
+    let out = s.run(&["export", "garbage"]);
+    assert_error(&out, &["'garbage'", "not a credential_process JSON document"]);
+    assert!(!stderr(&out).contains("SECRETGARBAGE"));
+    assert_error(&s.run(&["export", "old"]), &["already expired"]);
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_within_a_bounded_time() {
+    let s = Sandbox::seed("unreachable");
+    // A listener that accepts connections and never answers, and a closed port.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    for url in [format!("http://{}", silent.local_addr().unwrap()), format!("http://{closed}")] {
+        let started = Instant::now();
+        let out = s.cmd(&["export", "role-b", "--mfa-code", "123456"]).env("AWS_ENDPOINT_URL_STS", &url).output().unwrap();
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(15), "took {took:?}");
+        assert_error(&out, &["cannot reach STS at", &url]);
+    }
+}
+
+/// The one world of the IAM-enforcing moto: built before its free actions run out.
+fn auth_sandbox() -> Sandbox {
+    Sandbox::with_world(auth_world())
+}
+
+fn auth_world() -> World {
+    static WORLD: std::sync::OnceLock<World> = std::sync::OnceLock::new();
+    let w = WORLD.get_or_init(|| World::build_in(moto_with_auth(SETUP_ACTIONS), "auth", 5, true));
+    World {
+        url: w.url.clone(),
+        prefix: w.prefix.clone(),
+        access_key_id: w.access_key_id.clone(),
+        secret_access_key: w.secret_access_key.clone(),
+        mfa_serial: w.mfa_serial.clone(),
+        role_arns: w.role_arns.clone(),
+    }
+}
+
+#[test]
+fn sts_denial_names_the_hop_and_role_and_hints_at_trust() {
+    let s = auth_sandbox();
+    // User1 may call STS; RoleA's session has no policy, so hop 2 (RoleB) is denied.
+    s.write_config(&format!(
+        "[profile a]\nrole_arn = {}\nsource_profile = default\n[profile b]\nrole_arn = {}\nsource_profile = a\n",
+        s.world.role_arns[0], s.world.role_arns[1]
+    ));
+    let out = s.run(&["export", "b"]);
+    assert_error(&out, &["hop 2 of 2", "profile 'b'", &s.world.role_arns[1], "trust policy", "role profile 'a'"]);
+}
+
+#[test]
+fn invalid_long_term_keys_are_named() {
+    let s = auth_sandbox();
+    s.write_credentials("[default]\naws_access_key_id = AKIDNOTAREALKEY00000\naws_secret_access_key = nope\n");
+    let out = s.run(&["export", "role-b", "--mfa-code", "123456"]);
+    assert_error(&out, &["access keys of profile 'default'", "InvalidClientTokenId", "awsrole add default"]);
+}
