@@ -1,17 +1,4 @@
-//! awsrole: AWS role and role-chain credentials in the shell.
-
-mod cache;
-mod cli;
-mod config;
-mod credentials;
-mod duration;
-mod error;
-mod hook;
-mod plan;
-mod render;
-mod resolve;
-mod trust;
-
+use awsrole::{cli, error, hook};
 use clap::Parser;
 
 fn main() {

@@ -86,7 +86,7 @@ impl AwsConfig {
         Ok(loaded)
     }
 
-    #[cfg(test)]
+    /// For tests and tools: both files given as text.
     pub fn from_texts(config: &str, credentials: &str) -> Result<Self> {
         let mut loaded = AwsConfig {
             config_file: "config".into(),

@@ -1,0 +1,17 @@
+//! awsrole: AWS role and role-chain credentials in the shell.
+//!
+//! Data flows one way: `config` (the AWS files) → `plan` (pure: profile → hops) →
+//! `resolve` (cache, else STS) → `render` (one syntax per shell/format) → `cli`.
+//! `hook` (per prompt) and `trust` (`.awsrole` allow list) sit beside `cli`.
+
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod duration;
+pub mod error;
+pub mod hook;
+pub mod plan;
+pub mod render;
+pub mod resolve;
+pub mod trust;
