@@ -14,7 +14,11 @@ const SETUP_ACTIONS: u32 = 10;
 fn assert_error(out: &std::process::Output, needles: &[&str]) {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(out.stdout.is_empty(), "stdout must stay empty: {}", stdout(out));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must stay empty: {}",
+        stdout(out)
+    );
     let last = err.lines().last().unwrap_or_default();
     assert!(last.starts_with("awsrole: error: "), "{err}");
     for n in needles {
@@ -62,15 +66,27 @@ fn botocore_config_checks() {
          [profile empty-source]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = bare\n[profile bare]\nregion = x\n",
     );
     s.write_credentials("");
-    assert_error(&s.run(&["export", "both"]), &["'both'", "source_profile and credential_source"]);
-    assert_error(&s.run(&["export", "missing"]), &["'nowhere'", "'missing'", "does not exist"]);
-    assert_error(&s.run(&["export", "empty-source"]), &["'bare'", "no credentials", "awsrole add bare"]);
+    assert_error(
+        &s.run(&["export", "both"]),
+        &["'both'", "source_profile and credential_source"],
+    );
+    assert_error(
+        &s.run(&["export", "missing"]),
+        &["'nowhere'", "'missing'", "does not exist"],
+    );
+    assert_error(
+        &s.run(&["export", "empty-source"]),
+        &["'bare'", "no credentials", "awsrole add bare"],
+    );
 }
 
 #[test]
 fn a_bad_mfa_code_is_refused_before_any_call() {
     let s = Sandbox::seed("badcode");
-    assert_error(&s.run(&["export", "role-b", "--mfa-code", "12345"]), &["six digits", &s.world.mfa_serial]);
+    assert_error(
+        &s.run(&["export", "role-b", "--mfa-code", "12345"]),
+        &["six digits", &s.world.mfa_serial],
+    );
     assert_eq!(s.world.calls().len(), 0);
 }
 
@@ -79,7 +95,12 @@ fn no_terminal_and_no_code_fails_at_once_naming_the_ways_to_pass_one() {
     let s = Sandbox::seed("notty");
     // setsid: no controlling terminal, so /dev/tty cannot be opened.
     let mut cmd = std::process::Command::new("setsid");
-    cmd.arg("--wait").arg(BIN).args(["export", "role-b"]).env_clear().envs(s.envs()).stdin(std::process::Stdio::null());
+    cmd.arg("--wait")
+        .arg(BIN)
+        .args(["export", "role-b"])
+        .env_clear()
+        .envs(s.envs())
+        .stdin(std::process::Stdio::null());
     let started = Instant::now();
     let out = cmd.output().unwrap();
     assert!(started.elapsed() < Duration::from_secs(5));
@@ -96,10 +117,22 @@ fn credential_process_failures_are_explained_without_echoing_output() {
          [profile old]\ncredential_process = echo '{\"Version\":1,\"AccessKeyId\":\"a\",\"SecretAccessKey\":\"b\",\"Expiration\":\"2001-01-01T00:00:00Z\"}'\n",
     );
     let out = s.run(&["export", "fails"]);
-    assert_error(&out, &["credential_process of profile 'fails' failed", "exit status: 3"]);
-    assert!(stderr(&out).contains("oops"), "the process's own stderr passes through");
+    assert_error(
+        &out,
+        &[
+            "credential_process of profile 'fails' failed",
+            "exit status: 3",
+        ],
+    );
+    assert!(
+        stderr(&out).contains("oops"),
+        "the process's own stderr passes through"
+    );
     let out = s.run(&["export", "garbage"]);
-    assert_error(&out, &["'garbage'", "not a credential_process JSON document"]);
+    assert_error(
+        &out,
+        &["'garbage'", "not a credential_process JSON document"],
+    );
     assert!(!stderr(&out).contains("SECRETGARBAGE"));
     assert_error(&s.run(&["export", "old"]), &["already expired"]);
 }
@@ -109,10 +142,20 @@ fn an_unreachable_endpoint_fails_within_a_bounded_time() {
     let s = Sandbox::seed("unreachable");
     // A listener that accepts connections and never answers, and a closed port.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    for url in [format!("http://{}", silent.local_addr().unwrap()), format!("http://{closed}")] {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    for url in [
+        format!("http://{}", silent.local_addr().unwrap()),
+        format!("http://{closed}"),
+    ] {
         let started = Instant::now();
-        let out = s.cmd(&["export", "role-b", "--mfa-code", "123456"]).env("AWS_ENDPOINT_URL_STS", &url).output().unwrap();
+        let out = s
+            .cmd(&["export", "role-b", "--mfa-code", "123456"])
+            .env("AWS_ENDPOINT_URL_STS", &url)
+            .output()
+            .unwrap();
         let took = started.elapsed();
         assert!(took < Duration::from_secs(15), "took {took:?}");
         assert_error(&out, &["cannot reach STS at", &url]);
@@ -146,13 +189,31 @@ fn sts_denial_names_the_hop_and_role_and_hints_at_trust() {
         s.world.role_arns[0], s.world.role_arns[1]
     ));
     let out = s.run(&["export", "b"]);
-    assert_error(&out, &["hop 2 of 2", "profile 'b'", &s.world.role_arns[1], "trust policy", "role profile 'a'"]);
+    assert_error(
+        &out,
+        &[
+            "hop 2 of 2",
+            "profile 'b'",
+            &s.world.role_arns[1],
+            "trust policy",
+            "role profile 'a'",
+        ],
+    );
 }
 
 #[test]
 fn invalid_long_term_keys_are_named() {
     let s = auth_sandbox();
-    s.write_credentials("[default]\naws_access_key_id = AKIDNOTAREALKEY00000\naws_secret_access_key = nope\n");
+    s.write_credentials(
+        "[default]\naws_access_key_id = AKIDNOTAREALKEY00000\naws_secret_access_key = nope\n",
+    );
     let out = s.run(&["export", "role-b", "--mfa-code", "123456"]);
-    assert_error(&out, &["access keys of profile 'default'", "InvalidClientTokenId", "awsrole add default"]);
+    assert_error(
+        &out,
+        &[
+            "access keys of profile 'default'",
+            "InvalidClientTokenId",
+            "awsrole add default",
+        ],
+    );
 }

@@ -13,7 +13,11 @@ fn printed_by(shell: &str, quoted: &str) -> Vec<u8> {
         cmd.arg("--no-config");
     }
     let out = cmd.arg("-c").arg(&script).output().unwrap();
-    assert!(out.status.success(), "{shell} failed on {script:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{shell} failed on {script:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -22,10 +26,30 @@ fn printed_by(shell: &str, quoted: &str) -> Vec<u8> {
 fn awkward() -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop_oneof![
-            Just('\'' ), Just('"'), Just('\\'), Just('$'), Just('\n'), Just(' '), Just('*'),
-            Just('{'), Just('}'), Just('('), Just(')'), Just(';'), Just('&'), Just('|'), Just('`'),
-            Just('~'), Just('#'), Just('!'), Just('%'), Just('\t'), Just('é'), Just('😀'),
-            proptest::char::range('a', 'z'), proptest::char::range('\u{1}', '\u{7f}'),
+            Just('\''),
+            Just('"'),
+            Just('\\'),
+            Just('$'),
+            Just('\n'),
+            Just(' '),
+            Just('*'),
+            Just('{'),
+            Just('}'),
+            Just('('),
+            Just(')'),
+            Just(';'),
+            Just('&'),
+            Just('|'),
+            Just('`'),
+            Just('~'),
+            Just('#'),
+            Just('!'),
+            Just('%'),
+            Just('\t'),
+            Just('é'),
+            Just('😀'),
+            proptest::char::range('a', 'z'),
+            proptest::char::range('\u{1}', '\u{7f}'),
         ],
         0..24,
     )

@@ -66,15 +66,24 @@ impl CacheEntry {
 pub struct Cache {
     store: Option<Box<dyn SecretStore>>,
     margin: i64,
+    prefix: String,
 }
 
-pub const ENTRY_PREFIX: &str = "awsrole:session:";
+/// Entry names start with this; `AWSROLE_CACHE_NAMESPACE` (for tests and anyone who
+/// wants separate caches) is added after it.
+pub fn name_prefix(kind: &str) -> String {
+    match std::env::var("AWSROLE_CACHE_NAMESPACE") {
+        Ok(ns) if !ns.is_empty() => format!("awsrole:{kind}:{ns}:"),
+        _ => format!("awsrole:{kind}:"),
+    }
+}
 
 impl Cache {
     pub fn disabled() -> Self {
         Cache {
             store: None,
             margin: DEFAULT_REFRESH_MARGIN,
+            prefix: name_prefix("session"),
         }
     }
 
@@ -82,6 +91,7 @@ impl Cache {
         Cache {
             store: open_session_store(backend),
             margin: refresh_margin(),
+            prefix: name_prefix("session"),
         }
     }
 
@@ -92,7 +102,7 @@ impl Cache {
     /// A fresh entry, or None. A stale or unreadable entry is dropped, never served.
     pub fn get(&self, key: &CacheKey, now: DateTime<Utc>) -> Option<CacheEntry> {
         let store = self.store.as_ref()?;
-        let name = format!("{ENTRY_PREFIX}{}", key.id);
+        let name = format!("{}{}", self.prefix, key.id);
         let bytes = match store.get(&name) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return None,
@@ -123,7 +133,7 @@ impl Cache {
             Ok(b) => b,
             Err(_) => return,
         };
-        let name = format!("{ENTRY_PREFIX}{}", key.id);
+        let name = format!("{}{}", self.prefix, key.id);
         if let Err(e) = store.put(&name, &bytes, Some(expires)) {
             warn(&format!(
                 "could not cache {} ({e}); going on uncached",
@@ -137,7 +147,7 @@ impl Cache {
         let Some(store) = self.store.as_ref() else {
             return Vec::new();
         };
-        match store.list(ENTRY_PREFIX) {
+        match store.list(&self.prefix) {
             Ok(names) => names
                 .into_iter()
                 .map(|name| {

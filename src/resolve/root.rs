@@ -11,7 +11,7 @@ use crate::plan::Root;
 
 /// Where `awsrole add` keeps a profile's long-term keys.
 pub fn keyring_name(profile: &str) -> String {
-    format!("awsrole:keys:{profile}")
+    format!("{}{profile}", crate::cache::name_prefix("keys"))
 }
 
 /// A stable name for the root, used in cache keys; reads no secret and no keyring.

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, Utc};
@@ -139,7 +139,9 @@ fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, S
     })
 }
 
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(err: SdkError<E, HttpResponse>) -> StsFailure {
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    err: SdkError<E, HttpResponse>,
+) -> StsFailure {
     match &err {
         SdkError::TimeoutError(_) => StsFailure::Unreachable("timed out".into()),
         SdkError::DispatchFailure(d) => StsFailure::Unreachable(if d.is_timeout() {
@@ -155,9 +157,15 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(err: SdkError
                 .and_then(|r| r.body().bytes())
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default();
-            let code = err.code().map(str::to_string).or_else(|| xml_field(&body, "Code"));
+            let code = err
+                .code()
+                .map(str::to_string)
+                .or_else(|| xml_field(&body, "Code"));
             let code = code.unwrap_or_else(|| "Unknown".into());
-            let message = err.message().map(str::to_string).or_else(|| xml_field(&body, "Message"));
+            let message = err
+                .message()
+                .map(str::to_string)
+                .or_else(|| xml_field(&body, "Message"));
             let message = message.unwrap_or_default();
             match code.as_str() {
                 "AccessDenied" if message.contains("MultiFactorAuthentication") => {

@@ -60,6 +60,24 @@ fn start_moto(free_actions: Option<u32>) -> Moto {
     }
 }
 
+/// A private D-Bus with an unlocked gnome-keyring; its address.
+pub fn secret_service_bus() -> &'static str {
+    static BUS: OnceLock<(Child, String)> = OnceLock::new();
+    &BUS.get_or_init(|| {
+        let mut child = Command::new("python3")
+            .arg(support("secret_service.py"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon and gnome-keyring-daemon (see .ci/run)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        (child, line.trim().to_string())
+    })
+    .1
+}
+
 /// One STS call as moto's recorder saw it.
 #[derive(Debug, Clone)]
 pub struct StsCall {
@@ -197,6 +215,8 @@ pub struct Sandbox {
     pub dir: tempfile::TempDir,
     pub world: World,
     pub keyring: &'static str,
+    /// Bus of the Secret Service, for `secret-service` (and `auto`).
+    pub bus: Option<String>,
 }
 
 impl Sandbox {
@@ -209,6 +229,7 @@ impl Sandbox {
             dir: tempfile::tempdir().unwrap(),
             world,
             keyring: "none",
+            bus: None,
         };
         sandbox.write_config(&sandbox.world.seed_config());
         sandbox.write_credentials(&sandbox.world.seed_credentials());
@@ -238,7 +259,7 @@ impl Sandbox {
     /// The environment awsrole gets: nothing of the host's AWS_* variables.
     pub fn envs(&self) -> Vec<(String, String)> {
         let home = self.home().display().to_string();
-        vec![
+        let mut vars = vec![
             ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
             ("HOME".into(), home.clone()),
             ("USER".into(), "tester".into()),
@@ -248,7 +269,13 @@ impl Sandbox {
             ("XDG_CACHE_HOME".into(), format!("{home}/.cache")),
             ("XDG_RUNTIME_DIR".into(), format!("{home}/.run")),
             ("TERM".into(), "dumb".into()),
-        ]
+            // Each sandbox has its own slice of the (shared, per-user) kernel keyring.
+            ("AWSROLE_CACHE_NAMESPACE".into(), self.world.prefix.clone()),
+        ];
+        if let Some(bus) = &self.bus {
+            vars.push(("DBUS_SESSION_BUS_ADDRESS".into(), bus.clone()));
+        }
+        vars
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {

@@ -1,0 +1,315 @@
+//! The credential cache in real keyrings: the kernel's per-user keyring (keyutils) and
+//! a Secret Service (gnome-keyring on a private D-Bus). STS calls are counted with
+//! moto's recorder; "no terminal" means run under setsid, where /dev/tty cannot open.
+
+mod common;
+
+use std::process::{Output, Stdio};
+
+use common::*;
+
+fn keyutils(name: &str) -> Sandbox {
+    let mut s = Sandbox::seed(name);
+    s.keyring = "keyutils";
+    s
+}
+
+fn secret_service(name: &str) -> Sandbox {
+    let mut s = Sandbox::seed(name);
+    s.keyring = "secret-service";
+    s.bus = Some(secret_service_bus().to_string());
+    s
+}
+
+/// Without a terminal: any MFA prompt would fail at once.
+fn run_no_tty(s: &Sandbox, args: &[&str]) -> Output {
+    std::process::Command::new("setsid")
+        .arg("--wait")
+        .arg(BIN)
+        .args(args)
+        .env_clear()
+        .envs(s.envs())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> Output {
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
+fn counts(s: &Sandbox) -> (usize, usize) {
+    (
+        s.world.count("GetSessionToken"),
+        s.world.count("AssumeRole"),
+    )
+}
+
+fn warm_paths_make_no_sts_call(s: &Sandbox) {
+    ok(s.run(&["export", "role-e", "--mfa-code", "123456"]));
+    assert_eq!(counts(s), (1, 5));
+    // A new terminal, no code, no tty: all from the cache.
+    ok(run_no_tty(s, &["export", "role-e"]));
+    ok(run_no_tty(s, &["export", "role-c"]));
+    assert_eq!(counts(s), (1, 5));
+}
+
+#[test]
+fn warm_exports_from_the_kernel_keyring_make_no_sts_call() {
+    warm_paths_make_no_sts_call(&keyutils("warmkeyutils"));
+}
+
+#[test]
+fn warm_exports_from_the_secret_service_make_no_sts_call() {
+    warm_paths_make_no_sts_call(&secret_service("warmsecretservice"));
+}
+
+#[test]
+fn the_mfa_session_is_shared_by_every_role_that_names_the_serial() {
+    let s = keyutils("sharedmfa");
+    s.append_config(&format!(
+        "\n[profile other]\nrole_arn = {}\nsource_profile = default\nmfa_serial = {}\n",
+        s.world.role_arns[2], s.world.mfa_serial
+    ));
+    ok(s.run(&["export", "role-a", "--mfa-code", "123456"]));
+    ok(run_no_tty(&s, &["export", "other"]));
+    assert_eq!(counts(&s), (1, 2));
+}
+
+#[test]
+fn clearing_one_hop_costs_exactly_one_assume_role() {
+    let s = keyutils("clearone");
+    ok(s.run(&["export", "role-e", "--mfa-code", "123456"]));
+    ok(s.run(&["cache", "clear", "role-e"]));
+    let before = s.world.calls().len();
+    ok(run_no_tty(&s, &["export", "role-e"]));
+    let calls = s.world.calls();
+    assert_eq!(calls.len(), before + 1);
+    assert_eq!(
+        calls.last().unwrap().role_arn.as_deref(),
+        Some(s.world.role_arns[4].as_str())
+    );
+}
+
+#[test]
+fn credentials_inside_the_refresh_margin_are_fetched_again() {
+    let s = keyutils("margin");
+    ok(s.run(&[
+        "export",
+        "role-b",
+        "--mfa-code",
+        "123456",
+        "--duration",
+        "15m",
+    ]));
+    assert_eq!(counts(&s), (1, 2));
+    // A margin longer than the roles' sessions (but not the 8 h MFA session).
+    let out = s
+        .cmd(&["export", "role-b", "--duration", "15m"])
+        .env("AWSROLE_REFRESH_MARGIN", "2h")
+        .output()
+        .unwrap();
+    ok(out);
+    assert_eq!(counts(&s), (1, 4));
+    // Without that margin they are fresh again.
+    ok(run_no_tty(&s, &["export", "role-b", "--duration", "15m"]));
+    assert_eq!(counts(&s), (1, 4));
+}
+
+#[test]
+fn an_edited_profile_is_never_served_old_credentials() {
+    let s = keyutils("edited");
+    ok(s.run(&["export", "role-b", "--mfa-code", "123456"]));
+    s.append_config("\n[profile role-b]\nexternal_id = new-external-id\n");
+    ok(run_no_tty(&s, &["export", "role-b"]));
+    let calls = s.world.calls();
+    assert_eq!(counts(&s), (1, 3));
+    assert_eq!(
+        calls.last().unwrap().external_id.as_deref(),
+        Some("new-external-id")
+    );
+}
+
+#[test]
+fn no_cache_neither_reads_nor_writes() {
+    let s = keyutils("nocache");
+    ok(s.run(&["export", "role-b", "--mfa-code", "123456", "--no-cache"]));
+    ok(s.run(&["export", "role-b", "--mfa-code", "123456", "--no-cache"]));
+    assert_eq!(counts(&s), (2, 4));
+    let listed = stdout(&ok(s.run(&["cache", "list"])));
+    assert_eq!(listed.lines().count(), 1, "only the header: {listed}");
+}
+
+#[test]
+fn cache_list_shows_roles_and_expiry_but_no_secret() {
+    let s = keyutils("cachelist");
+    let exported = parse_env(&stdout(&ok(s.run(&[
+        "export",
+        "role-c",
+        "--mfa-code",
+        "123456",
+        "--format",
+        "env",
+    ]))));
+    let secret = exported
+        .iter()
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .unwrap()
+        .1
+        .clone();
+    let listed = stdout(&ok(s.run(&["cache", "list"])));
+    for arn in &s.world.role_arns[..3] {
+        assert!(listed.contains(arn.as_str()), "{listed}");
+    }
+    assert!(listed.contains(&s.world.mfa_serial), "{listed}");
+    assert!(!listed.contains(&secret));
+    ok(s.run(&["cache", "clear"]));
+    assert_eq!(stdout(&ok(s.run(&["cache", "list"]))).lines().count(), 1);
+}
+
+#[test]
+fn an_unreachable_keyring_warns_and_the_command_still_succeeds() {
+    let mut s = Sandbox::seed("nokeyring");
+    s.keyring = "secret-service";
+    s.bus = Some(format!("unix:path={}/no-such-bus", s.home().display()));
+    let out = ok(s.run(&["export", "role-b", "--mfa-code", "123456"]));
+    assert!(
+        stderr(&out).contains("awsrole: warning:"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("AWS_SESSION_TOKEN"));
+}
+
+#[test]
+fn no_session_secret_ever_reaches_a_file() {
+    let s = keyutils("nosecretfile");
+    let out = ok(s.run(&[
+        "export",
+        "role-e",
+        "--mfa-code",
+        "123456",
+        "--format",
+        "env",
+    ]));
+    ok(run_no_tty(&s, &["export", "role-e"]));
+    ok(s.run(&["cache", "list"]));
+    let secret = parse_env(&stdout(&out))
+        .into_iter()
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .unwrap()
+        .1;
+    let mut hits = Vec::new();
+    for root in [s.home().to_path_buf(), std::env::temp_dir()] {
+        grep_tree(&root, secret.as_bytes(), &mut hits, 0);
+    }
+    assert!(hits.is_empty(), "the role's secret was found in {hits:?}");
+}
+
+fn grep_tree(
+    dir: &std::path::Path,
+    needle: &[u8],
+    hits: &mut Vec<std::path::PathBuf>,
+    depth: usize,
+) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() && depth < 8 {
+            grep_tree(&path, needle, hits, depth + 1);
+        } else if meta.is_file() && meta.len() < 4 << 20 {
+            if let Ok(bytes) = std::fs::read(&path) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    hits.push(path);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn two_shells_resolving_at_once_share_one_mfa_session() {
+    let s = keyutils("concurrent");
+    let spawn = || {
+        s.cmd(&["export", "role-b", "--mfa-code", "123456"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    assert_eq!(
+        counts(&s),
+        (1, 2),
+        "the second waited for the first and used its cache"
+    );
+}
+
+#[test]
+fn added_keys_live_in_the_secret_service_and_win_over_the_file() {
+    let s = secret_service("addkeys");
+    s.write_credentials("");
+    let keys = format!("{}\n{}\n", s.world.access_key_id, s.world.secret_access_key);
+    let mut add = s
+        .cmd(&["add", "default"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(add.stdin.as_mut().unwrap(), keys.as_bytes()).unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}User1", s.world.prefix)),
+        "checked with GetCallerIdentity"
+    );
+    assert_eq!(s.world.count("GetCallerIdentity"), 1);
+
+    assert!(stdout(&ok(s.run(&["list"]))).contains("default [keyring]"));
+    let vars = parse_env(&stdout(&ok(s.run(&[
+        "export",
+        "role-b",
+        "--mfa-code",
+        "123456",
+        "--format",
+        "env",
+    ]))));
+    assert!(caller_arn_with_env(&s, &vars).contains(&format!("{}RoleB", s.world.prefix)));
+
+    ok(s.run(&["remove", "default"]));
+    let out = s.run(&["export", "role-b", "--mfa-code", "123456", "--no-cache"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no credentials"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_keys_are_not_stored() {
+    let world = World::build("badadd", 1);
+    let mut s = Sandbox::with_world(world);
+    s.keyring = "secret-service";
+    s.bus = Some(secret_service_bus().to_string());
+    // moto without IAM checks accepts any key; an unreachable STS shows the check runs.
+    let mut add = s
+        .cmd(&["add", "someone"])
+        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"AKIDEXAMPLEKEY\nsecret\n").unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--no-verify"), "{}", stderr(&out));
+    let out = s.run(&["remove", "someone"]);
+    assert!(
+        stderr(&out).contains("no keys of 'someone'"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""A private D-Bus session with an unlocked gnome-keyring Secret Service in it.
+
+Prints the bus address on the first line of stdout; stops both daemons when its
+parent process exits, or when stdin closes with --until-stdin-closes.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def main():
+    parent = os.getppid()
+    home = tempfile.mkdtemp(prefix="awsrole-secret-service-")
+    env = dict(os.environ, HOME=home, XDG_DATA_HOME=f"{home}/share", XDG_RUNTIME_DIR=home)
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE, env=env,
+    )
+    address = bus.stdout.readline().decode().strip()
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    keyring = subprocess.Popen(
+        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    keyring.stdin.write(b"test-password")
+    keyring.stdin.close()
+    # Ready once the service owns its name on the bus.
+    for _ in range(100):
+        probe = subprocess.run(
+            ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+             "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+             "string:org.freedesktop.secrets"],
+            env=env, capture_output=True, text=True,
+        )
+        if "boolean true" in probe.stdout:
+            break
+        time.sleep(0.05)
+    print(address, flush=True)
+    try:
+        if "--until-stdin-closes" in sys.argv:
+            sys.stdin.read()
+        else:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+    finally:
+        keyring.terminate()
+        bus.terminate()
+
+
+if __name__ == "__main__":
+    main()
