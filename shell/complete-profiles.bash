@@ -4,7 +4,7 @@ __awsrole_complete_profiles() {
     if [[ ${COMP_CWORD} -eq 2 ]]; then
         case "${COMP_WORDS[1]}" in
         use | export | exec | explain | add | remove)
-            COMPREPLY=($(compgen -W "$(\command awsrole list --names 2>/dev/null)" -- "${COMP_WORDS[2]}"))
+            mapfile -t COMPREPLY < <(compgen -W "$(\command awsrole list --names 2>/dev/null)" -- "${COMP_WORDS[2]}")
             return
             ;;
         esac

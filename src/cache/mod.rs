@@ -150,6 +150,8 @@ impl Cache {
         match store.list(&self.prefix) {
             Ok(names) => names
                 .into_iter()
+                // A namespaced entry (`…:ns:id`) belongs to another namespace.
+                .filter(|name| !name[self.prefix.len()..].contains(':'))
                 .map(|name| {
                     let entry = store
                         .get(&name)

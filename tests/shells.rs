@@ -1,0 +1,326 @@
+//! The shell integration in real interactive bash, zsh and fish under a
+//! pseudo-terminal, with moto as STS: `.awsrole` trust, switching, restore, `use`
+//! with an MFA code typed at the terminal, the hook's MFA hint, prompts.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use expectrl::{Expect, Regex, Session};
+
+struct Shell {
+    name: &'static str,
+    session: expectrl::session::OsSession,
+    counter: usize,
+}
+
+impl Shell {
+    fn start(name: &'static str, s: &Sandbox) -> Shell {
+        let bin_dir = std::path::Path::new(BIN)
+            .parent()
+            .unwrap()
+            .display()
+            .to_string();
+        let mut cmd = Command::new(name);
+        match name {
+            "bash" => cmd.args(["--norc", "--noprofile", "-i"]),
+            "zsh" => cmd.args(["-f", "-i"]),
+            _ => cmd.args(["--no-config", "-i"]),
+        };
+        cmd.env_clear().envs(s.envs()).current_dir(s.home());
+        cmd.env(
+            "PATH",
+            format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
+        );
+        cmd.env("TERM", "dumb");
+        let mut session = Session::spawn(cmd).expect("spawn shell");
+        session.set_expect_timeout(Some(Duration::from_secs(20)));
+        let mut shell = Shell {
+            name,
+            session,
+            counter: 0,
+        };
+        match name {
+            "bash" => shell.line("PS1='$ '; PROMPT_COMMAND='__user_prompt_ran=yes'"),
+            "zsh" => shell.line("PROMPT='$ '; unsetopt zle"),
+            _ => shell.line("function fish_prompt; echo -n '$ '; end"),
+        }
+        shell
+    }
+
+    fn line(&mut self, text: &str) {
+        self.session.send_line(text).unwrap();
+    }
+
+    /// The value of a shell expression, read back through a marker the typed command
+    /// itself does not contain.
+    fn value(&mut self, expr: &str) -> String {
+        self.counter += 1;
+        let tag = format!("R{}x", self.counter);
+        self.line(&format!("printf '%s%s\\n' '@@' \"{tag} {expr}\""));
+        let found = self
+            .session
+            .expect(Regex(&format!("@@{tag} ([^\r\n]*)")))
+            .unwrap_or_else(|e| {
+                panic!("{}: no answer for {expr}: {e}", self.name);
+            });
+        String::from_utf8_lossy(found.get(1).unwrap())
+            .trim()
+            .to_string()
+    }
+
+    fn var(&mut self, name: &str) -> String {
+        self.value(&format!("${name}"))
+    }
+
+    fn expect(&mut self, text: &str) {
+        if let Err(e) = self.session.expect(text) {
+            panic!("{}: did not see {text:?}: {e}", self.name);
+        }
+    }
+}
+
+fn scenario(shell_name: &'static str) {
+    let mut s = Sandbox::seed(&format!("pty{shell_name}"));
+    s.keyring = "keyutils";
+    // `dev` needs no MFA (RoleC straight from the user's keys); role-d needs it.
+    s.append_config(&format!(
+        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
+        s.world.role_arns[2]
+    ));
+    let home = s.home().to_path_buf();
+    std::fs::create_dir_all(home.join("proj/sub/deeper")).unwrap();
+    std::fs::create_dir_all(home.join("needs-mfa")).unwrap();
+    std::fs::write(home.join("proj/.awsrole"), "# team dev account\ndev\n").unwrap();
+    std::fs::write(home.join("needs-mfa/.awsrole"), "role-d\n").unwrap();
+    assert!(s
+        .run(&["allow", &home.join("needs-mfa").display().to_string()])
+        .status
+        .success());
+
+    let mut sh = Shell::start(shell_name, &s);
+    let init = match shell_name {
+        "fish" => "awsrole init fish | source".to_string(),
+        other => format!("eval \"$(awsrole init {other})\""),
+    };
+    sh.line(&init);
+    // Sourcing it twice installs the hook once.
+    sh.line(&init);
+    match shell_name {
+        "bash" => assert_eq!(
+            sh.var("PROMPT_COMMAND"),
+            "__awsrole_hook;__user_prompt_ran=yes"
+        ),
+        "zsh" => assert_eq!(
+            sh.value("${#precmd_functions[@]} ${#chpwd_functions[@]}"),
+            "1 1"
+        ),
+        _ => assert_eq!(
+            sh.value("$(functions --handlers | string match '*__awsrole_hook*' | count)"),
+            "2",
+            "one handler for fish_prompt, one for PWD"
+        ),
+    }
+    match shell_name {
+        "fish" => sh.line("set -gx AWS_ACCESS_KEY_ID handset; set -gx AWS_REGION us-west-2"),
+        _ => sh.line("export AWS_ACCESS_KEY_ID=handset AWS_REGION=us-west-2"),
+    }
+
+    // Untrusted: a notice, nothing switched.
+    sh.line("cd proj");
+    sh.expect("wants dev; run 'awsrole allow' to trust it");
+    assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "handset");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "");
+
+    // Allowed: applied at the next prompt, kept in subdirectories.
+    sh.line("awsrole allow");
+    sh.expect("allowed");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "dev");
+    assert_eq!(sh.var("AWS_PROFILE"), "dev");
+    assert!(sh.var("AWS_ACCESS_KEY_ID").starts_with("ASIA"));
+    assert_eq!(sh.var("AWS_REGION"), "ap-northeast-1");
+    assert!(
+        sh.var("AWSROLE_PROMPT").starts_with("dev "),
+        "prompt variable set"
+    );
+    sh.line("cd sub/deeper");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "dev");
+    if shell_name == "bash" {
+        assert_eq!(
+            sh.var("__user_prompt_ran"),
+            "yes",
+            "the user's PROMPT_COMMAND still runs"
+        );
+    }
+
+    // Leaving restores exactly what was there.
+    sh.line("cd ~");
+    assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "handset");
+    assert_eq!(sh.var("AWS_REGION"), "us-west-2");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "");
+    assert_eq!(sh.var("AWS_SESSION_TOKEN"), "");
+
+    // An edited file is blocked again.
+    std::fs::write(home.join("proj/.awsrole"), "role-c\n").unwrap();
+    sh.line("cd proj");
+    sh.expect("wants role-c; run 'awsrole allow'");
+    assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "handset");
+    sh.line("cd ~");
+
+    // The hook never asks for MFA: it says how, and does not hang.
+    sh.line("cd needs-mfa");
+    sh.expect("needs an MFA code that no cache holds; run 'awsrole use role-d'");
+    assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "handset");
+
+    // `use` asks on the terminal, and pins the profile until `unuse`.
+    sh.line("awsrole use role-b");
+    sh.expect("Enter MFA code for");
+    sh.line("123456");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "role-b");
+    assert_eq!(sh.var("AWS_PROFILE"), "role-b");
+    let caller = support("caller.py").display().to_string();
+    let url = s.world.url.clone();
+    sh.line(&format!("python3 {caller} {url}"));
+    sh.expect(&format!("assumed-role/{}RoleB/", s.world.prefix));
+    let prompt = String::from_utf8(s.cmd(&["prompt"]).output().unwrap().stdout).unwrap();
+    assert!(prompt.is_empty(), "outside the shell nothing is active");
+    assert!(sh.value("$(awsrole prompt)").starts_with("role-b "));
+    sh.line("awsrole unuse");
+    // Back in needs-mfa: role-d now comes from the cache filled by `use`.
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "role-d");
+    sh.line("cd ~");
+    assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "handset");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "");
+    sh.line("exit");
+}
+
+#[test]
+fn bash_switches_restores_and_asks_mfa_only_from_use() {
+    scenario("bash");
+}
+
+#[test]
+fn zsh_switches_restores_and_asks_mfa_only_from_use() {
+    scenario("zsh");
+}
+
+#[test]
+fn fish_switches_restores_and_asks_mfa_only_from_use() {
+    scenario("fish");
+}
+
+#[test]
+fn bash_keeps_an_array_prompt_command_and_strict_mode_sourcing_works() {
+    let s = Sandbox::seed("promptarray");
+    let out = shell_run(
+        &s,
+        "bash",
+        "set -euo pipefail; PROMPT_COMMAND=(first second); eval \"$(awsrole init bash)\"; eval \"$(awsrole init bash)\"; \
+         printf '%s\\n' \"${PROMPT_COMMAND[@]}\"",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "__awsrole_hook\nfirst\nsecond\n");
+    let out = shell_run(
+        &s,
+        "zsh",
+        "set -eu; eval \"$(awsrole init zsh)\"; print -r -- ${#precmd_functions}",
+    );
+    assert_eq!(stdout(&out).trim(), "1", "{}", stderr(&out));
+}
+
+#[test]
+fn use_without_the_integration_says_how_to_install_it() {
+    let s = Sandbox::seed("nointegration");
+    let out = s.run(&["use", "role-b"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("eval \"$(awsrole init bash)\""),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn allow_refuses_files_others_can_write_and_unknown_profiles() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Sandbox::seed("allowchecks");
+    let file = s.home().join(".awsrole");
+    std::fs::write(&file, "role-b\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = s.run(&["allow"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("writable by group or others"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&file, "role-bb\n").unwrap();
+    let out = s.run(&["allow"]);
+    assert!(
+        stderr(&out).contains("did you mean 'role-b'"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(&file, "role-b\n").unwrap();
+    let out = s.run(&["allow"]);
+    assert!(
+        stderr(&out).contains("role-b ← role-a (mfa) ← default [keys]"),
+        "{}",
+        stderr(&out)
+    );
+    let out = s.run(&["deny"]);
+    assert!(stderr(&out).contains("denied"), "{}", stderr(&out));
+}
+
+#[test]
+fn completions_offer_profile_names() {
+    let s = Sandbox::seed("completions");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = s.run(&["completions", shell]);
+        assert!(out.status.success());
+        assert!(stdout(&out).contains("awsrole list --names"), "{shell}");
+    }
+    let script =
+        "source <(awsrole completions bash); COMP_WORDS=(awsrole use role-); COMP_CWORD=2; \
+                  __awsrole_complete_profiles; printf '%s\\n' \"${COMPREPLY[@]}\"";
+    let out = shell_run(&s, "bash", script);
+    let names = stdout(&out);
+    assert!(
+        names.contains("role-a") && names.contains("role-e") && !names.contains("default"),
+        "{names} {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn shell_scripts_pass_their_linters() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell");
+    let run = |program: &str, args: &[&str], files: &[&str]| {
+        let out = Command::new(program)
+            .args(args)
+            .args(files.iter().map(|f| dir.join(f)))
+            .output()
+            .unwrap_or_else(|e| panic!("{program} (installed by .ci/run): {e}"));
+        assert!(
+            out.status.success(),
+            "{program}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    };
+    run(
+        "shellcheck",
+        &["-s", "bash"],
+        &["awsrole.bash", "complete-profiles.bash"],
+    );
+    run("zsh", &["-n"], &["awsrole.zsh", "complete-profiles.zsh"]);
+    run(
+        "fish",
+        &["--no-execute"],
+        &["awsrole.fish", "complete-profiles.fish"],
+    );
+}
