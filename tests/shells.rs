@@ -324,3 +324,105 @@ fn shell_scripts_pass_their_linters() {
         &["awsrole.fish", "complete-profiles.fish"],
     );
 }
+
+/// bash without a terminal: nothing can be asked.
+fn bash_no_tty(s: &Sandbox, script: &str) -> std::process::Output {
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    Command::new("setsid")
+        .args(["--wait", "bash", "-c", script])
+        .env_clear()
+        .envs(s.envs())
+        .env(
+            "PATH",
+            format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .current_dir(s.home())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_hook_renews_credentials_near_expiry_silently_when_no_mfa_is_needed() {
+    let mut s = Sandbox::seed("renew");
+    s.keyring = "keyutils";
+    s.append_config(&format!(
+        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
+        s.world.role_arns[2]
+    ));
+    let out = bash_no_tty(
+        &s,
+        "eval \"$(awsrole init bash)\"; awsrole use dev --duration 15m; k1=$AWS_ACCESS_KEY_ID; \
+         export AWSROLE_REFRESH_MARGIN=20m; __awsrole_hook; k2=$AWS_ACCESS_KEY_ID; __awsrole_hook; k3=$AWS_ACCESS_KEY_ID; \
+         echo \"$AWSROLE_PROFILE $([ \"$k1\" != \"$k2\" ] && echo renewed) $([ \"$k2\" = \"$k3\" ] && echo stable)\"",
+    );
+    assert_eq!(
+        stdout(&out).trim(),
+        "dev renewed stable",
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).is_empty(),
+        "renewal is silent: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_hook_says_once_when_renewal_would_need_mfa() {
+    let mut s = Sandbox::seed("renewmfa");
+    s.keyring = "keyutils";
+    let out = bash_no_tty(
+        &s,
+        "eval \"$(awsrole init bash)\"; awsrole use role-b --mfa-code 123456; \
+         export AWSROLE_REFRESH_MARGIN=9h; __awsrole_hook; __awsrole_hook; __awsrole_hook; echo \"$AWSROLE_PROFILE\"",
+    );
+    assert_eq!(stdout(&out).trim(), "role-b", "{}", stderr(&out));
+    let notices = stderr(&out).matches("cannot be renewed here").count();
+    assert_eq!(notices, 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("MFA"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_prompt_shows_time_left_and_marks_expired_credentials() {
+    let s = Sandbox::seed("prompt");
+    let soon = (chrono::Utc::now() + chrono::Duration::minutes(42) + chrono::Duration::seconds(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let out = s
+        .cmd(&["prompt"])
+        .env("AWSROLE_PROFILE", "role-b")
+        .env("AWS_CREDENTIAL_EXPIRATION", &soon)
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "role-b 42m\n");
+    let out = s
+        .cmd(&["prompt"])
+        .env("AWSROLE_PROFILE", "role-b")
+        .env("AWS_CREDENTIAL_EXPIRATION", "2020-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out), "role-b expired\n");
+    assert!(
+        s.run(&["prompt"]).stdout.is_empty(),
+        "nothing when no role is active"
+    );
+    // The hook's prompt variable reads the same.
+    let out = s
+        .cmd(&["hook", "bash"])
+        .env("AWSROLE_PROFILE", "role-b")
+        .env("AWS_CREDENTIAL_EXPIRATION", "2020-01-01T00:00:00Z")
+        .env("AWSROLE_STATE", "1;u;1577836800;0;0;1;")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&out),
+        "AWSROLE_PROMPT='role-b expired'\n",
+        "{}",
+        stderr(&out)
+    );
+}
