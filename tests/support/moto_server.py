@@ -5,6 +5,7 @@ Prints the port on the first line of stdout, then serves until its parent proces
 exits (tests cannot be trusted to run destructors), or until stdin closes when
 --until-stdin-closes is given (the demo script).
 """
+import logging
 import os
 import sys
 import time
@@ -16,6 +17,7 @@ from moto.server import ThreadedMotoServer  # noqa: E402
 
 
 def main():
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     parent = os.getppid()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
