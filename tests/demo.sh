@@ -23,26 +23,8 @@ trap 'exec {MOTO[1]}>&-; wait "$MOTO_PID" 2>/dev/null; rm -rf "$work"' EXIT
 read -r port <&"${MOTO[0]}"
 endpoint="http://127.0.0.1:${port}"
 
-world=$(python3 tests/support/world.py --endpoint "$endpoint" --prefix demo)
 export HOME="$work" AWS_ENDPOINT_URL_STS="$endpoint" AWSROLE_CACHE_NAMESPACE="demo$$"
-mkdir -p "$HOME/.aws"
-python3 - "$world" <<'PY'
-import json, os, sys
-w = json.loads(sys.argv[1])
-cfg = "[default]\nregion = ap-northeast-1\n\n"
-source = "default"
-for i, role in enumerate(w["roles"]):
-    name = "role-" + "abcde"[i]
-    cfg += f"[profile {name}]\nrole_arn = {role['arn']}\nsource_profile = {source}\n"
-    if i == 0:
-        cfg += f"mfa_serial = {w['mfa_serial']}\n"
-    cfg += "\n"
-    source = name
-home = os.environ["HOME"]
-open(f"{home}/.aws/config", "w").write(cfg)
-open(f"{home}/.aws/credentials", "w").write(
-    f"[default]\naws_access_key_id = {w['access_key_id']}\naws_secret_access_key = {w['secret_access_key']}\n")
-PY
+python3 tests/support/seed_home.py --endpoint "$endpoint" --prefix demo --home "$HOME" >/dev/null
 
 say "~/.aws/config (the seed scenario, against a local STS at $endpoint)"
 cat "$HOME/.aws/config"
