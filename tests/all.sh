@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets
+# The benchmark in quick mode: it must run, its timings are not judged here.
+bash bench/run.sh --quick
