@@ -7,11 +7,17 @@ exits (tests cannot be trusted to run destructors), or until stdin closes when
 """
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 import urllib.request
 
 os.environ["MOTO_ENABLE_RECORDING"] = "True"
+# The recorder writes to a file, by default ./moto_recording: shared by every moto
+# started from the same directory, so parallel servers would read each other's calls.
+RECORDING_DIR = tempfile.mkdtemp(prefix="awsrole-moto-")
+os.environ["MOTO_RECORDER_FILEPATH"] = os.path.join(RECORDING_DIR, "recording")
 
 from moto.server import ThreadedMotoServer  # noqa: E402
 
@@ -33,6 +39,7 @@ def main():
                 time.sleep(0.5)
     finally:
         server.stop()
+        shutil.rmtree(RECORDING_DIR, ignore_errors=True)
 
 
 if __name__ == "__main__":
