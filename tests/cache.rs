@@ -313,3 +313,47 @@ fn bad_keys_are_not_stored() {
         stderr(&out)
     );
 }
+
+#[test]
+fn kernel_keyring_entries_expire_with_their_credentials() {
+    let s = keyutils("keytimeout");
+    ok(s.run(&["export", "role-b", "--mfa-code", "123456"]));
+    // /proc/keys: id flags usage timeout perm uid gid type description: size
+    let keys = std::fs::read_to_string("/proc/keys").unwrap();
+    let ours: Vec<&str> = keys
+        .lines()
+        .filter(|l| l.contains(&s.world.prefix))
+        .collect();
+    assert_eq!(ours.len(), 3, "MFA session, role-a, role-b: {ours:?}");
+    for line in ours {
+        let timeout = line.split_whitespace().nth(3).unwrap();
+        assert_ne!(timeout, "perm", "every entry has a kernel timeout: {line}");
+        assert!(timeout.ends_with('m') || timeout.ends_with('h'), "{line}");
+    }
+}
+
+#[test]
+fn a_secret_service_that_never_answers_costs_a_warning_not_a_hang() {
+    let mut s = Sandbox::seed("deadbus");
+    s.keyring = "secret-service";
+    let socket = s.home().join("silent-bus");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // Accepts connections and never says a word.
+    let _held = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    s.bus = Some(format!("unix:path={}", socket.display()));
+    let started = std::time::Instant::now();
+    let out = ok(s.run(&["export", "role-b", "--mfa-code", "123456"]));
+    // One deadline (5 s), then the bus is skipped for the rest of the command.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(stderr(&out).contains("did not answer"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("AWS_SESSION_TOKEN"));
+}

@@ -161,6 +161,25 @@ fn exec_gives_the_child_credentials_and_returns_its_status() {
     ]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
 
+    // The command replaces awsrole (same pid), so signals reach it directly.
+    let child = s
+        .cmd(&[
+            "exec",
+            "role-b",
+            "--mfa-code",
+            "123456",
+            "--",
+            "sh",
+            "-c",
+            "echo $$",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&out).trim(), pid.to_string());
+
     let out = s.run(&["exec", "role-b", "--mfa-code", "123456", "--"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("nothing to run"), "{}", stderr(&out));

@@ -274,6 +274,17 @@ fn allow_refuses_files_others_can_write_and_unknown_profiles() {
     );
     let out = s.run(&["deny"]);
     assert!(stderr(&out).contains("denied"), "{}", stderr(&out));
+    // Owned by another user (the tests run as root, who can give it away).
+    std::process::Command::new("chown")
+        .args(["65534", &file.display().to_string()])
+        .status()
+        .unwrap();
+    let out = s.run(&["allow"]);
+    assert!(
+        stderr(&out).contains("belongs to another user"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -424,5 +435,46 @@ fn the_prompt_shows_time_left_and_marks_expired_credentials() {
         "AWSROLE_PROMPT='role-b expired'\n",
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn nested_awsrole_trees_switch_role_to_role_and_back() {
+    let mut s = Sandbox::seed("nested");
+    s.keyring = "keyutils";
+    s.append_config(&format!(
+        "\n[profile outer]\nrole_arn = {}\nsource_profile = default\n[profile inner]\nrole_arn = {}\nsource_profile = default\n",
+        s.world.role_arns[2], s.world.role_arns[3]
+    ));
+    let home = s.home().to_path_buf();
+    std::fs::create_dir_all(home.join("outer/inner/deep")).unwrap();
+    std::fs::write(home.join("outer/.awsrole"), "outer\n").unwrap();
+    std::fs::write(home.join("outer/inner/.awsrole"), "inner\n").unwrap();
+    for dir in ["outer", "outer/inner"] {
+        assert!(s
+            .run(&["allow", &home.join(dir).display().to_string()])
+            .status
+            .success());
+    }
+    let out = bash_no_tty(
+        &s,
+        "eval \"$(awsrole init bash)\"; export AWS_PROFILE=mine; show() { echo \"$1=${AWSROLE_PROFILE:-none}/$AWS_PROFILE\"; }; \
+         cd outer; __awsrole_hook; show a; cd inner/deep; __awsrole_hook; show b; awsrole status | grep from:; \
+         cd ../..; __awsrole_hook; show c; cd ~; __awsrole_hook; show d",
+    );
+    let text = stdout(&out);
+    assert!(text.contains("a=outer/outer"), "{text} {}", stderr(&out));
+    assert!(text.contains("b=inner/inner"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "from:    {}",
+            home.join("outer/inner/.awsrole").display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("c=outer/outer"), "{text}");
+    assert!(
+        text.contains("d=none/mine"),
+        "the user's own AWS_PROFILE is back: {text}"
     );
 }

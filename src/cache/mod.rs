@@ -87,6 +87,15 @@ impl Cache {
         }
     }
 
+    /// A cache over any store (the OS keyrings; an in-memory one in unit tests).
+    pub fn with_store(store: Box<dyn SecretStore>, margin: i64) -> Self {
+        Cache {
+            store: Some(store),
+            margin,
+            prefix: name_prefix("session"),
+        }
+    }
+
     pub fn open(backend: Backend) -> Self {
         Cache {
             store: open_session_store(backend),
@@ -203,6 +212,84 @@ mod tests {
         assert_eq!(parse_margin("1h"), Some(3600));
         assert_eq!(parse_margin("-1"), None);
         assert_eq!(parse_margin("x"), None);
+    }
+
+    /// Pure logic over an in-memory store: what the cache serves and what it drops.
+    #[derive(Default, Clone)]
+    struct Memory(std::rc::Rc<std::cell::RefCell<std::collections::BTreeMap<String, Vec<u8>>>>);
+
+    impl SecretStore for Memory {
+        fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+            Ok(self.0.borrow().get(name).cloned())
+        }
+        fn put(&self, name: &str, value: &[u8], _: Option<DateTime<Utc>>) -> Result<(), String> {
+            self.0.borrow_mut().insert(name.into(), value.to_vec());
+            Ok(())
+        }
+        fn delete(&self, name: &str) -> Result<(), String> {
+            self.0.borrow_mut().remove(name);
+            Ok(())
+        }
+        fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
+            Ok(self
+                .0
+                .borrow()
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .cloned()
+                .collect())
+        }
+    }
+
+    fn entry(expires_in: i64) -> CacheEntry {
+        CacheEntry {
+            profile: "role-b".into(),
+            role: "arn:aws:iam::1:role/B".into(),
+            credentials: Credentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: "S".into(),
+                session_token: Some("T".into()),
+                expiration: Some(Utc::now() + chrono::Duration::seconds(expires_in)),
+            },
+        }
+    }
+
+    #[test]
+    fn stale_or_unreadable_entries_are_dropped_never_served() {
+        let memory = Memory::default();
+        let cache = Cache::with_store(Box::new(memory.clone()), 300);
+        let key = CacheKey { id: "k".into() };
+        let now = Utc::now();
+        cache.put(&key, &entry(3600));
+        assert!(cache.get(&key, now).is_some());
+        cache.put(&key, &entry(100));
+        assert!(cache.get(&key, now).is_none(), "inside the margin");
+        assert!(memory.0.borrow().is_empty(), "and dropped");
+        memory
+            .put(&format!("{}k", name_prefix("session")), b"not json", None)
+            .unwrap();
+        assert!(cache.get(&key, now).is_none());
+        assert!(memory.0.borrow().is_empty(), "garbage dropped");
+        let mut no_expiry = entry(3600);
+        no_expiry.credentials.expiration = None;
+        cache.put(&key, &no_expiry);
+        assert!(
+            memory.0.borrow().is_empty(),
+            "long-term credentials are never cached"
+        );
+    }
+
+    #[test]
+    fn clear_by_profile_drops_only_that_hop() {
+        let memory = Memory::default();
+        let cache = Cache::with_store(Box::new(memory.clone()), 300);
+        cache.put(&CacheKey { id: "b".into() }, &entry(3600));
+        let mut other = entry(3600);
+        other.profile = "role-c".into();
+        cache.put(&CacheKey { id: "c".into() }, &other);
+        assert_eq!(cache.clear(Some("role-b")), 1);
+        assert_eq!(cache.entries().len(), 1);
+        assert_eq!(cache.clear(None), 1);
     }
 
     #[test]

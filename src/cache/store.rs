@@ -75,6 +75,7 @@ pub fn open_secret_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
 #[cfg(target_os = "linux")]
 mod linux {
     use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc;
     use std::time::Duration;
 
@@ -226,14 +227,22 @@ mod linux {
     const DEADLINE: Duration = Duration::from_secs(5);
     const SERVICE: &str = "awsrole";
 
+    /// Set once a call missed its deadline: the rest of this process skips the bus
+    /// rather than waiting again on every lookup.
+    static UNRESPONSIVE: AtomicBool = AtomicBool::new(false);
+
     fn with_deadline<T: Send + 'static>(
         job: impl FnOnce() -> Result<T, String> + Send + 'static,
     ) -> Result<T, String> {
+        if UNRESPONSIVE.load(Ordering::Relaxed) {
+            return Err("the Secret Service did not answer earlier; skipped".into());
+        }
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let _ = tx.send(job());
         });
         rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
+            UNRESPONSIVE.store(true, Ordering::Relaxed);
             Err(format!(
                 "the Secret Service did not answer within {}s",
                 DEADLINE.as_secs()

@@ -60,11 +60,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Section>> {
             }
         }
         if trimmed.starts_with('[') {
-            let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
+            // configparser takes everything between '[' and the last ']' as it is:
+            // `[ profile x ]` is the section " profile x ", which is no profile.
+            let Some(close) = trimmed.rfind(']').filter(|&c| c > 1) else {
                 return Err(syntax(number, "a section header must end with ']'"));
             };
-            let name = name.trim();
-            if name.is_empty() {
+            let name = &trimmed[1..close];
+            if name.trim().is_empty() {
                 return Err(syntax(number, "empty section name '[]'"));
             }
             continuing = None;
@@ -175,6 +177,13 @@ mod tests {
             value(&s, "default", "s3"),
             Some("\nmax_concurrent_requests = 20\naddressing_style = path\noutput=json")
         );
+    }
+
+    #[test]
+    fn section_names_keep_their_inner_spaces_as_configparser_does() {
+        let s = parse_ok("[ profile x ]\nregion = a\n[profile y] trailing\nregion = b\n");
+        assert_eq!(s[0].name, " profile x ");
+        assert_eq!(s[1].name, "profile y");
     }
 
     #[test]

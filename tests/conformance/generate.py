@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""A seeded generator of AWS config/credentials pairs for the differential runner.
+
+Each world holds a handful of profiles drawn from the shapes that decide how botocore
+resolves credentials: chains up to 8 deep, source_profile cycles of length 1-4, a
+profile that names itself while holding its own keys, credential_source =
+Environment, credential_process roots, missing source profiles, source_profile plus
+credential_source, keys in the credentials file, the config file or both,
+[default] vs [profile default], duplicate sections, comments and odd whitespace,
+role_session_name, external_id, duration_seconds and region in various places.
+
+    python3 generate.py --seed 7 --worlds 3     # prints the worlds as JSON
+"""
+import argparse
+import json
+import random
+import sys
+
+ACCOUNT = "123456789012"
+# Two root key pairs: which one signed a call tells which file's keys won.
+CRED_KEYS = ("AKIDCREDSFILE0000001", "secret-from-credentials-file")
+CONFIG_KEYS = ("AKIDCONFIGFILE000001", "secret-from-config-file")
+PROCESS_KEYS = ("AKIDPROCESS000000001", "secret-from-credential-process")
+ENV_KEYS = ("AKIDENVIRONMENT00001", "secret-from-environment")
+MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/conformance"
+
+
+class World:
+    def __init__(self, rng, emit_script):
+        self.rng = rng
+        self.emit_script = emit_script
+        self.config = {}        # section header -> list of (key, value)
+        self.credentials = {}   # section header -> list of (key, value)
+        self.order = []         # (file, header) in writing order
+        self.targets = []       # profile names to resolve
+        self.names = 0
+
+    def name(self, stem="p"):
+        self.names += 1
+        return f"{stem}{self.names}"
+
+    def section(self, file, header):
+        table = self.config if file == "config" else self.credentials
+        if header not in table:
+            table[header] = []
+            self.order.append((file, header))
+        return table[header]
+
+    def put(self, file, profile, key, value):
+        header = profile if file == "credentials" or profile == "default" else f"profile {profile}"
+        self.section(file, header).append((key, value))
+
+    # --- roots -------------------------------------------------------------------
+    def keys_root(self, name=None):
+        name = name or self.name("keys")
+        where = self.rng.choice(["credentials", "credentials", "config", "both"])
+        if where in ("credentials", "both"):
+            self.put("credentials", name, "aws_access_key_id", CRED_KEYS[0])
+            self.put("credentials", name, "aws_secret_access_key", CRED_KEYS[1])
+        if where in ("config", "both"):
+            self.put("config", name, "aws_access_key_id", CONFIG_KEYS[0])
+            self.put("config", name, "aws_secret_access_key", CONFIG_KEYS[1])
+        if self.rng.random() < 0.15:
+            self.put("config", name, "region", self.rng.choice(["eu-west-1", "us-west-2"]))
+        if where == "config" and self.rng.random() < 0.3:
+            # credential_process beats config-file keys in botocore's order.
+            self.put("config", name, "credential_process", f"{self.emit_script} {PROCESS_KEYS[0]} {PROCESS_KEYS[1]}")
+        return name
+
+    def process_root(self):
+        name = self.name("proc")
+        self.put("config", name, "credential_process", f"{self.emit_script} {PROCESS_KEYS[0]} {PROCESS_KEYS[1]}")
+        return name
+
+    def keys_with_mfa(self):
+        """Static keys and mfa_serial, no role: awsrole exports an MFA session."""
+        name = self.keys_root()
+        self.put("config", name, "mfa_serial", MFA_SERIAL)
+        self.targets.append(name)
+
+    def empty_profile(self):
+        name = self.name("empty")
+        self.put("config", name, "region", "ap-south-1")
+        return name
+
+    # --- roles -------------------------------------------------------------------
+    def role(self, name, source=None, credential_source=None, first_hop=False):
+        self.put("config", name, "role_arn", f"arn:aws:iam::{ACCOUNT}:role/{name}")
+        if source is not None:
+            self.put("config", name, "source_profile", source)
+        if credential_source is not None:
+            self.put("config", name, "credential_source", credential_source)
+        r = self.rng.random
+        if r() < 0.2:
+            self.put("config", name, "external_id", f"ext-{name}")
+        if r() < 0.2:
+            self.put("config", name, "role_session_name", f"session-{name}")
+        if r() < 0.25:
+            self.put("config", name, "duration_seconds", str(self.rng.choice([900, 1800, 3600, 7200, 14400])))
+        if r() < 0.15:
+            self.put("config", name, "region", self.rng.choice(["eu-central-1", "sa-east-1"]))
+        if first_hop and r() < 0.25:
+            self.put("config", name, "mfa_serial", MFA_SERIAL)
+        return name
+
+    def chain(self):
+        depth = self.rng.randint(1, 8)
+        root_kind = self.rng.random()
+        if root_kind < 0.6:
+            source, env = self.keys_root(), None
+        elif root_kind < 0.8:
+            source, env = self.process_root(), None
+        else:
+            source, env = None, "Environment"
+        names = []
+        for level in range(depth):
+            name = self.name("role")
+            if level == 0 and env:
+                self.role(name, credential_source=env)
+            else:
+                self.role(name, source=source, first_hop=level == 0)
+            names.append(name)
+            source = name
+        # A middle profile that also holds keys: botocore stops there and uses them.
+        if depth > 2 and self.rng.random() < 0.2:
+            middle = names[self.rng.randrange(1, depth - 1)]
+            self.put("credentials", middle, "aws_access_key_id", CRED_KEYS[0])
+            self.put("credentials", middle, "aws_secret_access_key", CRED_KEYS[1])
+        self.targets.extend(self.rng.sample(names, k=min(len(names), self.rng.randint(1, 3))))
+
+    def cycle(self):
+        length = self.rng.randint(1, 4)
+        names = [self.name("loop") for _ in range(length)]
+        for i, name in enumerate(names):
+            self.role(name, source=names[(i + 1) % length])
+        if self.rng.random() < 0.5:
+            # Entered from outside the cycle.
+            entry = self.name("into")
+            self.role(entry, source=names[0])
+            self.targets.append(entry)
+        self.targets.append(self.rng.choice(names))
+
+    def self_with_keys(self):
+        name = self.name("self")
+        self.role(name, source=name)
+        if self.rng.random() < 0.8:
+            self.put("credentials", name, "aws_access_key_id", CRED_KEYS[0])
+            self.put("credentials", name, "aws_secret_access_key", CRED_KEYS[1])
+        self.targets.append(name)
+
+    def broken(self):
+        kind = self.rng.choice(["missing", "both", "neither", "no-creds", "empty-target"])
+        name = self.name(kind.replace("-", ""))
+        if kind == "missing":
+            self.role(name, source=f"nowhere{self.names}")
+        elif kind == "both":
+            self.role(name, source=self.keys_root(), credential_source="Environment")
+        elif kind == "neither":
+            self.role(name)
+        elif kind == "no-creds":
+            self.role(name, source=self.empty_profile())
+        else:
+            name = self.empty_profile()
+        self.targets.append(name)
+
+    def default_profile(self):
+        style = self.rng.choice(["bare", "profile", "both", "creds-only"])
+        if style in ("bare", "both"):
+            self.section("config", "default").append(("region", "us-east-2"))
+        if style in ("profile", "both"):
+            self.section("config", "profile default").append(("region", "eu-north-1"))
+            if self.rng.random() < 0.5:
+                self.section("config", "profile default").append(("aws_access_key_id", CONFIG_KEYS[0]))
+                self.section("config", "profile default").append(("aws_secret_access_key", CONFIG_KEYS[1]))
+        self.section("credentials", "default").extend(
+            [("aws_access_key_id", CRED_KEYS[0]), ("aws_secret_access_key", CRED_KEYS[1])])
+        user = self.name("fromdefault")
+        self.role(user, source="default", first_hop=True)
+        self.targets += ["default", user]
+
+    # --- text --------------------------------------------------------------------
+    def render(self, file, duplicate):
+        table = self.config if file == "config" else self.credentials
+        out = []
+        if self.rng.random() < 0.5:
+            out.append(self.rng.choice(["# generated", "; generated", "#"]))
+        headers = [h for f, h in self.order if f == file]
+        for header in headers:
+            entries = table[header]
+            split = duplicate and len(entries) > 1 and self.rng.random() < 0.3
+            halves = [entries[: len(entries) // 2], entries[len(entries) // 2:]] if split else [entries]
+            for part in halves:
+                out.append(f"[{header}]" if self.rng.random() < 0.9 else f"[ {header} ]")
+                for key, value in part:
+                    out.append(self.line(key, value))
+                    if self.rng.random() < 0.1:
+                        out.append(self.rng.choice(["# comment", "; comment", "   # indented comment"]))
+                if self.rng.random() < 0.7:
+                    out.append("")
+        return "\n".join(out) + "\n"
+
+    def line(self, key, value):
+        style = self.rng.random()
+        if style < 0.6:
+            return f"{key} = {value}"
+        if style < 0.75:
+            return f"{key}={value}"
+        if style < 0.85:
+            return f"{key}\t=\t{value}   "
+        return f"{key}   =   {value}"
+
+
+def world(seed, index, emit_script):
+    rng = random.Random(f"{seed}:{index}")
+    w = World(rng, emit_script)
+    for _ in range(rng.randint(1, 3)):
+        w.chain()
+    if rng.random() < 0.5:
+        w.cycle()
+    if rng.random() < 0.3:
+        w.self_with_keys()
+    for _ in range(rng.randint(0, 2)):
+        w.broken()
+    if rng.random() < 0.4:
+        w.default_profile()
+    if rng.random() < 0.1:
+        w.keys_with_mfa()
+    duplicate = rng.random() < 0.05
+    # Unique, in order of first appearance.
+    targets = list(dict.fromkeys(w.targets))
+    return {
+        "index": index,
+        "config": w.render("config", duplicate),
+        "credentials": w.render("credentials", duplicate),
+        "targets": targets,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--worlds", type=int, default=3)
+    parser.add_argument("--emit-script", default="emit-credentials")
+    args = parser.parse_args()
+    json.dump([world(args.seed, i, args.emit_script) for i in range(args.worlds)], sys.stdout, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Differential conformance: every profile of generated configs, resolved by botocore
+and by awsrole against one moto STS with its request recorder on.
+
+For each profile both sides must agree on success or failure; on success, on the
+sequence of (Action, RoleArn, RoleSessionName when configured, ExternalId,
+DurationSeconds, signing key) sent to STS and on the final caller ARN; on failure, on
+the class of error. Where awsrole differs on purpose, the difference must be listed in
+differences.toml. A disagreement prints the config that produced it, minimised.
+
+    python3 tests/conformance/run.py --profiles 2000 --seed 1
+"""
+import argparse
+import configparser
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import urllib.request
+
+import boto3
+import botocore.exceptions
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import generate  # noqa: E402
+import sts_calls  # noqa: E402
+
+MFA_CODE = "123456"
+DIFFERENCES = tomllib.load(open(os.path.join(HERE, "differences.toml"), "rb"))
+
+
+def expect_listed(name):
+    if name not in DIFFERENCES:
+        raise SystemExit(f"run.py uses the difference '{name}', which differences.toml does not list")
+    return name
+
+
+class Moto:
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tests", "support", "moto_server.py"), "--until-stdin-closes"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )
+        self.url = f"http://127.0.0.1:{self.proc.stdout.readline().decode().strip()}"
+
+    def reset(self):
+        for action in ("reset-recording", "start-recording"):
+            urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/recorder/{action}", method="POST")).read()
+
+    def calls(self):
+        return [c for c in sts_calls.calls(self.url) if c.get("Action") != "GetCallerIdentity"]
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def caller_arn(url, creds):
+    client = boto3.client(
+        "sts", endpoint_url=url, region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds.get("SessionToken"),
+    )
+    return client.get_caller_identity()["Arn"]
+
+
+def botocore_class(error):
+    text = str(error)
+    if isinstance(error, botocore.exceptions.InfiniteLoopConfigError):
+        return "loop"
+    if isinstance(error, botocore.exceptions.ConfigParseError):
+        return "config-parse"
+    if isinstance(error, botocore.exceptions.ProfileNotFound):
+        return "unknown-profile"
+    if isinstance(error, botocore.exceptions.PartialCredentialsError):
+        return "incomplete"
+    if isinstance(error, (botocore.exceptions.NoCredentialsError,)):
+        return "no-credentials"
+    if isinstance(error, botocore.exceptions.InvalidConfigError):
+        if "does not exist" in text:
+            return "missing-source"
+        if "must have credentials" in text:
+            return "no-credentials"
+        if "contains both" in text:
+            return "invalid-combination"
+    if isinstance(error, botocore.exceptions.CredentialRetrievalError):
+        return "process"
+    return f"other:{type(error).__name__}:{text[:120]}"
+
+
+def awsrole_class(message):
+    rules = [
+        ("source_profile loop", "loop"),
+        ("both source_profile and credential_source", "invalid-combination"),
+        ("neither source_profile nor credential_source", "incomplete"),
+        ("does not exist", "missing-source"),
+        ("has no credentials", "no-credentials"),
+        ("is not in", "unknown-profile"),
+        ("credential_process", "process"),
+        ("fix that line of the file", "config-parse"),
+    ]
+    for needle, cls in rules:
+        if needle in message:
+            return cls
+    return f"other:{message[:160]}"
+
+
+def resolve_botocore(url, files, profile, env):
+    os.environ.update(env)
+    try:
+        session = boto3.Session(profile_name=profile)
+        provider = session._session.get_component("credential_provider").get_provider("assume-role")
+        provider._prompter = lambda _prompt: MFA_CODE
+        creds = session.get_credentials()
+        if creds is None:
+            raise botocore.exceptions.NoCredentialsError()
+        frozen = creds.get_frozen_credentials()
+        doc = {"AccessKeyId": frozen.access_key, "SecretAccessKey": frozen.secret_key, "SessionToken": frozen.token}
+        return {"ok": True, "caller": caller_arn(url, doc)}
+    except botocore.exceptions.BotoCoreError as error:
+        return {"ok": False, "class": botocore_class(error)}
+
+
+def resolve_awsrole(url, binary, profile, env):
+    out = subprocess.run(
+        [binary, "export", profile, "--format", "json", "--no-cache", "--mfa-code", MFA_CODE],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    if out.returncode != 0:
+        last = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else ""
+        return {"ok": False, "class": awsrole_class(last), "stderr": out.stderr}
+    return {"ok": True, "caller": caller_arn(url, json.loads(out.stdout)), "stderr": out.stderr}
+
+
+def configured(config_text, profile_names):
+    """role_session_name per profile, for deciding which session names to compare."""
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read_string(config_text)
+    except configparser.Error:
+        return {}
+    names = {}
+    for section in parser.sections():
+        name = section[len("profile "):] if section.startswith("profile ") else section
+        if parser.has_option(section, "role_session_name"):
+            names[name] = parser.get(section, "role_session_name")
+    return names
+
+
+def call_key(call, session_names):
+    session = call.get("RoleSessionName") if call.get("RoleSessionName") in session_names else None
+    # Long-term keys (which file's keys won) must match; session keys are fresh each run.
+    key = call.get("AccessKey", "")
+    signer = key if key.startswith("AKID") else "session"
+    return (call.get("Action"), call.get("RoleArn"), session, call.get("ExternalId"),
+            call.get("DurationSeconds"), signer)
+
+
+def has_duplicate_sections(world):
+    for text in (world["config"], world["credentials"]):
+        try:
+            configparser.RawConfigParser(strict=True).read_string(text)
+        except configparser.DuplicateSectionError:
+            return True
+        except configparser.Error:
+            pass
+    return False
+
+
+def compare(world, profile, boto, boto_calls, ours, our_calls):
+    """None when they agree (or differ only as listed), else a description."""
+    used = set()
+    if not boto["ok"] and boto["class"] == "config-parse" and has_duplicate_sections(world):
+        # botocore refuses the whole file; awsrole merges and judges the profile itself.
+        used.add(expect_listed("duplicate-sections"))
+        return None, used
+    if boto["ok"] != ours["ok"]:
+        return f"botocore {'succeeded' if boto['ok'] else 'failed: ' + boto['class']}; awsrole {'succeeded' if ours['ok'] else 'failed: ' + ours['class']}", used
+    if not boto["ok"]:
+        return (None if boto["class"] == ours["class"] else f"error class: botocore {boto['class']}, awsrole {ours['class']}"), used
+
+    session_names = set(configured(world["config"], world["targets"]).values())
+    # One MFA session instead of MFA on each AssumeRole.
+    if any(c.get("Action") == "GetSessionToken" for c in our_calls):
+        used.add(expect_listed("mfa-session"))
+        gst = [c for c in our_calls if c.get("Action") == "GetSessionToken"]
+        our_calls = [c for c in our_calls if c.get("Action") != "GetSessionToken"]
+        # After the MFA session, the next call is signed by the session, not the keys.
+        if our_calls and gst and boto_calls:
+            our_calls[0] = dict(our_calls[0], AccessKey=gst[0].get("AccessKey"))
+        if not our_calls and not boto_calls:
+            used.add(expect_listed("mfa-session-plain-keys"))
+            return None, used
+    theirs = [call_key(c, session_names) for c in boto_calls]
+    mine = [call_key(c, session_names) for c in our_calls]
+    # Chained hops asking for more than an hour: awsrole sends 3600.
+    adjusted = []
+    for i, (b, a) in enumerate(zip(theirs, mine)):
+        if b != a and b[4] and a[4] == "3600" and int(b[4]) > 3600 and b[:4] == a[:4] and b[5:] == a[5:]:
+            used.add(expect_listed("chained-duration-cap"))
+            adjusted.append(b)
+        else:
+            adjusted.append(a)
+    mine = adjusted + mine[len(adjusted):]
+    if theirs != mine:
+        return f"STS calls differ:\n  botocore: {theirs}\n  awsrole:  {mine}", used
+    strip = lambda arn: arn.rsplit("/", 1)[0] if ":assumed-role/" in arn else arn  # noqa: E731
+    if strip(boto["caller"]) != strip(ours["caller"]):
+        return f"caller: botocore {boto['caller']}, awsrole {ours['caller']}", used
+    used.add(expect_listed("session-name"))
+    return None, used
+
+
+def run_profile(moto, binary, world, profile, workdir):
+    config = os.path.join(workdir, "config")
+    credentials = os.path.join(workdir, "credentials")
+    with open(config, "w") as f:
+        f.write(world["config"])
+    with open(credentials, "w") as f:
+        f.write(world["credentials"])
+    env = {
+        "AWS_CONFIG_FILE": config,
+        "AWS_SHARED_CREDENTIALS_FILE": credentials,
+        "AWS_ENDPOINT_URL_STS": moto.url,
+        "AWS_ACCESS_KEY_ID": generate.ENV_KEYS[0],
+        "AWS_SECRET_ACCESS_KEY": generate.ENV_KEYS[1],
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # botocore needs a region for its STS client; regions are not compared.
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    moto.reset()
+    boto = resolve_botocore(moto.url, (config, credentials), profile, env)
+    boto_calls = moto.calls()
+    moto.reset()
+    child_env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, "USER": "conformance",
+                 "AWSROLE_KEYRING": "none", **env}
+    ours = resolve_awsrole(moto.url, binary, profile, child_env)
+    our_calls = moto.calls()
+    return compare(world, profile, boto, boto_calls, ours, our_calls)
+
+
+def minimise(moto, binary, world, profile, workdir):
+    """Drops sections one at a time while the disagreement stays."""
+    def sections(text):
+        blocks, current = [], []
+        for line in text.splitlines(keepends=True):
+            if line.lstrip().startswith("[") and current:
+                blocks.append(current)
+                current = []
+            current.append(line)
+        if current:
+            blocks.append(current)
+        return blocks
+
+    for file in ("config", "credentials"):
+        blocks = sections(world[file])
+        i = 0
+        while i < len(blocks):
+            trial = blocks[:i] + blocks[i + 1:]
+            candidate = dict(world, **{file: "".join("".join(b) for b in trial)})
+            problem, _ = run_profile(moto, binary, candidate, profile, workdir)
+            if problem:
+                blocks = trial
+                world = candidate
+            else:
+                i += 1
+    return world
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profiles", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--binary", default=os.path.join(ROOT, "target", "debug", "awsrole"))
+    parser.add_argument("--show", type=int, default=3, help="disagreements to print, minimised")
+    args = parser.parse_args()
+    if not os.path.exists(args.binary):
+        subprocess.run(["cargo", "build", "-q"], cwd=ROOT, check=True)
+    emit = f"{shlex.quote(sys.executable)} {shlex.quote(os.path.join(HERE, 'emit_credentials.py'))}"
+
+    moto = Moto()
+    started = time.time()
+    passed = failed = 0
+    used = set()
+    failures = []
+    index = 0
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            while passed + failed < args.profiles:
+                world = generate.world(args.seed, index, emit)
+                index += 1
+                for profile in world["targets"]:
+                    if passed + failed >= args.profiles:
+                        break
+                    problem, differences = run_profile(moto, args.binary, world, profile, workdir)
+                    used |= differences
+                    if problem:
+                        failed += 1
+                        failures.append((world, profile, problem))
+                    else:
+                        passed += 1
+            for world, profile, problem in failures[: args.show]:
+                small = minimise(moto, args.binary, world, profile, workdir)
+                print(f"\n--- world {world['index']} (seed {args.seed}), profile '{profile}': {problem}")
+                print("# config\n" + small["config"] + "# credentials\n" + small["credentials"])
+    finally:
+        moto.stop()
+    print(f"\nworlds: {index}, deliberate differences seen: {', '.join(sorted(used)) or 'none'}, "
+          f"{time.time() - started:.0f} s")
+    print(f"conformance: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
