@@ -22,8 +22,11 @@ pub enum StsFailure {
     Other { code: String, message: String },
 }
 
+/// One client per command: its HTTP client (TLS roots loaded once, connections kept
+/// alive) serves every hop; each call brings its own credentials.
 pub struct Sts {
     runtime: tokio::runtime::Runtime,
+    client: aws_sdk_sts::Client,
     region: String,
     endpoint: Option<String>,
 }
@@ -35,12 +38,26 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(11);
 
 impl Sts {
     pub fn new(region: Option<&str>, endpoint: Option<&str>) -> std::io::Result<Self> {
+        // STS answers in every region; with none configured, the global one.
+        let region = region.unwrap_or("us-east-1").to_string();
+        let mut config = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.clone()))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(2));
+        if let Some(endpoint) = endpoint {
+            config = config.endpoint_url(endpoint);
+        }
         Ok(Sts {
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?,
-            // STS answers in every region; with none configured, the global one.
-            region: region.unwrap_or("us-east-1").to_string(),
+            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+            client: aws_sdk_sts::Client::from_conf(config.build()),
+            region,
             endpoint: endpoint.map(str::to_string),
         })
     }
@@ -51,29 +68,15 @@ impl Sts {
             .unwrap_or_else(|| format!("sts.{}.amazonaws.com", self.region))
     }
 
-    fn client(&self, creds: &Credentials) -> aws_sdk_sts::Client {
-        let mut config = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.region.clone()))
-            .credentials_provider(SdkCredentials::new(
-                creds.access_key_id.clone(),
-                creds.secret_access_key.clone(),
-                creds.session_token.clone(),
-                None,
-                "awsrole",
-            ))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            )
-            .retry_config(RetryConfig::standard().with_max_attempts(2));
-        if let Some(endpoint) = &self.endpoint {
-            config = config.endpoint_url(endpoint.clone());
-        }
-        aws_sdk_sts::Client::from_conf(config.build())
+    /// The credentials one call is signed with.
+    fn signed_by(creds: &Credentials) -> aws_sdk_sts::config::Builder {
+        aws_sdk_sts::Config::builder().credentials_provider(SdkCredentials::new(
+            creds.access_key_id.clone(),
+            creds.secret_access_key.clone(),
+            creds.session_token.clone(),
+            None,
+            "awsrole",
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -87,14 +90,16 @@ impl Sts {
         mfa: Option<(&str, &str)>,
     ) -> Result<Credentials, StsFailure> {
         let call = self
-            .client(creds)
+            .client
             .assume_role()
             .role_arn(role_arn)
             .role_session_name(session_name)
             .set_external_id(external_id.map(str::to_string))
             .set_duration_seconds(duration.map(|d| d as i32))
             .set_serial_number(mfa.map(|(s, _)| s.to_string()))
-            .set_token_code(mfa.map(|(_, c)| c.to_string()));
+            .set_token_code(mfa.map(|(_, c)| c.to_string()))
+            .customize()
+            .config_override(Self::signed_by(creds));
         let out = self.runtime.block_on(call.send()).map_err(classify)?;
         convert(out.credentials())
     }
@@ -107,11 +112,13 @@ impl Sts {
         code: &str,
     ) -> Result<Credentials, StsFailure> {
         let call = self
-            .client(creds)
+            .client
             .get_session_token()
             .duration_seconds(duration as i32)
             .serial_number(serial)
-            .token_code(code);
+            .token_code(code)
+            .customize()
+            .config_override(Self::signed_by(creds));
         let out = self.runtime.block_on(call.send()).map_err(classify)?;
         convert(out.credentials())
     }
@@ -120,7 +127,13 @@ impl Sts {
     pub fn caller_arn(&self, creds: &Credentials) -> Result<String, StsFailure> {
         let out = self
             .runtime
-            .block_on(self.client(creds).get_caller_identity().send())
+            .block_on(
+                self.client
+                    .get_caller_identity()
+                    .customize()
+                    .config_override(Self::signed_by(creds))
+                    .send(),
+            )
             .map_err(classify)?;
         Ok(out.arn().unwrap_or_default().to_string())
     }
