@@ -55,7 +55,9 @@ impl Sts {
             config = config.endpoint_url(endpoint);
         }
         Ok(Sts {
-            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
             client: aws_sdk_sts::Client::from_conf(config.build()),
             region,
             endpoint: endpoint.map(str::to_string),

@@ -40,40 +40,41 @@ pub fn moto_with_auth(free_actions: u32) -> &'static Moto {
 
 fn start_moto(free_actions: Option<u32>) -> Moto {
     let mut cmd = Command::new("python3");
-    cmd.arg(support("moto_server.py"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    cmd.arg(support("moto_server.py")).stderr(Stdio::null());
     if let Some(n) = free_actions {
         cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", n.to_string());
     }
-    let mut child = cmd
-        .spawn()
-        .expect("python3 with moto[server] installed (see .ci/run)");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line.trim().parse().expect("moto_server.py prints its port");
+    let (child, line) = spawn_helper(cmd, "python3 with moto[server] installed (see .ci/install)");
+    let port: u16 = line.parse().expect("moto_server.py prints its port");
     Moto {
         _child: child,
         url: format!("http://127.0.0.1:{port}"),
     }
 }
 
+/// Starts a helper daemon from tests/support and reads the first line it prints.
+fn spawn_helper(mut cmd: Command, needs: &str) -> (Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{needs}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_string())
+}
+
 /// A private D-Bus with an unlocked gnome-keyring; its address.
 pub fn secret_service_bus() -> &'static str {
     static BUS: OnceLock<(Child, String)> = OnceLock::new();
+    let mut cmd = Command::new("python3");
+    cmd.arg(support("secret_service.py"));
     &BUS.get_or_init(|| {
-        let mut child = Command::new("python3")
-            .arg(support("secret_service.py"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("dbus-daemon and gnome-keyring-daemon (see .ci/run)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        (child, line.trim().to_string())
+        spawn_helper(
+            cmd,
+            "dbus-daemon and gnome-keyring-daemon (see .ci/install)",
+        )
     })
     .1
 }

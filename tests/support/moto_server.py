@@ -8,9 +8,7 @@ exits (tests cannot be trusted to run destructors), or until stdin closes when
 import logging
 import os
 import shutil
-import sys
 import tempfile
-import time
 import urllib.request
 
 os.environ["MOTO_ENABLE_RECORDING"] = "True"
@@ -19,6 +17,7 @@ os.environ["MOTO_ENABLE_RECORDING"] = "True"
 RECORDING_DIR = tempfile.mkdtemp(prefix="awsrole-moto-")
 os.environ["MOTO_RECORDER_FILEPATH"] = os.path.join(RECORDING_DIR, "recording")
 
+from lifetime import serve_until_done  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 
@@ -32,11 +31,7 @@ def main():
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/recorder/start-recording", method="POST")).read()
     print(port, flush=True)
     try:
-        if "--until-stdin-closes" in sys.argv:
-            sys.stdin.read()
-        else:
-            while os.getppid() == parent:
-                time.sleep(0.5)
+        serve_until_done(parent)
     finally:
         server.stop()
         shutil.rmtree(RECORDING_DIR, ignore_errors=True)

@@ -6,9 +6,10 @@ parent process exits, or when stdin closes with --until-stdin-closes.
 """
 import os
 import subprocess
-import sys
 import tempfile
 import time
+
+from lifetime import serve_until_done
 
 
 def main():
@@ -40,11 +41,7 @@ def main():
         time.sleep(0.05)
     print(address, flush=True)
     try:
-        if "--until-stdin-closes" in sys.argv:
-            sys.stdin.read()
-        else:
-            while os.getppid() == parent:
-                time.sleep(0.5)
+        serve_until_done(parent)
     finally:
         keyring.terminate()
         bus.terminate()
