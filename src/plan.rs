@@ -361,6 +361,7 @@ fn file_keys(settings: &BTreeMap<String, crate::config::Setting>) -> Option<Stat
 /// their order — credentials-file keys, then `credential_process`, then config-file
 /// keys. With none of them, keys may still come from the keyring (`awsrole add`).
 fn source_root(p: &Profile) -> Result<Root> {
+    check_key_pair(p, &p.credentials)?;
     if let Some(keys) = file_keys(&p.credentials) {
         return Ok(Root::Keys {
             profile: p.name.clone(),
@@ -373,6 +374,7 @@ fn source_root(p: &Profile) -> Result<Root> {
             command: command.to_string(),
         });
     }
+    check_key_pair(p, &p.config)?;
     if let Some(keys) = file_keys(&p.config) {
         return Ok(Root::Keys {
             profile: p.name.clone(),
@@ -397,6 +399,25 @@ fn source_root(p: &Profile) -> Result<Root> {
     Ok(Root::Keys {
         profile: p.name.clone(),
         file_keys: None,
+    })
+}
+
+/// One key of the pair without the other is botocore's PartialCredentialsError, not a
+/// profile without credentials.
+fn check_key_pair(p: &Profile, settings: &BTreeMap<String, crate::config::Setting>) -> Result<()> {
+    let id = settings.get("aws_access_key_id");
+    let secret = settings.get("aws_secret_access_key");
+    let (present, missing, setting) = match (id, secret) {
+        (Some(s), None) => ("aws_access_key_id", "aws_secret_access_key", s),
+        (None, Some(s)) => ("aws_secret_access_key", "aws_access_key_id", s),
+        _ => return Ok(()),
+    };
+    Err(Error::BadProfile {
+        profile: p.name.clone(),
+        problem: format!(
+            "partial credentials: {present} without {missing} in {}; add the missing key",
+            setting.file.display()
+        ),
     })
 }
 
@@ -539,6 +560,26 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not supported"));
+    }
+
+    #[test]
+    fn half_a_key_pair_is_partial_credentials() {
+        let cfg =
+            "[profile r]\nrole_arn = R\nsource_profile = s\n[profile s]\naws_access_key_id = K\n";
+        let err = plan_of(cfg, "", "r").unwrap_err().to_string();
+        assert!(
+            err.contains("partial credentials")
+                && err.contains("aws_secret_access_key")
+                && err.contains("'s'"),
+            "{err}"
+        );
+        let err = plan_of("[profile s]\n", "[s]\naws_secret_access_key = S\n", "s")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("partial credentials") && err.contains("credentials"),
+            "{err}"
+        );
     }
 
     #[test]

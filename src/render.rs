@@ -135,9 +135,15 @@ pub fn json_document(creds: &Credentials) -> String {
     text
 }
 
-/// bash, zsh and dash: shell-words single-quotes whatever is not plainly safe.
+/// bash, zsh and dash: bare only when every character is plainly inert in all three;
+/// otherwise single quotes, with `'` written as `'\''`. shell-words' `quote` leaves a
+/// lone `}` bare, which zsh rejects (found by the property test in tests/quoting.rs).
 pub fn sh_quote(value: &str) -> String {
-    shell_words::quote(value).into_owned()
+    let inert = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+,=".contains(c);
+    if !value.is_empty() && value.chars().all(inert) {
+        return value.to_string();
+    }
+    format!("'{}'", value.replace('\'', "'\\''"))
 }
 
 /// fish reads `\\` and `\'` as escapes even inside single quotes, which POSIX quoting
@@ -203,7 +209,7 @@ mod tests {
         );
         for line in [
             "export AWS_ACCESS_KEY_ID=ASIAEXAMPLE\n",
-            "export AWS_SECRET_ACCESS_KEY='se/cr+et='\n",
+            "export AWS_SECRET_ACCESS_KEY=se/cr+et=\n",
             "export AWS_SESSION_TOKEN=tok\n",
             "export AWS_CREDENTIAL_EXPIRATION=2026-11-29T13:00:00Z\n",
             "export AWS_REGION=ap-northeast-1\n",
@@ -243,6 +249,13 @@ mod tests {
     #[test]
     fn quoting_of_awkward_values() {
         assert_eq!(sh_quote("it's $HOME"), "'it'\\''s $HOME'");
+        for special in ["}", "{", "^x", "~", "a*", "", "#", "!"] {
+            assert!(
+                sh_quote(special).starts_with('\''),
+                "{special:?} must be quoted"
+            );
+        }
+        assert_eq!(sh_quote("ASIA/x+y=="), "ASIA/x+y==");
         assert_eq!(fish_quote("a\\'b"), "'a\\\\\\'b'");
         assert_eq!(dotenv_quote("ab/+="), "ab/+=");
         assert_eq!(dotenv_quote("a b\"$\n"), "\"a b\\\"\\$\\n\"");

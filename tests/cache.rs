@@ -357,3 +357,60 @@ fn a_secret_service_that_never_answers_costs_a_warning_not_a_hang() {
     assert!(stderr(&out).contains("did not answer"), "{}", stderr(&out));
     assert!(stdout(&out).contains("AWS_SESSION_TOKEN"));
 }
+
+/// As an unprivileged user the kernel enforces its per-user quota (200 keys, 20,000
+/// bytes); root's is effectively unlimited, so this runs as `nobody`.
+#[test]
+fn over_the_kernel_quota_old_entries_are_evicted_and_the_command_succeeds() {
+    let s = keyutils("quota");
+    let home = s.home().display().to_string();
+    assert!(std::process::Command::new("chown")
+        .args(["-R", "65534:65534", &home])
+        .status()
+        .unwrap()
+        .success());
+    let as_nobody = |args: &[&str], namespace: &str| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .args(args)
+            .env_clear()
+            .envs(s.envs())
+            .env("AWSROLE_CACHE_NAMESPACE", namespace)
+            .current_dir(s.home())
+            .output()
+            .unwrap()
+    };
+    // Only this test uses nobody's keyring; start from empty.
+    as_nobody(&["keyctl", "clear", "@u"], "");
+    // Seven separate five-hop chains of ~3.8 KB each: well over 20,000 bytes.
+    let mut log = String::new();
+    let last = format!("{}q6", s.world.prefix);
+    for n in 0..7 {
+        let out = as_nobody(
+            &[BIN, "export", "role-e", "--mfa-code", "123456"],
+            &format!("{}q{n}", s.world.prefix),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains("AWS_SESSION_TOKEN"));
+        log.push_str(&stderr(&out));
+    }
+    assert!(
+        log.contains("quota reached"),
+        "eviction was needed and reported: {log}"
+    );
+    assert!(
+        !log.contains("could not cache"),
+        "eviction made room every time: {log}"
+    );
+    // The newest chain is whole: a warm export as nobody makes no call.
+    let before = s.world.calls().len();
+    let out = as_nobody(&[BIN, "export", "role-e"], &last);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        s.world.calls().len(),
+        before,
+        "{log}\n---\n{}",
+        stderr(&out)
+    );
+    as_nobody(&["keyctl", "clear", "@u"], "");
+}

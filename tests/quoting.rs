@@ -57,7 +57,7 @@ fn awkward() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn sh_quoting_round_trips_through_bash_and_zsh(value in awkward()) {
@@ -69,6 +69,16 @@ proptest! {
     #[test]
     fn fish_quoting_round_trips_through_fish(value in awkward()) {
         prop_assert_eq!(printed_by("fish", &fish_quote(&value)), value.as_bytes());
+    }
+}
+
+#[test]
+fn values_that_broke_quoting_once_stay_fixed() {
+    // Found by the property test: shell-words left a lone `}` bare; zsh rejects it.
+    for value in ["}", "{", "^", "~", "a{b}"] {
+        let quoted = sh_quote(value);
+        assert_eq!(printed_by("zsh", &quoted), value.as_bytes());
+        assert_eq!(printed_by("bash", &quoted), value.as_bytes());
     }
 }
 

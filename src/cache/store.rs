@@ -76,7 +76,7 @@ pub fn open_secret_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
 mod linux {
     use std::collections::HashMap;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::mpsc;
+    use std::sync::{mpsc, Mutex};
     use std::time::Duration;
 
     use chrono::{DateTime, Utc};
@@ -118,36 +118,69 @@ mod linux {
             .collect())
     }
 
+    /// Names this process wrote: never evicted to make room for their own siblings
+    /// (entries of one chain are written in the same second and tie on expiry).
+    static WRITTEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn expiry_of(key: &linux_keyutils::Key) -> i64 {
+        key.read_to_vec()
+            .ok()
+            .and_then(|b| serde_json::from_slice::<crate::cache::CacheEntry>(&b).ok())
+            .and_then(|e| e.expires())
+            .map(|e| e.timestamp())
+            .unwrap_or(i64::MIN)
+    }
+
     impl Keyutils {
+        /// Adds the entry, evicting older ones of ours while the per-user quota is full.
+        /// The kernel frees an invalidated key's quota in its garbage collector, a moment
+        /// later, so each eviction is followed by a few short waits before the next.
+        fn add_within_quota(
+            &self,
+            ring: &KeyRing,
+            name: &str,
+            value: &[u8],
+        ) -> Result<linux_keyutils::Key, String> {
+            let mut evictions = 0;
+            loop {
+                for wait_ms in [0, 1, 2, 4, 8, 16, 32] {
+                    std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+                    match ring.add_key(name, value) {
+                        Ok(key) => return Ok(key),
+                        Err(KeyError::QuotaExceeded) if evictions > 0 => continue,
+                        Err(KeyError::QuotaExceeded) => break,
+                        Err(e) => return Err(format!("kernel keyring: {e:?}")),
+                    }
+                }
+                if evictions >= 8 || !self.evict_one(ring) {
+                    return Err("kernel keyring: QuotaExceeded".into());
+                }
+                evictions += 1;
+            }
+        }
+
         /// Over the per-user quota (200 keys, 20,000 bytes for non-root): drop our
         /// expired entries first, then the soonest to expire.
         fn evict_one(&self, ring: &KeyRing) -> bool {
-            let Ok(mut keys) = our_keys(ring, "awsrole:session:") else {
+            let Ok(keys) = our_keys(ring, "awsrole:session:") else {
                 return false;
             };
-            let now = Utc::now().timestamp();
-            let expiry = |key: &linux_keyutils::Key| -> i64 {
-                key.read_to_vec()
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<crate::cache::CacheEntry>(&b).ok())
-                    .and_then(|e| e.expires())
-                    .map(|e| e.timestamp())
-                    .unwrap_or(i64::MIN)
+            let written = WRITTEN.lock().map(|w| w.clone()).unwrap_or_default();
+            let victim = keys
+                .into_iter()
+                .filter(|(name, _)| !written.contains(name))
+                .map(|(_, key)| (expiry_of(&key), key))
+                .min_by_key(|(expiry, _)| *expiry);
+            let Some((expiry, key)) = victim else {
+                return false;
             };
-            keys.sort_by_key(|(_, key)| expiry(key));
-            match keys.first() {
-                Some((_, key)) => {
-                    let was_expired = expiry(key) <= now;
-                    let _ = key.invalidate();
-                    crate::cache::warn(if was_expired {
-                        "kernel keyring quota reached; dropped an expired cache entry"
-                    } else {
-                        "kernel keyring quota reached; dropped the cache entry nearest expiry"
-                    });
-                    true
-                }
-                None => false,
-            }
+            let _ = key.invalidate();
+            crate::cache::warn(if expiry <= Utc::now().timestamp() {
+                "kernel keyring quota reached; dropped an expired cache entry"
+            } else {
+                "kernel keyring quota reached; dropped the cache entry nearest expiry"
+            });
+            true
         }
     }
 
@@ -176,16 +209,7 @@ mod linux {
             expires: Option<DateTime<Utc>>,
         ) -> Result<(), String> {
             let ring = ring()?;
-            let mut attempts = 0;
-            let key = loop {
-                match ring.add_key(name, value) {
-                    Ok(key) => break key,
-                    Err(KeyError::QuotaExceeded) if attempts < 8 && self.evict_one(&ring) => {
-                        attempts += 1
-                    }
-                    Err(e) => return Err(format!("kernel keyring: {e:?}")),
-                }
-            };
+            let key = self.add_within_quota(&ring, name, value)?;
             // The user (not only the possessor) may read it: a terminal whose session
             // keyring does not link @u still shares the cache.
             let perms = KeyPermissionsBuilder::builder()
@@ -197,6 +221,9 @@ mod linux {
                 let seconds = (expires - Utc::now()).num_seconds().max(1) as usize;
                 key.set_timeout(seconds)
                     .map_err(|e| format!("kernel keyring: {e:?}"))?;
+            }
+            if let Ok(mut written) = WRITTEN.lock() {
+                written.push(name.to_string());
             }
             Ok(())
         }

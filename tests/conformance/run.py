@@ -100,6 +100,7 @@ def awsrole_class(message):
         ("source_profile loop", "loop"),
         ("both source_profile and credential_source", "invalid-combination"),
         ("neither source_profile nor credential_source", "incomplete"),
+        ("partial credentials", "incomplete"),
         ("does not exist", "missing-source"),
         ("has no credentials", "no-credentials"),
         ("is not in", "unknown-profile"),
