@@ -414,3 +414,30 @@ fn over_the_kernel_quota_old_entries_are_evicted_and_the_command_succeeds() {
     );
     as_nobody(&["keyctl", "clear", "@u"], "");
 }
+
+#[test]
+fn add_at_a_terminal_hides_the_secret() {
+    use expectrl::Expect;
+    let s = secret_service("addtty");
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(["add", "default"])
+        .env_clear()
+        .envs(s.envs())
+        .current_dir(s.home());
+    let mut term = expectrl::Session::spawn(cmd).unwrap();
+    term.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    term.expect("Access key id for default: ").unwrap();
+    term.send_line(&s.world.access_key_id).unwrap();
+    term.expect("Secret access key for default: ").unwrap();
+    term.send_line(&s.world.secret_access_key).unwrap();
+    let rest = term.expect("stored the keys of 'default'").unwrap();
+    let screen = String::from_utf8_lossy(rest.before()).into_owned();
+    assert!(
+        !screen.contains(&s.world.secret_access_key),
+        "the secret was echoed: {screen}"
+    );
+    assert!(
+        screen.contains(&format!("{}User1", s.world.prefix)),
+        "{screen}"
+    );
+}
