@@ -195,10 +195,15 @@ pub fn prompt_text(now: i64) -> String {
         .ok()
         .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok())
         .map(|e| e.timestamp());
+    prompt_for(&profile, expiry, now)
+}
+
+/// The prompt line for a profile whose credentials expire at `expiry` (Unix seconds).
+pub fn prompt_for(profile: &str, expiry: Option<i64>, now: i64) -> String {
     match expiry {
         Some(e) if e <= now => format!("{profile} expired"),
         Some(e) => format!("{profile} {}", crate::duration::short(e - now)),
-        None => profile,
+        None => profile.to_string(),
     }
 }
 

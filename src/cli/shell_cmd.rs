@@ -67,11 +67,12 @@ pub fn unuse(shell: Option<Shell>) -> Result<()> {
 
 /// The prompt line as it will read once the switch is applied.
 fn prompt_after(format: Format, resolved: &super::credentials_cmd::Resolved) -> String {
-    let left = resolved.credentials.seconds_left(chrono::Utc::now());
-    let text = match left {
-        Some(s) => format!("{} {}", resolved.plan.target, crate::duration::short(s)),
-        None => resolved.plan.target.clone(),
-    };
+    let expiry = resolved.credentials.expiration.map(|e| e.timestamp());
+    let text = hook::prompt_for(
+        &resolved.plan.target,
+        expiry,
+        chrono::Utc::now().timestamp(),
+    );
     crate::render::local_line(format, hook::PROMPT_VAR, &text)
 }
 
