@@ -221,7 +221,12 @@ fn grep_tree(
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
-        if meta.is_dir() && depth < 8 {
+        // Build trees (a CI clone may sit in the temp dir) hold nothing awsrole writes.
+        let skip = matches!(
+            path.file_name().and_then(|n| n.to_str()),
+            Some("target" | ".git")
+        );
+        if meta.is_dir() && depth < 8 && !skip {
             grep_tree(&path, needle, hits, depth + 1);
         } else if meta.is_file() && meta.len() < 4 << 20 {
             if let Ok(bytes) = std::fs::read(&path) {
