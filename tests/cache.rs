@@ -173,13 +173,29 @@ fn an_unreachable_keyring_warns_and_the_command_still_succeeds() {
     let mut s = Sandbox::seed("nokeyring");
     s.keyring = "secret-service";
     s.bus = Some(format!("unix:path={}/no-such-bus", s.home().display()));
-    let out = ok(s.run(&["export", "role-b", "--mfa-code", "123456"]));
+    let out = ok(s.run(&[
+        "export",
+        "role-b",
+        "--mfa-code",
+        "123456",
+        "--format",
+        "env",
+    ]));
     assert!(
         stderr(&out).contains("awsrole: warning:"),
         "{}",
         stderr(&out)
     );
-    assert!(stdout(&out).contains("AWS_SESSION_TOKEN"));
+    // Uncached, and no fallback to a file either.
+    let vars = parse_env(&stdout(&out));
+    let secret = &vars
+        .iter()
+        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
+        .unwrap()
+        .1;
+    let mut hits = Vec::new();
+    grep_tree(s.home(), secret.as_bytes(), &mut hits, 0);
+    assert!(hits.is_empty(), "{hits:?}");
 }
 
 #[test]
