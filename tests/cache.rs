@@ -152,12 +152,7 @@ fn cache_list_shows_roles_and_expiry_but_no_secret() {
         "--format",
         "env",
     ]))));
-    let secret = exported
-        .iter()
-        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
-        .unwrap()
-        .1
-        .clone();
+    let secret = get(&exported, "AWS_SECRET_ACCESS_KEY").unwrap().to_string();
     let listed = stdout(&ok(s.run(&["cache", "list"])));
     for arn in &s.world.role_arns[..3] {
         assert!(listed.contains(arn.as_str()), "{listed}");
@@ -188,13 +183,8 @@ fn an_unreachable_keyring_warns_and_the_command_still_succeeds() {
     );
     // Uncached, and no fallback to a file either.
     let vars = parse_env(&stdout(&out));
-    let secret = &vars
-        .iter()
-        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
-        .unwrap()
-        .1;
-    let mut hits = Vec::new();
-    grep_tree(s.home(), secret.as_bytes(), &mut hits, 0);
+    let secret = get(&vars, "AWS_SECRET_ACCESS_KEY").unwrap();
+    let hits = files_containing(&[s.home().to_path_buf()], secret);
     assert!(hits.is_empty(), "{hits:?}");
 }
 
@@ -211,16 +201,19 @@ fn no_session_secret_ever_reaches_a_file() {
     ]));
     ok(run_no_tty(&s, &["export", "role-e"]));
     ok(s.run(&["cache", "list"]));
-    let secret = parse_env(&stdout(&out))
-        .into_iter()
-        .find(|(k, _)| k == "AWS_SECRET_ACCESS_KEY")
-        .unwrap()
-        .1;
-    let mut hits = Vec::new();
-    for root in [s.home().to_path_buf(), std::env::temp_dir()] {
-        grep_tree(&root, secret.as_bytes(), &mut hits, 0);
-    }
+    let vars = parse_env(&stdout(&out));
+    let secret = get(&vars, "AWS_SECRET_ACCESS_KEY").unwrap();
+    let hits = files_containing(&[s.home().to_path_buf(), std::env::temp_dir()], secret);
     assert!(hits.is_empty(), "the role's secret was found in {hits:?}");
+}
+
+/// Files under `roots` whose bytes contain `needle`.
+fn files_containing(roots: &[std::path::PathBuf], needle: &str) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    for root in roots {
+        grep_tree(root, needle.as_bytes(), &mut hits, 0);
+    }
+    hits
 }
 
 fn grep_tree(

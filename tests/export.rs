@@ -12,12 +12,6 @@ fn export_env(sandbox: &Sandbox, profile: &str, extra: &[&str]) -> Vec<(String, 
     parse_env(&stdout(&out))
 }
 
-fn get<'a>(vars: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    vars.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 #[test]
 fn five_hop_chain_assumes_each_role_once_after_one_mfa_session() {
     let s = Sandbox::seed("fivehop");

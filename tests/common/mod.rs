@@ -337,6 +337,13 @@ pub fn caller_arn_with_env(sandbox: &Sandbox, vars: &[(String, String)]) -> Stri
     stdout(&out).trim().to_string()
 }
 
+/// The value of one variable among `parse_env`'s pairs.
+pub fn get<'a>(vars: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    vars.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// `KEY=value` lines of `--format env` as pairs.
 pub fn parse_env(text: &str) -> Vec<(String, String)> {
     text.lines()
