@@ -18,6 +18,14 @@ pub struct Credentials {
         with = "epoch"
     )]
     pub expiration: Option<DateTime<Utc>>,
+    /// When they were issued, where known.
+    #[serde(
+        rename = "i",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "epoch"
+    )]
+    pub issued: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for Credentials {

@@ -4,14 +4,20 @@
 //! `resolve` (cache, else STS) → `render` (one syntax per shell/format) → `cli`.
 //! `hook` (per prompt) and `trust` (`.awsrole` allow list) sit beside `cli`.
 
+pub mod budget;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod dirs;
 pub mod duration;
+pub mod envdiff;
 pub mod error;
 pub mod hook;
 pub mod plan;
+pub mod process;
+pub mod protect;
 pub mod render;
 pub mod resolve;
 pub mod trust;
+pub mod tty;

@@ -1,17 +1,23 @@
-use awsrole::{cli, error, hook};
+use awsrole::{cli, error, hook, protect};
 use clap::Parser;
 
 fn main() {
+    protect::no_core_dumps();
+    // The diff of earlier values leaves the environment before anything can inherit it.
+    hook::take_diff();
     // The per-prompt path decides "nothing to do" before clap, config or the keyring.
     if let Some(code) = hook::fast_path() {
         std::process::exit(code);
     }
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => cli::usage_error(e),
+    };
     match cli::run(cli) {
         Ok(()) => {}
         Err(error::Error::ChildExit(code)) => std::process::exit(code),
         Err(e) => {
-            eprintln!("awsrole: error: {e}");
+            eprintln!("awsrole: error: {}", protect::shown(&e.to_string()));
             std::process::exit(e.exit_code());
         }
     }

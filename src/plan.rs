@@ -17,6 +17,9 @@ pub const CHAINED_MAX_SECONDS: u32 = 3600;
 /// How long one MFA session (GetSessionToken) lasts: one code serves every role that
 /// names the serial for this long. aws-vault uses 8 h for chained roles too.
 pub const MFA_SESSION_SECONDS: u32 = 8 * 3600;
+/// No real chain comes near this; a longer one is a mistake (or a hostile config), and
+/// botocore itself fails on recursion a few hundred deep. It keeps `list` linear.
+pub const MAX_CHAIN: usize = 128;
 
 /// The long-term or externally provided credentials a chain starts from.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +204,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
     let target_profile = config.profile(target)?;
     let mut roles: Vec<&Profile> = Vec::new();
     let mut visited: Vec<String> = vec![target.to_string()];
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::from([target]);
     let mut current = target_profile;
 
     // Walk from the target to the root.
@@ -210,6 +214,17 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
             break source_root(current)?;
         }
         roles.push(current);
+        if roles.len() > MAX_CHAIN {
+            return Err(Error::BadProfile {
+                profile: target.to_string(),
+                problem: format!(
+                    "its chain is longer than {MAX_CHAIN} roles ({} → {} → … → {}); check the source_profile settings",
+                    visited[0],
+                    visited.get(1).map(String::as_str).unwrap_or(""),
+                    current.name
+                ),
+            });
+        }
         let source = current.get("source_profile");
         let credential_source = current.get("credential_source");
         match (source, credential_source) {
@@ -234,7 +249,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
                             source_name: source.to_string(),
                             hint: suggest(source, config.profiles.keys().map(String::as_str)),
                         })?;
-                if visited.iter().any(|v| v == source) {
+                if seen.contains(source) {
                     let self_with_keys = source == current.name && has_static_keys(next);
                     if !self_with_keys {
                         visited.push(source.to_string());
@@ -245,6 +260,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
                     break source_root(next)?;
                 }
                 visited.push(source.to_string());
+                seen.insert(source);
                 current = next;
             }
         }

@@ -13,18 +13,10 @@ pub const FILE_NAME: &str = ".awsrole";
 /// A profile name, a few comments: anything larger is not an `.awsrole`.
 const MAX_SIZE: u64 = 4096;
 
-/// Where allowed hashes live: `$XDG_DATA_HOME/awsrole/allow`, else `~/.local/share/…`.
-pub fn allow_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default()
-                .join(".local/share")
-        });
-    base.join("awsrole").join("allow")
+/// Where allowed hashes live: `$XDG_DATA_HOME/awsrole/allow`, else
+/// `~/.local/share/awsrole/allow` (see `dirs::data_dir` for macOS and Windows).
+pub fn allow_dir() -> Result<PathBuf> {
+    Ok(crate::dirs::data_dir()?.join("allow"))
 }
 
 /// The nearest `.awsrole` at or above `dir`.
@@ -34,8 +26,21 @@ pub fn find_nearest(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// What a profile name may hold: letters, digits and `-_.@+=,/` with inner spaces, at
+/// most 128 characters. Anything else is never echoed back: a `.awsrole` that links to
+/// a secret file must not print that file's first line.
+pub fn valid_profile_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= 128
+        && name.trim() == name
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.@+=,/ ".contains(c))
+}
+
 /// The profile a file names: its first line that is neither blank nor a `#` comment.
 pub fn parse_profile(text: &str, file: &Path) -> Result<String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let line = text
         .lines()
         .map(str::trim)
@@ -46,30 +51,79 @@ pub fn parse_profile(text: &str, file: &Path) -> Result<String> {
                 file.display()
             ))
         })?;
-    if line.chars().any(|c| c.is_control()) || line.len() > 256 {
+    if !valid_profile_name(line) {
         return Err(Error::Trust(format!(
-            "{} does not start with a profile name; write one profile name on its first line",
+            "{} does not start with a profile name (letters, digits, -_.@+=,/); write one profile name on its first line",
             file.display()
         )));
     }
     Ok(line.to_string())
 }
 
-/// The file's text, refusing what another user could have written.
+/// The file's text, refusing what another user could have written, special files, and
+/// links that leave the file's directory. At most `MAX_SIZE` bytes are read, whatever
+/// `stat` says (`/proc` files report size 0).
 pub fn read_checked(file: &Path) -> Result<String> {
-    let meta = std::fs::metadata(file)
-        .map_err(|e| Error::Trust(format!("cannot read {}: {e}", file.display())))?;
-    if meta.len() > MAX_SIZE {
-        return Err(Error::Trust(format!(
-            "{} is larger than {MAX_SIZE} bytes; it should hold one profile name",
-            file.display()
-        )));
+    let fail = |why: String| Error::Trust(format!("{}: {why}", file.display()));
+    let target = real_target(file).map_err(fail)?;
+    let mut opened = open_regular(&target).map_err(fail)?;
+    let meta = opened
+        .metadata()
+        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail(
+            "is not a regular file; a .awsrole holds one profile name".into(),
+        ));
     }
     check_ownership(file, &meta)?;
-    let bytes = std::fs::read(file)
-        .map_err(|e| Error::Trust(format!("cannot read {}: {e}", file.display())))?;
-    String::from_utf8(bytes)
-        .map_err(|_| Error::Trust(format!("{} is not UTF-8 text", file.display())))
+    let mut bytes = Vec::new();
+    use std::io::Read;
+    (&mut opened)
+        .take(MAX_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(fail(format!(
+            "is larger than {MAX_SIZE} bytes; it should hold one profile name"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| fail("is not UTF-8 text".into()))
+}
+
+/// The file itself, or where its link points when that stays in the same directory.
+fn real_target(file: &Path) -> std::result::Result<PathBuf, String> {
+    let meta = std::fs::symlink_metadata(file).map_err(|e| format!("cannot read it: {e}"))?;
+    if !meta.file_type().is_symlink() {
+        return Ok(file.to_path_buf());
+    }
+    let target = std::fs::canonicalize(file).map_err(|e| format!("is a broken link: {e}"))?;
+    let dir = file
+        .parent()
+        .and_then(|d| std::fs::canonicalize(d).ok())
+        .ok_or("has no directory")?;
+    if target.parent() != Some(dir.as_path()) {
+        return Err(
+            "is a link that leaves its directory; awsrole reads only a plain file there".into(),
+        );
+    }
+    Ok(target)
+}
+
+/// Opened without blocking (a FIFO would hang the prompt) and without following a
+/// link swapped in after the check.
+#[cfg(unix)]
+fn open_regular(path: &Path) -> std::result::Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| format!("cannot read it: {e}"))
+}
+
+#[cfg(not(unix))]
+fn open_regular(path: &Path) -> std::result::Result<std::fs::File, String> {
+    std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))
 }
 
 #[cfg(unix)]
@@ -108,13 +162,12 @@ fn trust_hash(file: &Path, content: &str) -> String {
 }
 
 pub fn is_allowed(file: &Path, content: &str) -> bool {
-    allow_dir().join(trust_hash(file, content)).is_file()
+    allow_dir().is_ok_and(|dir| dir.join(trust_hash(file, content)).is_file())
 }
 
 pub fn allow(file: &Path, content: &str) -> Result<()> {
-    let dir = allow_dir();
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| Error::Io(format!("cannot create {}: {e}", dir.display())))?;
+    let dir = allow_dir()?;
+    crate::dirs::private_dir(&dir)?;
     forget(file)?;
     let entry = dir.join(trust_hash(file, content));
     std::fs::write(&entry, file.as_os_str().as_encoded_bytes())
@@ -123,7 +176,7 @@ pub fn allow(file: &Path, content: &str) -> Result<()> {
 
 /// Drops every allow entry for this path, whatever content it was allowed with.
 pub fn forget(file: &Path) -> Result<usize> {
-    let Ok(entries) = std::fs::read_dir(allow_dir()) else {
+    let Ok(entries) = std::fs::read_dir(allow_dir()?) else {
         return Ok(0);
     };
     let wanted = file.as_os_str().as_encoded_bytes();
@@ -153,6 +206,11 @@ mod tests {
             .to_string()
             .contains("names no profile"));
         assert!(parse_profile("role\u{1b}[31m\n", f).is_err());
+        assert_eq!(parse_profile("\u{feff}role-b\n", f).unwrap(), "role-b");
+        let err = parse_profile("https://me:tok@host\n", f)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("tok"), "{err}");
     }
 
     #[test]

@@ -16,9 +16,11 @@ pub use store::{open_secret_store, open_session_store, Backend, SecretStore};
 pub const DEFAULT_REFRESH_MARGIN: i64 = 300;
 
 pub fn refresh_margin() -> i64 {
-    std::env::var("AWSROLE_REFRESH_MARGIN")
-        .ok()
-        .and_then(|v| parse_margin(&v))
+    parse_margin_or_default(std::env::var("AWSROLE_REFRESH_MARGIN").ok().as_deref())
+}
+
+pub fn parse_margin_or_default(text: Option<&str>) -> i64 {
+    text.and_then(parse_margin)
         .unwrap_or(DEFAULT_REFRESH_MARGIN)
 }
 
@@ -198,7 +200,7 @@ impl Cache {
 }
 
 pub fn warn(message: &str) {
-    eprintln!("awsrole: warning: {message}");
+    eprintln!("awsrole: warning: {}", crate::protect::shown(message));
 }
 
 #[cfg(test)]
@@ -250,6 +252,7 @@ mod tests {
                 secret_access_key: "S".into(),
                 session_token: Some("T".into()),
                 expiration: Some(Utc::now() + chrono::Duration::seconds(expires_in)),
+                issued: None,
             },
         }
     }
@@ -303,6 +306,7 @@ mod tests {
                 secret_access_key: "S".into(),
                 session_token: None,
                 expiration: Some(now + chrono::Duration::seconds(200)),
+                issued: None,
             },
         };
         assert!(!entry.fresh(now, 300));

@@ -256,9 +256,13 @@ mod linux {
     const DEADLINE: Duration = Duration::from_secs(5);
     const SERVICE: &str = "awsrole";
 
-    /// Set once a call missed its deadline: the rest of this process skips the bus
-    /// rather than waiting again on every lookup.
+    /// Set once a call missed its deadline, or failed slowly (a stopped daemon makes
+    /// libdbus wait for its own reply timeout and then fail): the rest of this process
+    /// skips the bus rather than waiting again on every lookup.
     static UNRESPONSIVE: AtomicBool = AtomicBool::new(false);
+
+    /// A healthy Secret Service answers in milliseconds.
+    const SLOW: Duration = Duration::from_millis(1500);
 
     fn with_deadline<T: Send + 'static>(
         job: impl FnOnce() -> Result<T, String> + Send + 'static,
@@ -266,17 +270,22 @@ mod linux {
         if UNRESPONSIVE.load(Ordering::Relaxed) {
             return Err("the Secret Service did not answer earlier; skipped".into());
         }
+        let deadline = crate::budget::within(DEADLINE);
+        let started = std::time::Instant::now();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let _ = tx.send(job());
         });
-        rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
-            UNRESPONSIVE.store(true, Ordering::Relaxed);
+        let result = rx.recv_timeout(deadline).unwrap_or_else(|_| {
             Err(format!(
-                "the Secret Service did not answer within {}s",
-                DEADLINE.as_secs()
+                "the Secret Service did not answer within {:.1}s",
+                deadline.as_secs_f32()
             ))
-        })
+        });
+        if result.is_err() && started.elapsed() >= SLOW.min(deadline) {
+            UNRESPONSIVE.store(true, Ordering::Relaxed);
+        }
+        result
     }
 
     fn connect() -> Result<Ss, String> {

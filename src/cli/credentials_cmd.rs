@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::{emit, notice, ResolveFlags};
+use super::{emit, emit_shown, notice, pad, ResolveFlags};
 use crate::cache::key::chain_keys;
 use crate::cache::{open_secret_store, Backend, Cache};
 use crate::config::AwsConfig;
@@ -102,6 +102,7 @@ pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String]) -> Result<(
 #[cfg(unix)]
 fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
     use std::os::unix::process::CommandExt;
+    crate::protect::restore_core_limit();
     let err = child.exec();
     Err(Error::Io(format!("cannot run '{program}': {err}")))
 }
@@ -171,16 +172,23 @@ pub fn list(names_only: bool) -> Result<()> {
     }
     let in_keyring = keyring_profiles();
     let inputs = PlanInputs::from_env(None);
-    let width = config.profiles.keys().map(|n| n.len()).max().unwrap_or(0);
+    // Names longer than this do not widen the column (a hostile config).
+    let width = config
+        .profiles
+        .keys()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(64);
     let mut text = String::new();
     for name in config.profiles.keys() {
         let line = match plan(&config, name, &inputs) {
             Ok(p) => chain_line(&p, &in_keyring),
             Err(e) => format!("error: {e}"),
         };
-        text.push_str(&format!("{name:width$}  {line}\n"));
+        text.push_str(&format!("{}  {line}\n", pad(name, width)));
     }
-    emit(&text)
+    emit_shown(&text)
 }
 
 pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
@@ -266,5 +274,5 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
     for line in plan.notices() {
         out.push_str(&format!("note:    {line}\n"));
     }
-    emit(&out)
+    emit_shown(&out)
 }

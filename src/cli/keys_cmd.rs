@@ -1,10 +1,10 @@
 //! `cache list|clear`, `add`, `remove`: what awsrole keeps in the OS keyring.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use chrono::Utc;
 
-use super::{emit, notice, CacheAction};
+use super::{emit_shown, notice, pad, CacheAction};
 use crate::cache::{open_secret_store, Backend, Cache};
 use crate::config::AwsConfig;
 use crate::credentials::Credentials;
@@ -42,16 +42,29 @@ pub fn cache(action: CacheAction) -> Result<()> {
                 })
                 .collect();
             rows.sort();
-            let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(7);
-            let w1 = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+            let width = |f: fn(&(String, String, String, String)) -> &String, least: usize| {
+                rows.iter()
+                    .map(|r| f(r).chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .clamp(least, 64)
+            };
+            let (w0, w1) = (width(|r| &r.0, 7), width(|r| &r.1, 4));
             let mut text = format!(
-                "{:w0$}  {:w1$}  {:20}  LEFT\n",
-                "PROFILE", "ROLE", "EXPIRES"
+                "{}  {}  {}  LEFT\n",
+                pad("PROFILE", w0),
+                pad("ROLE", w1),
+                pad("EXPIRES", 20)
             );
             for (p, r, e, l) in rows {
-                text.push_str(&format!("{p:w0$}  {r:w1$}  {e:20}  {l}\n"));
+                text.push_str(&format!(
+                    "{}  {}  {}  {l}\n",
+                    pad(&p, w0),
+                    pad(&r, w1),
+                    pad(&e, 20)
+                ));
             }
-            emit(&text)
+            emit_shown(&text)
         }
         CacheAction::Clear { profile } => {
             let dropped = cache.clear(profile.as_deref());
@@ -75,6 +88,7 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
         secret_access_key,
         session_token: None,
         expiration: None,
+        issued: None,
     };
     if !no_verify {
         let config = AwsConfig::load()?;
@@ -140,18 +154,14 @@ pub fn remove(profile: &str) -> Result<()> {
 fn read_keys(profile: &str) -> Result<(String, String)> {
     let stdin = std::io::stdin();
     let (id, secret) = if stdin.is_terminal() {
-        let mut tty = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .map_err(|e| Error::Io(format!("cannot open the terminal: {e}")))?;
-        write!(tty, "Access key id for {profile}: ").map_err(|e| Error::Io(e.to_string()))?;
-        let mut id = String::new();
-        std::io::BufReader::new(&tty)
-            .read_line(&mut id)
-            .map_err(|e| Error::Io(e.to_string()))?;
-        let secret = rpassword::prompt_password(format!("Secret access key for {profile}: "))
-            .map_err(|e| Error::Io(format!("cannot read the secret: {e}")))?;
+        let ask = |question: String, hidden: bool| {
+            crate::tty::ask(&question, hidden).map_err(|e| match e {
+                crate::tty::AskError::Cancelled(signal) => crate::tty::die_cancelled(signal),
+                other => Error::Io(format!("{other}; nothing was stored")),
+            })
+        };
+        let id = ask(format!("Access key id for {profile}: "), false)?;
+        let secret = ask(format!("Secret access key for {profile}: "), true)?;
         (id, secret)
     } else {
         let mut lines = stdin.lock().lines();

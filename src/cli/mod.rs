@@ -167,5 +167,44 @@ pub fn emit(text: &str) -> Result<()> {
 }
 
 pub fn notice(text: &str) {
-    eprintln!("awsrole: {text}");
+    eprintln!("awsrole: {}", crate::protect::shown(text));
+}
+
+/// Human-readable output (list, explain, status): control characters escaped.
+pub fn emit_shown(text: &str) -> Result<()> {
+    emit(&crate::protect::shown(text))
+}
+
+/// `text` padded with spaces to `width` characters; never a formatting width, which
+/// panics past 65,535 (a hostile profile name).
+pub fn pad(text: &str, width: usize) -> String {
+    let len = text.chars().count();
+    let mut out = String::with_capacity(text.len() + width.saturating_sub(len));
+    out.push_str(text);
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(len)));
+    out
+}
+
+/// clap's usage errors in awsrole's own style (`awsrole: error: …`, exit 2); help and
+/// version go out as clap prints them.
+pub fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+        _ => {
+            let text = e.render().to_string();
+            let mut lines = text.trim_end().lines();
+            let first = lines.next().unwrap_or_default();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let mut out = format!("awsrole: error: {first}\n");
+            for line in lines {
+                out.push_str(line);
+                out.push('\n');
+            }
+            eprint!("{}", crate::protect::shown(&out));
+            std::process::exit(2)
+        }
+    }
 }

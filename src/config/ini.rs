@@ -5,6 +5,7 @@
 //! `credential_process` stay intact). Unlike botocore, a repeated section is merged
 //! (later keys win), as the other AWS SDKs do, instead of rejecting the whole file.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -30,8 +31,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Section>> {
         problem: problem.to_string(),
     };
     let mut sections: Vec<Section> = Vec::new();
+    // Indexes by name, so a large file parses in linear time: where each section is,
+    // and where each key of a section is.
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut keys: Vec<HashMap<String, usize>> = Vec::new();
     // Which section and entry an indented line would continue.
     let mut continuing: Option<(usize, usize)> = None;
+    let mut current: Option<usize> = None;
 
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
@@ -70,21 +76,20 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Section>> {
                 return Err(syntax(number, "empty section name '[]'"));
             }
             continuing = None;
-            match sections.iter().position(|s| s.name == name) {
-                Some(existing) => {
-                    // Merged with its earlier twin; new keys land after the old ones.
-                    sections.push(sections[existing].clone());
-                    sections.remove(existing);
-                }
-                None => sections.push(Section {
+            // A repeated section is merged with its earlier twin, later keys winning.
+            let index = *by_name.entry(name.to_string()).or_insert_with(|| {
+                sections.push(Section {
                     name: name.to_string(),
                     line: number,
                     entries: Vec::new(),
-                }),
-            }
+                });
+                keys.push(HashMap::new());
+                sections.len() - 1
+            });
+            current = Some(index);
             continue;
         }
-        let Some(section_index) = sections.len().checked_sub(1) else {
+        let Some(section_index) = current else {
             return Err(syntax(
                 number,
                 "a key outside any section; put a [profile NAME] header above it",
@@ -103,13 +108,26 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Section>> {
         }
         let value = trimmed[at + 1..].trim().to_string();
         let section = &mut sections[section_index];
-        section.entries.retain(|e| e.key != key);
-        section.entries.push(Entry {
-            key,
-            value,
-            line: number,
-        });
-        continuing = Some((section_index, section.entries.len() - 1));
+        let entry_index = match keys[section_index].get(&key) {
+            Some(&i) => {
+                section.entries[i] = Entry {
+                    key,
+                    value,
+                    line: number,
+                };
+                i
+            }
+            None => {
+                keys[section_index].insert(key.clone(), section.entries.len());
+                section.entries.push(Entry {
+                    key,
+                    value,
+                    line: number,
+                });
+                section.entries.len() - 1
+            }
+        };
+        continuing = Some((section_index, entry_index));
     }
     Ok(sections)
 }

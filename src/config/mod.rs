@@ -42,32 +42,32 @@ pub struct AwsConfig {
     pub profiles: BTreeMap<String, Profile>,
 }
 
-/// Where the AWS CLI looks for its files, honouring its variables.
-pub fn default_paths() -> (PathBuf, PathBuf) {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let pick = |var: &str, default: &str| match std::env::var(var) {
-        Ok(v) if !v.is_empty() => expand_tilde(&v, &home),
-        _ => home.join(".aws").join(default),
+/// Where the AWS CLI looks for its files, honouring its variables; the home directory
+/// by the platform's rule, never the working directory.
+pub fn default_paths() -> Result<(PathBuf, PathBuf)> {
+    let pick = |var: &str, default: &str| -> Result<PathBuf> {
+        match std::env::var(var) {
+            Ok(v) if !v.is_empty() => expand_tilde(&v),
+            _ => Ok(crate::dirs::home()?.join(".aws").join(default)),
+        }
     };
-    (
-        pick("AWS_CONFIG_FILE", "config"),
-        pick("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
-    )
+    Ok((
+        pick("AWS_CONFIG_FILE", "config")?,
+        pick("AWS_SHARED_CREDENTIALS_FILE", "credentials")?,
+    ))
 }
 
-fn expand_tilde(path: &str, home: &Path) -> PathBuf {
-    match path.strip_prefix("~/") {
-        Some(rest) => home.join(rest),
-        None if path == "~" => home.to_path_buf(),
+fn expand_tilde(path: &str) -> Result<PathBuf> {
+    Ok(match path.strip_prefix("~/") {
+        Some(rest) => crate::dirs::home()?.join(rest),
+        None if path == "~" => crate::dirs::home()?,
         None => PathBuf::from(path),
-    }
+    })
 }
 
 impl AwsConfig {
     pub fn load() -> Result<Self> {
-        let (config, credentials) = default_paths();
+        let (config, credentials) = default_paths()?;
         Self::from_files(&config, &credentials)
     }
 

@@ -1,6 +1,8 @@
-//! Two shells resolving at once: the second waits for the first (which may be asking
-//! for an MFA code) and then finds its credentials in the cache. The lock file holds
-//! no secret.
+//! Two shells resolving the same step at once: the second waits for the first (which
+//! may be asking for an MFA code) and then finds the result in the cache. One lock per
+//! chain step — the MFA session or the first role to be called — so an unrelated chain
+//! never waits behind someone's MFA prompt. Lock files hold no secret and live in a
+//! directory only this user owns (`dirs::private_dir`), opened without following links.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -10,50 +12,62 @@ pub struct ResolveLock {
     _file: File,
 }
 
-pub fn lock_path() -> PathBuf {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("awsrole").join("resolve.lock")
+/// The lock file of one step (its cache key, a hex digest).
+pub fn lock_path(step: &str) -> crate::error::Result<PathBuf> {
+    let dir = crate::dirs::runtime_dir()?;
+    crate::dirs::private_dir(&dir)?;
+    let short: String = step
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(32)
+        .collect();
+    Ok(dir.join(format!("resolve-{short}.lock")))
 }
 
-/// `Ok(None)` when it could not be taken in time: the caller goes on unlocked, which
-/// at worst costs a duplicate STS call.
-pub fn acquire(wait: Duration) -> Option<(ResolveLock, bool)> {
-    let path = lock_path();
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .ok()?;
+/// `None` when it could not be taken in time (or there is no private place for it):
+/// the caller goes on unlocked, which at worst costs a duplicate STS call.
+pub fn acquire(step: &str, wait: Duration) -> Option<ResolveLock> {
+    let path = match lock_path(step) {
+        Ok(p) => p,
+        Err(e) => {
+            crate::cache::warn(&format!("no lock for this resolution ({e})"));
+            return None;
+        }
+    };
+    let file = open_no_follow(&path).ok()?;
     let started = Instant::now();
-    let mut waited = false;
     loop {
         if try_lock(&file) {
-            return Some((ResolveLock { _file: file }, waited));
+            return Some(ResolveLock { _file: file });
         }
         if started.elapsed() >= wait {
             return None;
         }
-        waited = true;
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 #[cfg(unix)]
-fn try_lock(file: &File) -> bool {
-    use std::os::fd::AsRawFd;
-    // SAFETY: flock on a descriptor we own; released when the file is closed.
-    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+fn open_no_follow(path: &std::path::Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
 }
 
 #[cfg(not(unix))]
-fn try_lock(_file: &File) -> bool {
-    true
+fn open_no_follow(path: &std::path::Path) -> std::io::Result<File> {
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+}
+
+fn try_lock(file: &File) -> bool {
+    file.try_lock().is_ok()
 }

@@ -63,22 +63,33 @@ pub fn check_code(code: &str, serial: &str) -> Result<String> {
     }
 }
 
+/// Asked on the terminal with hidden input; a code that is not six digits is asked
+/// again, up to three times. Ctrl-C restores the terminal and ends the process.
 fn ask_terminal(serial: &str) -> Result<String> {
-    let no_terminal = || {
-        Error::Mfa(format!(
-            "an MFA code for {serial} is needed and there is no terminal to ask on; pass --mfa-code CODE, or set mfa_process in the profile"
-        ))
-    };
-    #[cfg(unix)]
-    if std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .is_err()
-    {
-        return Err(no_terminal());
+    use crate::tty::{ask, die_cancelled, AskError};
+    let mut last = String::new();
+    for _ in 0..3 {
+        match ask(&format!("Enter MFA code for {serial}: "), true) {
+            Ok(code) => match check_code(&code, serial) {
+                Ok(code) => return Ok(code),
+                Err(e) => {
+                    last = e.to_string();
+                    crate::cli::notice(&last);
+                }
+            },
+            Err(AskError::Cancelled(signal)) => die_cancelled(signal),
+            Err(AskError::NoTerminal) => return Err(Error::Mfa(format!(
+                "an MFA code for {serial} is needed and there is no terminal to ask on; pass --mfa-code CODE, or set mfa_process in the profile"
+            ))),
+            Err(e @ AskError::Closed) => {
+                return Err(Error::Mfa(format!(
+                    "no MFA code for {serial}: {e}; nothing was sent to AWS"
+                )))
+            }
+            Err(e) => return Err(Error::Mfa(format!("MFA code for {serial}: {e}"))),
+        }
     }
-    rpassword::prompt_password(format!("Enter MFA code for {serial}: ")).map_err(|_| no_terminal())
+    Err(Error::Mfa(format!("{last} (three tries)")))
 }
 
 fn run_mfa_process(command: &str, profile: &str) -> Result<String> {
@@ -90,16 +101,19 @@ fn run_mfa_process(command: &str, profile: &str) -> Result<String> {
     let (program, args) = words
         .split_first()
         .ok_or_else(|| Error::Mfa(format!("mfa_process of profile '{profile}' is empty")))?;
-    let output = std::process::Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| {
-            Error::Mfa(format!(
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    let output = crate::process::run(command, crate::process::MFA_PROCESS_DEADLINE).map_err(
+        |e| match e {
+            crate::process::RunError::Start(e) => Error::Mfa(format!(
                 "mfa_process of profile '{profile}' ({program}) did not start: {e}"
-            ))
-        })?;
+            )),
+            crate::process::RunError::TimedOut(after) => Error::Mfa(format!(
+                "mfa_process of profile '{profile}' ({program}) gave no code within {}s and was stopped",
+                after.as_secs_f32().round()
+            )),
+        },
+    )?;
     if !output.status.success() {
         return Err(Error::Mfa(format!(
             "mfa_process of profile '{profile}' failed ({}); its messages are above",

@@ -55,31 +55,28 @@ impl Resolver<'_> {
             }
         };
 
-        let mut start = find_start();
+        let start = find_start();
         if start.next_hop == plan.hops.len() {
             if let Some(creds) = start.credentials {
                 return Ok(creds);
             }
         }
-        let _lock = if self.cache.enabled() {
-            match lock::acquire(self.lock_wait) {
-                Some((lock, waited)) => {
-                    if waited {
-                        // Another awsrole finished first: its results are in the cache.
-                        start = find_start();
-                        if start.next_hop == plan.hops.len() {
-                            if let Some(creds) = start.credentials.take() {
-                                return Ok(creds);
-                            }
-                        }
-                    }
-                    Some(lock)
-                }
-                None => None,
-            }
-        } else {
-            None
+        // Lock the first step still to be made; then look again, since another awsrole
+        // may have made it while we waited (or between our look and the lock).
+        let step = match (start.next_hop, &mfa_key, start.credentials.is_none()) {
+            (0, Some(session), true) => Some(session),
+            (i, _, _) => hop_keys.get(i),
         };
+        let _lock = match step {
+            Some(step) if self.cache.enabled() => lock::acquire(&step.id, self.lock_wait),
+            _ => None,
+        };
+        let mut start = if _lock.is_some() { find_start() } else { start };
+        if start.next_hop == plan.hops.len() {
+            if let Some(creds) = start.credentials.take() {
+                return Ok(creds);
+            }
+        }
 
         let mut sts: Option<Sts> = None;
         let mut codes = MfaCodes::new(self.mfa.clone());
@@ -176,11 +173,14 @@ fn sts_of<'s>(slot: &'s mut Option<Sts>, plan: &ChainPlan) -> Result<&'s Sts> {
     Ok(slot.as_ref().expect("just built"))
 }
 
-/// `awsrole-<user>-<unix time>`: a CloudTrail reader can tell who and when.
+/// `awsrole-<user>-<unix time>`: a CloudTrail reader can tell who and when. The user
+/// is `$USER`, else the login name of the effective user (`id -un`).
 pub fn default_session_name() -> String {
     let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "user".into());
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(crate::dirs::user_name)
+        .unwrap_or_else(|| "user".into());
     let user: String = user
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(*c))
@@ -224,6 +224,10 @@ fn explain_hop_failure(failure: StsFailure, plan: &ChainPlan, index: usize, sts:
             "the credentials of {source} were rejected at {at} ({code}: {message}); run 'awsrole cache clear' and try again"
         )),
         StsFailure::Unreachable(detail) => unreachable(sts, &detail),
+        StsFailure::Malformed(detail) => Error::Sts(format!(
+            "AssumeRole at {at} got a malformed answer from {}: {detail}; nothing was exported or cached",
+            sts.endpoint_text()
+        )),
         StsFailure::Other { code, message } => Error::Sts(format!("AssumeRole failed at {at}: {code}: {message}")),
     }
 }
@@ -240,6 +244,10 @@ fn explain_session_failure(failure: StsFailure, plan: &ChainPlan, sts: &Sts) -> 
         )),
         StsFailure::BadCredentials { code, message } => bad_keys(plan, &code, &message),
         StsFailure::Unreachable(detail) => unreachable(sts, &detail),
+        StsFailure::Malformed(detail) => Error::Sts(format!(
+            "GetSessionToken for {serial} got a malformed answer from {}: {detail}; nothing was exported or cached",
+            sts.endpoint_text()
+        )),
         StsFailure::Other { code, message } => Error::Sts(format!("GetSessionToken for {serial} failed: {code}: {message}")),
     }
 }

@@ -44,6 +44,7 @@ pub fn credentials(root: &Root, backend: Backend) -> Result<Credentials> {
                     secret_access_key: k.secret_access_key.clone(),
                     session_token: k.session_token.clone(),
                     expiration: None,
+                    issued: None,
                 }),
                 None => Err(Error::NoCredentials(format!(
                     "the source profile '{profile}' has no credentials: add aws_access_key_id and aws_secret_access_key to it, or store them with 'awsrole add {profile}'"
@@ -75,6 +76,7 @@ fn environment(profile: &str) -> Result<Credentials> {
             secret_access_key,
             session_token: var("AWS_SESSION_TOKEN").or_else(|| var("AWS_SECURITY_TOKEN")),
             expiration: None,
+            issued: None,
         }),
         _ => Err(Error::NoCredentials(format!(
             "profile '{profile}' has credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
@@ -112,13 +114,16 @@ fn process(profile: &str, command: &str) -> Result<Credentials> {
     }
     let words = shell_words::split(command).map_err(|e| fail(format!("cannot be parsed: {e}")))?;
     let (program, args) = words.split_first().ok_or_else(|| fail("is empty".into()))?;
-    let output = std::process::Command::new(program)
-        .args(args)
-        .env(DEPTH_VAR, (depth + 1).to_string())
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| fail(format!("({program}) did not start: {e}")))?;
+    let mut command = std::process::Command::new(program);
+    command.args(args).env(DEPTH_VAR, (depth + 1).to_string());
+    let output = crate::process::run(command, crate::process::CREDENTIAL_PROCESS_DEADLINE)
+        .map_err(|e| match e {
+            crate::process::RunError::Start(e) => fail(format!("({program}) did not start: {e}")),
+            crate::process::RunError::TimedOut(after) => fail(format!(
+                "({program}) did not finish within {}s and was stopped; check that it does not wait for input",
+                after.as_secs_f32().round()
+            )),
+        })?;
     if !output.status.success() {
         return Err(fail(format!(
             "failed ({}); its messages are above",
@@ -153,6 +158,7 @@ fn process(profile: &str, command: &str) -> Result<Credentials> {
         access_key_id: parsed.access_key_id,
         secret_access_key: parsed.secret_access_key,
         session_token: parsed.session_token.filter(|t| !t.is_empty()),
+        issued: expiration.map(|_| Utc::now()),
         expiration,
     })
 }

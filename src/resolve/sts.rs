@@ -4,10 +4,14 @@
 use std::time::Duration;
 
 use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextMut;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
+use aws_sdk_sts::config::{
+    BehaviorVersion, ConfigBag, Credentials as SdkCredentials, Intercept, Region, RuntimeComponents,
+};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_types::body::SdkBody;
 use chrono::{DateTime, Utc};
 
 use crate::credentials::Credentials;
@@ -17,9 +21,17 @@ use crate::credentials::Credentials;
 pub enum StsFailure {
     Denied(String),
     BadMfa(String),
-    BadCredentials { code: String, message: String },
+    BadCredentials {
+        code: String,
+        message: String,
+    },
     Unreachable(String),
-    Other { code: String, message: String },
+    /// An answer that is not a usable STS document.
+    Malformed(String),
+    Other {
+        code: String,
+        message: String,
+    },
 }
 
 /// One client per command: its HTTP client (TLS roots loaded once, connections kept
@@ -31,26 +43,55 @@ pub struct Sts {
     endpoint: Option<String>,
 }
 
-/// Bounded: a dead endpoint fails within seconds, with at most one retry.
+/// Bounded: a dead endpoint fails within seconds, with at most one retry. Under the
+/// hook's budget (`budget::within`) every limit shrinks to what is left, with no retry.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(11);
+
+/// An STS answer is a few KiB. A larger body is not STS, and an endless one must not
+/// grow in memory until the timeout.
+const MAX_BODY: usize = 256 * 1024;
+
+#[derive(Debug)]
+struct CapBody;
+
+impl Intercept for CapBody {
+    fn name(&self) -> &'static str {
+        "awsrole::CapBody"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let body = std::mem::replace(context.response_mut().body_mut(), SdkBody::taken());
+        *context.response_mut().body_mut() =
+            SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_BODY));
+        Ok(())
+    }
+}
 
 impl Sts {
     pub fn new(region: Option<&str>, endpoint: Option<&str>) -> std::io::Result<Self> {
         // STS answers in every region; with none configured, the global one.
         let region = region.unwrap_or("us-east-1").to_string();
+        let within = crate::budget::within;
+        let attempts = if crate::budget::is_limited() { 1 } else { 2 };
         let mut config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.clone()))
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
+                    .connect_timeout(within(CONNECT_TIMEOUT))
+                    .operation_attempt_timeout(within(ATTEMPT_TIMEOUT))
+                    .operation_timeout(within(OPERATION_TIMEOUT))
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(2));
+            .retry_config(RetryConfig::standard().with_max_attempts(attempts))
+            .interceptor(CapBody);
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);
         }
@@ -141,17 +182,54 @@ impl Sts {
     }
 }
 
+/// STS's answer, checked: a truncated or empty document, or credentials that have
+/// already expired, are an error, never exported or cached.
 fn convert(c: Option<&aws_sdk_sts::types::Credentials>) -> Result<Credentials, StsFailure> {
-    let c = c.ok_or_else(|| StsFailure::Other {
-        code: "NoCredentials".into(),
-        message: "STS answered without credentials".into(),
-    })?;
+    let malformed = |what: &str| StsFailure::Malformed(format!("the answer {what}"));
+    let c = c.ok_or_else(|| malformed("held no Credentials"))?;
+    let field = |value: &str, name: &str| match value.trim() {
+        "" => Err(malformed(&format!("had no {name}"))),
+        v => Ok(v.to_string()),
+    };
+    let access_key_id = field(c.access_key_id(), "AccessKeyId")?;
+    let secret_access_key = field(c.secret_access_key(), "SecretAccessKey")?;
+    let session_token = field(c.session_token(), "SessionToken")?;
+    let now = Utc::now();
+    let expiration = DateTime::<Utc>::from_timestamp(c.expiration().secs(), 0)
+        .filter(|e| *e > now)
+        .ok_or_else(|| malformed("held credentials that had already expired (or no Expiration)"))?;
     Ok(Credentials {
-        access_key_id: c.access_key_id().to_string(),
-        secret_access_key: c.secret_access_key().to_string(),
-        session_token: Some(c.session_token().to_string()),
-        expiration: DateTime::<Utc>::from_timestamp(c.expiration().secs(), 0),
+        access_key_id,
+        secret_access_key,
+        session_token: Some(session_token),
+        expiration: Some(expiration),
+        issued: Some(now),
     })
+}
+
+/// What came back, for an answer that could not be read: status, content type and the
+/// first bytes, with anything after a secret-bearing tag cut off.
+fn describe_response(response: &HttpResponse) -> String {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .unwrap_or("no content type")
+        .to_string();
+    let body = response.body().bytes().unwrap_or_default();
+    let text = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
+    let cut = ["<SecretAccessKey", "<SessionToken", "<Credentials"]
+        .iter()
+        .filter_map(|tag| text.find(tag))
+        .min()
+        .unwrap_or(text.len());
+    let shown: String = text[..cut].chars().take(120).collect();
+    let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+    if shown.is_empty() {
+        format!("HTTP {status}, {content_type}, {} bytes", body.len())
+    } else {
+        format!("HTTP {status}, {content_type}, starting {shown:?}")
+    }
 }
 
 fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -176,7 +254,13 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
                 .code()
                 .map(str::to_string)
                 .or_else(|| xml_field(&body, "Code"));
-            let code = code.unwrap_or_else(|| "Unknown".into());
+            let Some(code) = code else {
+                // Not an AWS error document (a proxy's page, a truncated body…).
+                return StsFailure::Malformed(match err.raw_response() {
+                    Some(r) => format!("the answer could not be read ({})", describe_response(r)),
+                    None => "the answer could not be read".into(),
+                });
+            };
             let message = err
                 .message()
                 .map(str::to_string)
@@ -195,6 +279,10 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
                 _ => StsFailure::Other { code, message },
             }
         }
+        SdkError::ResponseError(r) => StsFailure::Malformed(format!(
+            "the answer could not be read ({})",
+            describe_response(r.raw())
+        )),
         _ => StsFailure::Other {
             code: "Error".into(),
             message: source_chain(&err),
