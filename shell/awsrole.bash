@@ -1,12 +1,13 @@
 # awsrole shell integration for bash. Add to ~/.bashrc:
 #   eval "$(awsrole init bash)"
+#
+# What the previous values of the managed variables were is kept in __awsrole_diff,
+# which is never exported: it is handed to awsrole for one call only.
 
 __awsrole_hook() {
     \builtin local previous_exit_status=$?
     \builtin local out
-    if out="$(\command awsrole hook bash)"; then
-        # shellcheck disable=SC2034 # read by the user's PS1
-        AWSROLE_PROMPT=
+    if out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole hook bash)"; then
         \builtin eval "${out}"
     fi
     \builtin return "${previous_exit_status}"
@@ -22,9 +23,7 @@ awsrole() {
             ;;
         esac
         \builtin local out
-        out="$(\command awsrole "$@" --shell bash)" || \builtin return
-        # shellcheck disable=SC2034 # read by the user's PS1
-        AWSROLE_PROMPT=
+        out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole "$@" --shell bash)" || \builtin return
         \builtin eval "${out}"
         ;;
     *)
@@ -33,10 +32,21 @@ awsrole() {
     esac
 }
 
-# Installed once, first, keeping whatever the user had: a string or (bash 5.1+) an array.
-if [[ ${PROMPT_COMMAND[*]:-} != *__awsrole_hook* ]]; then
+# Installed once, keeping whatever the user had: a string or (bash 5.1+) an array.
+# Starship moves an earlier PROMPT_COMMAND into _PRESERVED_PROMPT_COMMAND, so a second
+# sourcing of the rc file must look there too. direnv's hook must run before ours (so
+# that our restore sees what direnv left): direnv puts itself first, so we go first
+# unless direnv is already there, and then after it.
+if [[ ${PROMPT_COMMAND[*]:-} != *__awsrole_hook* && ${_PRESERVED_PROMPT_COMMAND:-} != *__awsrole_hook* ]]; then
     if [[ "$(\builtin declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
-        PROMPT_COMMAND=(__awsrole_hook "${PROMPT_COMMAND[@]}")
+        if [[ ${PROMPT_COMMAND[*]} == *_direnv_hook* ]]; then
+            PROMPT_COMMAND+=(__awsrole_hook)
+        else
+            PROMPT_COMMAND=(__awsrole_hook "${PROMPT_COMMAND[@]}")
+        fi
+    elif [[ ${PROMPT_COMMAND:-} == *_direnv_hook* ]]; then
+        # shellcheck disable=SC2128,SC2178 # this branch is only taken for a string
+        PROMPT_COMMAND="${PROMPT_COMMAND%;};__awsrole_hook"
     else
         # shellcheck disable=SC2128,SC2178 # this branch is only taken for a string
         PROMPT_COMMAND="__awsrole_hook${PROMPT_COMMAND:+;${PROMPT_COMMAND}}"

@@ -1,12 +1,18 @@
 # awsrole shell integration for fish. Add to ~/.config/fish/config.fish:
 #   awsrole init fish | source
+#
+# What the previous values of the managed variables were is kept in __awsrole_diff,
+# which is never exported: it is handed to awsrole for one call only.
 
 function __awsrole_hook --on-event fish_prompt --on-variable PWD
-    set -l out (command awsrole hook fish | string collect)
-    and begin
-        set -g AWSROLE_PROMPT ''
-        eval $out
+    # fish runs handlers in the order they were defined, and direnv defines its PWD
+    # handler late; its export must come before ours so that our restore sees what
+    # direnv left.
+    if functions -q __direnv_export_eval
+        __direnv_export_eval
     end
+    set -l out (AWSROLE_DIFF=$__awsrole_diff command awsrole hook fish | string collect)
+    and eval $out
 end
 
 function awsrole --wraps awsrole
@@ -16,9 +22,8 @@ function awsrole --wraps awsrole
                 command awsrole $argv
                 return
             end
-            set -l out (command awsrole $argv --shell fish | string collect)
+            set -l out (AWSROLE_DIFF=$__awsrole_diff command awsrole $argv --shell fish | string collect)
             or return
-            set -g AWSROLE_PROMPT ''
             eval $out
         case '*'
             command awsrole $argv

@@ -1,10 +1,12 @@
 # awsrole shell integration for zsh. Add to ~/.zshrc:
 #   eval "$(awsrole init zsh)"
+#
+# What the previous values of the managed variables were is kept in __awsrole_diff,
+# which is never exported: it is handed to awsrole for one call only.
 
 __awsrole_hook() {
     \builtin local out
-    if out="$(\command awsrole hook zsh)"; then
-        AWSROLE_PROMPT=
+    if out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole hook zsh)"; then
         \builtin eval "${out}"
     fi
 }
@@ -19,8 +21,7 @@ awsrole() {
             ;;
         esac
         \builtin local out
-        out="$(\command awsrole "$@" --shell zsh)" || \builtin return
-        AWSROLE_PROMPT=
+        out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole "$@" --shell zsh)" || \builtin return
         \builtin eval "${out}"
         ;;
     *)
@@ -29,7 +30,8 @@ awsrole() {
     esac
 }
 
-# add-zsh-hook adds a function only once, so sourcing this twice is harmless.
+# add-zsh-hook adds a function only once, so sourcing this twice is harmless. It
+# appends, and direnv puts its hook first, so direnv's runs before ours either way.
 \builtin autoload -Uz add-zsh-hook
 add-zsh-hook precmd __awsrole_hook
 add-zsh-hook chpwd __awsrole_hook

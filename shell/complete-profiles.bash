@@ -1,14 +1,22 @@
 
-# Profile names for `awsrole use|export|exec|explain`, from the config.
-__awsrole_complete_profiles() {
-    if [[ ${COMP_CWORD} -eq 2 ]]; then
-        case "${COMP_WORDS[1]}" in
-        use | export | exec | explain | add | remove)
-            mapfile -t COMPREPLY < <(compgen -W "$(\command awsrole list --names 2>/dev/null)" -- "${COMP_WORDS[2]}")
-            return
-            ;;
-        esac
+# Beyond clap's completions: profile names for the commands that take one, files for
+# allow/deny. Names are compared as plain text and never expanded: a profile named
+# "$(…)" in the config must not run anything (compgen -W would).
+__awsrole_complete() {
+    \builtin local cur=${COMP_WORDS[COMP_CWORD]} sub=${COMP_WORDS[1]-} name
+    if [[ ${COMP_CWORD} -eq 2 && ${sub} =~ ^(use|export|exec|explain|add|remove)$ ]] ||
+        [[ ${COMP_CWORD} -eq 3 && ${sub} == cache && ${COMP_WORDS[2]} == clear ]]; then
+        COMPREPLY=()
+        while IFS= \builtin read -r name; do
+            [[ ${name} == "${cur}"* ]] && COMPREPLY+=("${name}")
+        done < <(\command awsrole list --names 2>/dev/null)
+        \builtin return
+    fi
+    if [[ ${COMP_CWORD} -eq 2 && (${sub} == allow || ${sub} == deny) ]]; then
+        \builtin compopt -o filenames 2>/dev/null
+        \builtin mapfile -t COMPREPLY < <(\builtin compgen -f -- "${cur}")
+        \builtin return
     fi
     _awsrole "$@"
 }
-complete -F __awsrole_complete_profiles -o bashdefault -o default awsrole
+\builtin complete -F __awsrole_complete -o bashdefault -o default awsrole

@@ -1,28 +1,37 @@
-//! The per-prompt hook and the switches it shares with `use` / `unuse`.
+//! The per-prompt hook: what it sees (`Context`), what it decides (`decide`, pure), and
+//! the fast path that answers "nothing to do" before clap, config or the keyring.
 //!
-//! Bookkeeping lives in exported variables, as direnv's `DIRENV_DIFF` and mise's
-//! `__MISE_DIFF` do:
-//! - `AWSROLE_STATE`: what is applied and why (`use`, or which `.awsrole` at which
-//!   mtime), the credentials' expiry, and the trust store's mtime when last checked;
-//! - `AWSROLE_DIFF`: the values every managed variable had before the first switch,
-//!   so leaving restores exactly what the user had, hand-set keys included;
-//! - `AWSROLE_SEEN`: the `.awsrole` the user was already told about (once per entry).
+//! Bookkeeping lives in the shell:
+//! - `AWSROLE_STATE` (exported, no secret): what is applied and why (`use`, or which
+//!   `.awsrole` at which mtime), when to renew, and the trust store's mtime;
+//! - `__awsrole_diff` (unexported, see `envdiff`): what the managed variables held
+//!   before, handed to awsrole for one call only;
+//! - `AWSROLE_SEEN` (exported): the `.awsrole` the user was already told about;
+//! - `AWSROLE_RETRY` (exported): a directory's role that could not be resolved, and
+//!   until when not to try again, so an unreachable STS costs one wait, not one a `cd`;
+//! - `AWSROLE_PROMPT` (unexported): the prompt line, rewritten after every hook run
+//!   from the environment the shell has once the hook's output is applied.
 //!
-//! The fast path runs before clap: a few `stat`s up the directory chain, one of the
-//! trust store, a comparison with `AWSROLE_STATE`, and one line for the prompt. No
-//! config, no keyring, no async runtime, no network.
+//! Every variable is read once, into `Context`; nothing here calls `std::env` later.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
-use crate::render::{local_line, render_env, EnvChange, Format, Shell, MANAGED};
+use crate::envdiff::{self, EnvDiff};
+use crate::render::{self, EnvChange, Format};
 use crate::trust;
 
 pub const STATE_VAR: &str = "AWSROLE_STATE";
-pub const DIFF_VAR: &str = "AWSROLE_DIFF";
 pub const SEEN_VAR: &str = "AWSROLE_SEEN";
+pub const RETRY_VAR: &str = "AWSROLE_RETRY";
 pub const PROMPT_VAR: &str = "AWSROLE_PROMPT";
+pub const MARGIN_VAR: &str = "AWSROLE_REFRESH_MARGIN";
+/// The exported diff of awsrole 0.1, which leaked earlier values to children: removed
+/// wherever it is still found.
+pub const OLD_DIFF_VAR: &str = "AWSROLE_DIFF";
+/// How long a directory's role that could not be resolved is left alone.
+pub const RETRY_AFTER: i64 = 60;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Origin {
@@ -35,30 +44,42 @@ pub struct State {
     pub origin: Origin,
     /// Unix seconds; 0 for credentials that do not expire.
     pub expiry: i64,
+    /// Unix seconds before which not to renew, whatever the margin says: set when the
+    /// margin is longer than the credentials last, so that a too-long
+    /// `AWSROLE_REFRESH_MARGIN` renews at half their life, not on every prompt. 0: the
+    /// margin alone decides.
+    pub renew_at: i64,
     pub trust_mtime: u128,
     /// A renewal failed and the user was told; do not retry on every prompt.
     pub warned: bool,
 }
 
 impl State {
+    /// The file's path is kept as hex of its raw bytes, so a non-UTF-8 directory name
+    /// compares equal on the next prompt.
     pub fn encode(&self) -> String {
         let (kind, mtime, file) = match &self.origin {
             Origin::Use => ("u", 0, String::new()),
-            Origin::Dir { file, mtime } => ("d", *mtime, file.to_string_lossy().into_owned()),
+            Origin::Dir { file, mtime } => (
+                "d",
+                *mtime,
+                envdiff::to_hex(file.as_os_str().as_encoded_bytes()),
+            ),
         };
         format!(
-            "1;{kind};{};{mtime};{};{};{file}",
-            self.expiry, self.trust_mtime, self.warned as u8
+            "2;{kind};{};{};{mtime};{};{};{file}",
+            self.expiry, self.renew_at, self.trust_mtime, self.warned as u8
         )
     }
 
     pub fn decode(text: &str) -> Option<State> {
-        let mut parts = text.splitn(7, ';');
-        if parts.next()? != "1" {
+        let mut parts = text.splitn(8, ';');
+        if parts.next()? != "2" {
             return None;
         }
         let kind = parts.next()?;
         let expiry = parts.next()?.parse().ok()?;
+        let renew_at = parts.next()?.parse().ok()?;
         let mtime = parts.next()?.parse().ok()?;
         let trust_mtime = parts.next()?.parse().ok()?;
         let warned = parts.next()? == "1";
@@ -66,7 +87,7 @@ impl State {
         let origin = match kind {
             "u" => Origin::Use,
             "d" => Origin::Dir {
-                file: PathBuf::from(file),
+                file: path_from_bytes(envdiff::from_hex(file)?)?,
                 mtime,
             },
             _ => return None,
@@ -74,30 +95,57 @@ impl State {
         Some(State {
             origin,
             expiry,
+            renew_at,
             trust_mtime,
             warned,
         })
     }
 
-    pub fn from_env() -> Option<State> {
-        std::env::var(STATE_VAR)
-            .ok()
-            .as_deref()
-            .and_then(State::decode)
+    pub fn near_expiry(&self, now: i64, margin: i64) -> bool {
+        match (self.expiry, self.renew_at) {
+            (0, _) => false,
+            (_, 0) => self.expiry - now <= margin,
+            (_, at) => now >= at,
+        }
+    }
+
+    /// When to renew credentials that expire at `expiry`, obtained `now`.
+    pub fn renew_at_for(expiry: i64, now: i64, margin: i64) -> i64 {
+        match expiry {
+            0 => 0,
+            e if e - now <= margin => now + (e - now) / 2,
+            _ => 0,
+        }
     }
 }
 
-/// What the hook sees on disk and in its environment.
+#[cfg(unix)]
+fn path_from_bytes(bytes: Vec<u8>) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStringExt;
+    Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: Vec<u8>) -> Option<PathBuf> {
+    String::from_utf8(bytes).ok().map(PathBuf::from)
+}
+
+/// What the hook sees: the environment (read once), the nearest `.awsrole`, the
+/// trust store's mtime and the clock.
+#[derive(Debug, Clone, Default)]
 pub struct Context {
+    pub vars: BTreeMap<String, String>,
+    pub diff: Option<String>,
     pub nearest: Option<(PathBuf, u128)>,
     pub trust_mtime: u128,
     pub state: Option<State>,
     pub seen: Option<String>,
     pub now: i64,
+    /// `AWSROLE_REFRESH_MARGIN`, in seconds.
+    pub margin: i64,
 }
 
-fn mtime_of(path: &Path) -> Option<u128> {
-    let meta = std::fs::metadata(path).ok()?;
+fn mtime_of(meta: &std::fs::Metadata) -> Option<u128> {
     Some(
         meta.modified()
             .ok()?
@@ -107,59 +155,89 @@ fn mtime_of(path: &Path) -> Option<u128> {
     )
 }
 
-/// The shell's logical directory (as direnv uses), else the process's.
-pub fn current_dir() -> PathBuf {
-    match std::env::var_os("PWD").map(PathBuf::from) {
-        Some(p) if p.is_absolute() => p,
-        _ => std::env::current_dir().unwrap_or_default(),
-    }
+/// The variables the hook reads: the managed ones and its own bookkeeping.
+fn watched() -> impl Iterator<Item = &'static str> {
+    render::managed().chain([
+        STATE_VAR,
+        SEEN_VAR,
+        RETRY_VAR,
+        OLD_DIFF_VAR,
+        MARGIN_VAR,
+        "PWD",
+    ])
+}
+
+/// Takes the diff the shell handed over out of this process's environment, so that no
+/// child (credential_process, mfa_process, exec) can read it. Called first in main.
+pub fn take_diff() -> Option<String> {
+    static DIFF: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DIFF.get_or_init(|| {
+        let diff = std::env::var(envdiff::HANDOFF_VAR).ok();
+        // SAFETY (edition 2021: safe): main calls this before any thread is started.
+        std::env::remove_var(envdiff::HANDOFF_VAR);
+        diff.filter(|d| !d.is_empty())
+    })
+    .clone()
 }
 
 impl Context {
     pub fn read() -> Context {
-        let cwd = current_dir();
+        let vars: BTreeMap<String, String> = watched()
+            .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
+            .collect();
+        let now = chrono::Utc::now().timestamp();
+        Context::from_parts(vars, take_diff(), now)
+    }
+
+    /// The same from given parts (tests, and the fast path's single read).
+    pub fn from_parts(vars: BTreeMap<String, String>, diff: Option<String>, now: i64) -> Context {
+        let cwd = logical_dir(vars.get("PWD").map(String::as_str));
         let nearest = cwd.ancestors().find_map(|dir| {
             let file = dir.join(trust::FILE_NAME);
             let meta = std::fs::metadata(&file).ok()?;
-            if !meta.is_file() {
-                return None;
-            }
-            let mtime = meta
-                .modified()
-                .ok()?
-                .duration_since(UNIX_EPOCH)
-                .ok()?
-                .as_nanos();
-            Some((file, mtime))
+            meta.is_file().then(|| (file, mtime_of(&meta).unwrap_or(0)))
         });
+        let trust_mtime = trust::allow_dir()
+            .ok()
+            .and_then(|d| std::fs::metadata(d).ok())
+            .and_then(|m| mtime_of(&m))
+            .unwrap_or(0);
         Context {
+            margin: crate::cache::parse_margin_or_default(vars.get(MARGIN_VAR).map(String::as_str)),
+            state: vars.get(STATE_VAR).and_then(|s| State::decode(s)),
+            seen: vars.get(SEEN_VAR).cloned(),
+            vars,
+            diff,
             nearest,
-            trust_mtime: mtime_of(&trust::allow_dir()).unwrap_or(0),
-            state: State::from_env(),
-            seen: std::env::var(SEEN_VAR).ok(),
-            now: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
+            trust_mtime,
+            now,
         }
     }
 
-    fn near_expiry(&self, state: &State) -> bool {
-        state.expiry != 0 && state.expiry - self.now <= margin()
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.vars.get(name).cloned()
     }
 
     /// The `AWSROLE_SEEN` value for the nearest file as it is now.
     pub fn seen_key(&self) -> Option<String> {
-        self.nearest
-            .as_ref()
-            .map(|(file, mtime)| format!("{mtime};{};{}", self.trust_mtime, file.display()))
+        self.nearest.as_ref().map(|(file, mtime)| {
+            format!(
+                "{mtime};{};{}",
+                self.trust_mtime,
+                envdiff::to_hex(file.as_os_str().as_encoded_bytes())
+            )
+        })
+    }
+
+    pub fn told_already(&self) -> bool {
+        self.seen.is_some() && self.seen == self.seen_key()
     }
 
     /// Nothing to do but refresh the prompt line?
     pub fn unchanged(&self) -> bool {
         match &self.state {
             Some(state) => {
-                let fresh = !self.near_expiry(state) || state.warned;
+                let fresh = !state.near_expiry(self.now, self.margin) || state.warned;
                 let same_place = match &state.origin {
                     Origin::Use => true,
                     Origin::Dir { file, mtime } => {
@@ -172,39 +250,246 @@ impl Context {
                 fresh && same_place
             }
             None => match &self.nearest {
-                None => true,
-                Some(_) => self.seen == self.seen_key(),
+                None => self.seen.is_none(),
+                Some(_) => self.told_already(),
             },
+        }
+    }
+
+    /// The profile a failed resolution is still cooling off for.
+    pub fn retry_blocked(&self, profile: &str) -> bool {
+        let Some(text) = self.vars.get(RETRY_VAR) else {
+            return false;
+        };
+        let Some((until, who)) = text.split_once(';') else {
+            return false;
+        };
+        who == profile && until.parse::<i64>().is_ok_and(|u| self.now < u)
+    }
+
+    /// The diff to restore from: the one the shell handed over, else (a shell started
+    /// from one with an active role, which has no diff) nothing.
+    pub fn env_diff(&self) -> Option<EnvDiff> {
+        self.diff.as_deref().and_then(EnvDiff::decode)
+    }
+}
+
+/// The shell's logical directory (as direnv uses), else the process's.
+pub fn logical_dir(pwd: Option<&str>) -> PathBuf {
+    match pwd.map(PathBuf::from) {
+        Some(p) if p.is_absolute() => p,
+        _ => std::env::current_dir().unwrap_or_default(),
+    }
+}
+
+/// What the nearest `.awsrole` asks for (read only on the slow path).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Wanted {
+    /// No `.awsrole` and no `use`.
+    Nothing,
+    Profile {
+        profile: String,
+        origin: Origin,
+    },
+    /// A file that is not applied: untrusted, unreadable, not a profile name.
+    Refused {
+        message: String,
+    },
+}
+
+/// What the hook is to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Only refresh the prompt (and forget a notice once out of its tree).
+    Idle { forget_seen: bool },
+    /// Put back what was there before; maybe tell why once.
+    Restore { tell: Option<String> },
+    /// Nothing applied; tell once.
+    Tell { message: String },
+    /// Same role, same place: record the new state only.
+    Keep { state: State },
+    /// Resolve `profile` (a switch, or a renewal of `kept`).
+    Resolve {
+        profile: String,
+        origin: Origin,
+        kept: Option<State>,
+    },
+    /// A role that failed a moment ago: restore if needed, say so once, do not retry.
+    Backoff { profile: String },
+}
+
+/// The hook's decision: a pure function of what it sees and what the nearest file
+/// wants.
+pub fn decide(ctx: &Context, wanted: Wanted) -> Decision {
+    match wanted {
+        Wanted::Nothing => match ctx.state {
+            Some(_) => Decision::Restore { tell: None },
+            None => Decision::Idle {
+                forget_seen: ctx.seen.is_some(),
+            },
+        },
+        Wanted::Refused { message } => {
+            let tell = (!ctx.told_already()).then_some(message);
+            match (&ctx.state, tell) {
+                (Some(_), tell) => Decision::Restore { tell },
+                (None, Some(message)) => Decision::Tell { message },
+                (None, None) => Decision::Idle { forget_seen: false },
+            }
+        }
+        Wanted::Profile { profile, origin } => {
+            let active = ctx.var("AWSROLE_PROFILE").unwrap_or_default();
+            let kept = ctx.state.clone().filter(|state| {
+                profile == active
+                    && match (&origin, &state.origin) {
+                        (Origin::Use, Origin::Use) => true,
+                        (Origin::Dir { file: a, .. }, Origin::Dir { file: b, .. }) => a == b,
+                        _ => false,
+                    }
+            });
+            match kept {
+                Some(state) if !state.near_expiry(ctx.now, ctx.margin) || state.warned => {
+                    Decision::Keep {
+                        state: State {
+                            origin,
+                            trust_mtime: ctx.trust_mtime,
+                            ..state
+                        },
+                    }
+                }
+                None if ctx.retry_blocked(&profile) => Decision::Backoff { profile },
+                kept => Decision::Resolve {
+                    profile,
+                    origin,
+                    kept,
+                },
+            }
         }
     }
 }
 
-fn margin() -> i64 {
-    crate::cache::refresh_margin()
-}
-
-/// `role-b 42m`, `role-b expired`, or nothing: from the environment only.
-pub fn prompt_text(now: i64) -> String {
-    let Ok(profile) = std::env::var("AWSROLE_PROFILE") else {
-        return String::new();
-    };
-    if profile.is_empty() {
-        return String::new();
-    }
-    let expiry = std::env::var("AWS_CREDENTIAL_EXPIRATION")
-        .ok()
-        .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok())
-        .map(|e| e.timestamp());
-    prompt_for(&profile, expiry, now)
-}
-
-/// The prompt line for a profile whose credentials expire at `expiry` (Unix seconds).
+/// `role-b 42m`, `role-b expired`, or nothing.
 pub fn prompt_for(profile: &str, expiry: Option<i64>, now: i64) -> String {
     match expiry {
         Some(e) if e <= now => format!("{profile} expired"),
         Some(e) => format!("{profile} {}", crate::duration::short(e - now)),
         None => profile.to_string(),
     }
+}
+
+/// The prompt line for an environment that has these two variables.
+pub fn prompt_from(profile: Option<&str>, expiration: Option<&str>, now: i64) -> String {
+    let Some(profile) = profile.filter(|p| !p.is_empty()) else {
+        return String::new();
+    };
+    let expiry = expiration
+        .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+        .map(|e| e.timestamp());
+    prompt_for(profile, expiry, now)
+}
+
+impl Context {
+    /// The prompt line once `change` is applied to this environment.
+    pub fn prompt_after(&self, change: &EnvChange) -> String {
+        let current = |name: &str| self.var(name);
+        let profile = envdiff::value_after(change, &current, "AWSROLE_PROFILE");
+        let expiration = envdiff::value_after(change, &current, "AWS_CREDENTIAL_EXPIRATION");
+        prompt_from(profile.as_deref(), expiration.as_deref(), self.now)
+    }
+
+    /// Shell code that puts back what was there before the first switch.
+    pub fn restore(&self, format: Format) -> String {
+        let change = self.restore_change();
+        let mut out = render::render_env(format, &change);
+        out.push_str(&render::render_env(
+            format,
+            &EnvChange {
+                set: Vec::new(),
+                unset: vec![STATE_VAR.into(), OLD_DIFF_VAR.into()],
+            },
+        ));
+        out.push_str(&render::private_unset(format, envdiff::SHELL_VAR));
+        out.push_str(&render::local_line(
+            format,
+            PROMPT_VAR,
+            &self.prompt_after(&change),
+        ));
+        out
+    }
+
+    fn restore_change(&self) -> EnvChange {
+        let current = |name: &str| self.var(name);
+        match self.env_diff() {
+            Some(diff) => diff.revert(&current),
+            // No diff (a child shell of one with an active role): drop what we set.
+            None => EnvChange {
+                set: Vec::new(),
+                unset: render::managed()
+                    .filter(|n| current(n).is_some())
+                    .map(String::from)
+                    .collect(),
+            },
+        }
+    }
+
+    /// Shell code that applies a switch: what was there before the first switch is
+    /// kept in the diff; a switch from one role to another first puts back what the
+    /// earlier one changed, so nothing of it lingers.
+    pub fn apply(&self, format: Format, change: &EnvChange, state: &State) -> String {
+        let current = |name: &str| self.var(name);
+        let (mut diff, full) = match (self.env_diff(), &self.state) {
+            (Some(diff), Some(_)) => {
+                let back = diff.revert(&current);
+                (diff, envdiff::overlay(back, change))
+            }
+            _ => (EnvDiff::capture(&current), change.clone()),
+        };
+        diff.record(&full, &current);
+        let mut out = render::render_env(format, &full);
+        out.push_str(&render::render_env(
+            format,
+            &EnvChange {
+                set: vec![(STATE_VAR.into(), state.encode())],
+                unset: vec![SEEN_VAR.into(), RETRY_VAR.into(), OLD_DIFF_VAR.into()],
+            },
+        ));
+        out.push_str(&render::private_line(
+            format,
+            envdiff::SHELL_VAR,
+            &diff.encode(),
+        ));
+        out.push_str(&render::local_line(
+            format,
+            PROMPT_VAR,
+            &self.prompt_after(&full),
+        ));
+        out
+    }
+}
+
+pub fn state_line(format: Format, state: &State) -> String {
+    render::export_line(format, STATE_VAR, &state.encode())
+}
+
+pub fn seen_line(format: Format, seen: &str) -> String {
+    render::export_line(format, SEEN_VAR, seen)
+}
+
+pub fn retry_line(format: Format, profile: &str, now: i64) -> String {
+    render::export_line(
+        format,
+        RETRY_VAR,
+        &format!("{};{profile}", now + RETRY_AFTER),
+    )
+}
+
+pub fn unset_line(format: Format, name: &str) -> String {
+    render::render_env(
+        format,
+        &EnvChange {
+            set: Vec::new(),
+            unset: vec![name.to_string()],
+        },
+    )
 }
 
 /// Before clap: `awsrole hook SHELL` with nothing to do prints the prompt line and
@@ -214,12 +499,7 @@ pub fn fast_path() -> Option<i32> {
     if args.next()? != "hook" {
         return None;
     }
-    let shell = match args.next()?.to_str()? {
-        "bash" => Shell::Bash,
-        "zsh" => Shell::Zsh,
-        "fish" => Shell::Fish,
-        _ => return None,
-    };
+    let shell: render::Shell = args.next()?.to_str()?.parse().ok()?;
     if args.next().is_some() {
         return None;
     }
@@ -227,114 +507,45 @@ pub fn fast_path() -> Option<i32> {
     if !ctx.unchanged() {
         return None;
     }
+    let format = shell.format();
     let mut out = String::new();
     if ctx.state.is_none() && ctx.nearest.is_none() && ctx.seen.is_some() {
-        out.push_str(&unset_lines(shell.format(), &[SEEN_VAR]));
+        out.push_str(&unset_line(format, SEEN_VAR));
     }
-    out.push_str(&prompt_line(shell.format(), ctx.now));
+    out.push_str(&render::local_line(
+        format,
+        PROMPT_VAR,
+        &ctx.prompt_after(&EnvChange::default()),
+    ));
     crate::cli::emit(&out).ok()?;
     Some(0)
 }
 
-pub fn prompt_line(format: Format, now: i64) -> String {
-    let text = prompt_text(now);
-    if text.is_empty() {
-        String::new()
-    } else {
-        local_line(format, PROMPT_VAR, &text)
-    }
-}
-
-fn unset_lines(format: Format, names: &[&str]) -> String {
-    render_env(
-        format,
-        &EnvChange {
-            set: Vec::new(),
-            unset: names.iter().map(|s| s.to_string()).collect(),
-        },
-    )
-}
-
-/// The values the managed variables have now, to put back later.
-pub fn capture_diff() -> String {
-    let prior: BTreeMap<&str, Option<String>> = MANAGED
-        .iter()
-        .map(|name| (*name, std::env::var(name).ok()))
-        .collect();
-    let json = serde_json::to_vec(&prior).unwrap_or_default();
-    json.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_diff(hex: &str) -> Option<BTreeMap<String, Option<String>>> {
-    if hex.len() % 2 != 0 {
-        return None;
-    }
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect();
-    serde_json::from_slice(&bytes?).ok()
-}
-
-/// Shell code that puts back what was there before the first switch.
-pub fn restore(format: Format) -> String {
-    let mut change = EnvChange::default();
-    if let Some(prior) = std::env::var(DIFF_VAR)
-        .ok()
-        .as_deref()
-        .and_then(decode_diff)
-    {
-        for (name, value) in prior {
-            if !MANAGED.contains(&name.as_str()) {
-                continue;
-            }
-            match value {
-                Some(v) => change.set.push((name, v)),
-                None => change.unset.push(name),
-            }
-        }
-    } else {
-        change.unset = MANAGED.iter().map(|s| s.to_string()).collect();
-    }
-    change.unset.extend([STATE_VAR, DIFF_VAR].map(String::from));
-    render_env(format, &change)
-}
-
-/// Shell code that applies a switch, keeping the pre-awsrole values in the diff.
-pub fn apply(format: Format, change: &EnvChange, state: &State) -> String {
-    let diff = match std::env::var(DIFF_VAR) {
-        Ok(d) if State::from_env().is_some() => d,
-        _ => capture_diff(),
+/// The nearest `.awsrole` (at `mtime`), checked: what it wants.
+pub fn wanted_by_file(file: &Path, mtime: u128) -> Wanted {
+    let refused = |message: String| Wanted::Refused { message };
+    let text = match trust::read_checked(file) {
+        Ok(t) => t,
+        Err(e) => return refused(e.to_string()),
     };
-    let mut out = render_env(format, change);
-    out.push_str(&render_env(
-        format,
-        &EnvChange {
-            set: vec![(STATE_VAR.into(), state.encode()), (DIFF_VAR.into(), diff)],
-            unset: vec![SEEN_VAR.into()],
+    let profile = match trust::parse_profile(&text, file) {
+        Ok(p) => p,
+        Err(e) => return refused(e.to_string()),
+    };
+    if !trust::is_allowed(file, &text) {
+        let dir = file.parent().unwrap_or(file);
+        return refused(format!(
+            ".awsrole in {} wants {profile}; run 'awsrole allow' to trust it",
+            dir.display()
+        ));
+    }
+    Wanted::Profile {
+        profile,
+        origin: Origin::Dir {
+            file: file.to_path_buf(),
+            mtime,
         },
-    ));
-    out
-}
-
-pub fn state_line(format: Format, state: &State) -> String {
-    render_env(
-        format,
-        &EnvChange {
-            set: vec![(STATE_VAR.into(), state.encode())],
-            unset: Vec::new(),
-        },
-    )
-}
-
-pub fn seen_line(format: Format, seen: &str) -> String {
-    render_env(
-        format,
-        &EnvChange {
-            set: vec![(SEEN_VAR.into(), seen.to_string())],
-            unset: Vec::new(),
-        },
-    )
+    }
 }
 
 #[cfg(test)]
@@ -343,31 +554,196 @@ mod tests {
 
     #[test]
     fn state_round_trips_with_awkward_paths() {
+        #[cfg(unix)]
+        let odd = {
+            use std::os::unix::ffi::OsStringExt;
+            PathBuf::from(std::ffi::OsString::from_vec(
+                b"/a\xff b;c/.awsrole".to_vec(),
+            ))
+        };
+        #[cfg(not(unix))]
+        let odd = PathBuf::from("/a b;c/.awsrole");
         for origin in [
             Origin::Use,
             Origin::Dir {
-                file: PathBuf::from("/a b;c/.awsrole"),
+                file: odd,
                 mtime: 1_700_000_000_123_456_789,
             },
         ] {
             let s = State {
                 origin,
                 expiry: 1_800_000_000,
+                renew_at: 1_799_999_700,
                 trust_mtime: 42,
                 warned: true,
             };
             assert_eq!(State::decode(&s.encode()), Some(s));
         }
         assert_eq!(State::decode("garbage"), None);
-        assert_eq!(State::decode("2;u;0;0;0;0;"), None);
+        assert_eq!(State::decode("1;u;0;0;0;0;"), None);
+    }
+
+    fn ctx_with(state: Option<State>, profile: Option<&str>) -> Context {
+        let mut vars = BTreeMap::new();
+        if let Some(p) = profile {
+            vars.insert("AWSROLE_PROFILE".to_string(), p.to_string());
+        }
+        Context {
+            vars,
+            state,
+            now: 1_000_000,
+            margin: 300,
+            trust_mtime: 7,
+            ..Context::default()
+        }
+    }
+
+    fn dir(path: &str) -> Origin {
+        Origin::Dir {
+            file: PathBuf::from(path),
+            mtime: 1,
+        }
+    }
+
+    fn state(origin: Origin, renew_at: i64) -> State {
+        State {
+            origin,
+            expiry: renew_at + 300,
+            renew_at: 0,
+            trust_mtime: 1,
+            warned: false,
+        }
+    }
+
+    fn wants(profile: &str, origin: Origin) -> Wanted {
+        Wanted::Profile {
+            profile: profile.into(),
+            origin,
+        }
     }
 
     #[test]
-    fn diff_hex_round_trips() {
-        let hex: String = br#"{"AWS_PROFILE":"x y'z","AWS_REGION":null}"#.iter().map(|b| format!("{b:02x}")).collect();
-        let d = decode_diff(&hex).unwrap();
-        assert_eq!(d["AWS_PROFILE"].as_deref(), Some("x y'z"));
-        assert_eq!(d["AWS_REGION"], None);
-        assert!(decode_diff("zz").is_none());
+    fn the_hook_decision_table() {
+        let later = 2_000_000;
+        let past = 999_000;
+        type Row = (&'static str, Context, Wanted, fn(&Decision) -> bool);
+        let rows: Vec<Row> = vec![
+            (
+                "no file, no role: idle",
+                ctx_with(None, None),
+                Wanted::Nothing,
+                |d| matches!(d, Decision::Idle { forget_seen: false }),
+            ),
+            (
+                "left the tree: restore",
+                ctx_with(Some(state(dir("/p/.awsrole"), later)), Some("dev")),
+                Wanted::Nothing,
+                |d| matches!(d, Decision::Restore { tell: None }),
+            ),
+            (
+                "entered an allowed tree: resolve",
+                ctx_with(None, None),
+                wants("dev", dir("/p/.awsrole")),
+                |d| matches!(d, Decision::Resolve { kept: None, .. }),
+            ),
+            (
+                "same file, fresh: keep",
+                ctx_with(Some(state(dir("/p/.awsrole"), later)), Some("dev")),
+                wants("dev", dir("/p/.awsrole")),
+                |d| matches!(d, Decision::Keep { state } if state.trust_mtime == 7),
+            ),
+            (
+                "same file, near expiry: renew",
+                ctx_with(Some(state(dir("/p/.awsrole"), past)), Some("dev")),
+                wants("dev", dir("/p/.awsrole")),
+                |d| matches!(d, Decision::Resolve { kept: Some(_), .. }),
+            ),
+            (
+                "nested tree with another role: switch",
+                ctx_with(Some(state(dir("/p/.awsrole"), later)), Some("dev")),
+                wants("prod", dir("/p/q/.awsrole")),
+                |d| matches!(d, Decision::Resolve { kept: None, .. }),
+            ),
+            (
+                "untrusted file with a role active: restore and tell",
+                ctx_with(Some(state(dir("/p/.awsrole"), later)), Some("dev")),
+                Wanted::Refused {
+                    message: "untrusted".into(),
+                },
+                |d| matches!(d, Decision::Restore { tell: Some(_) }),
+            ),
+            (
+                "untrusted file, nothing active: tell",
+                ctx_with(None, None),
+                Wanted::Refused {
+                    message: "untrusted".into(),
+                },
+                |d| matches!(d, Decision::Tell { .. }),
+            ),
+            (
+                "use pins the role",
+                ctx_with(Some(state(Origin::Use, later)), Some("dev")),
+                wants("dev", Origin::Use),
+                |d| matches!(d, Decision::Keep { .. }),
+            ),
+        ];
+        for (name, ctx, wanted, check) in rows {
+            let decision = decide(&ctx, wanted);
+            assert!(check(&decision), "{name}: {decision:?}");
+        }
+    }
+
+    #[test]
+    fn a_margin_longer_than_the_credentials_last_renews_at_half_life_not_every_prompt() {
+        let now = 1_000_000;
+        assert_eq!(State::renew_at_for(now + 900, now, 1200), now + 450);
+        assert_eq!(State::renew_at_for(now + 900, now, 300), 0);
+        let s = State {
+            origin: Origin::Use,
+            expiry: now + 900,
+            renew_at: now + 450,
+            trust_mtime: 0,
+            warned: false,
+        };
+        assert!(!s.near_expiry(now + 10, 1200));
+        assert!(s.near_expiry(now + 450, 1200));
+    }
+
+    #[test]
+    fn a_recent_failure_backs_off_instead_of_waiting_again() {
+        let mut ctx = ctx_with(None, None);
+        ctx.vars
+            .insert(RETRY_VAR.into(), format!("{};dev", ctx.now + 30));
+        assert!(matches!(
+            decide(&ctx, wants("dev", dir("/p/.awsrole"))),
+            Decision::Backoff { .. }
+        ));
+        ctx.vars
+            .insert(RETRY_VAR.into(), format!("{};dev", ctx.now - 1));
+        assert!(matches!(
+            decide(&ctx, wants("dev", dir("/p/.awsrole"))),
+            Decision::Resolve { .. }
+        ));
+    }
+
+    #[test]
+    fn the_prompt_describes_the_environment_after_the_change() {
+        let ctx = ctx_with(None, Some("old"));
+        let leaving = EnvChange {
+            set: Vec::new(),
+            unset: vec!["AWSROLE_PROFILE".into()],
+        };
+        assert_eq!(ctx.prompt_after(&leaving), "");
+        let entering = EnvChange {
+            set: vec![
+                ("AWSROLE_PROFILE".into(), "new".into()),
+                (
+                    "AWS_CREDENTIAL_EXPIRATION".into(),
+                    "1970-01-12T13:46:40Z".into(),
+                ),
+            ],
+            unset: Vec::new(),
+        };
+        assert_eq!(ctx.prompt_after(&entering), "new expired");
     }
 }

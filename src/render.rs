@@ -9,23 +9,52 @@ pub struct EnvChange {
     pub unset: Vec<String>,
 }
 
-/// Variables that must not survive a switch: a stale `AWS_SECURITY_TOKEN` is still read
-/// by old SDKs, and `AWS_DEFAULT_PROFILE` would point `--profile`-less tools elsewhere.
-pub const ALWAYS_UNSET: [&str; 2] = ["AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"];
+/// Variables cleared while a role is active (and put back afterwards by `unuse` or on
+/// leaving a directory):
+/// - `AWS_PROFILE` / `AWS_DEFAULT_PROFILE`: the Node SDK (aws-sdk-js-v3) prefers a set
+///   `AWS_PROFILE` over the exported keys and re-resolves the chain itself;
+/// - `AWS_SECURITY_TOKEN`: a stale one is still read by old SDKs;
+/// - the peers' markers, so no prompt shows another tool's stale profile or expiry
+///   (Starship reads `AWSU_PROFILE`, `AWS_VAULT`, `AWSUME_PROFILE`, `AWS_SSO_PROFILE`
+///   and `AWS_SESSION_EXPIRATION`, `AWSUME_EXPIRATION`).
+pub const ALWAYS_UNSET: [&str; 16] = [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_SESSION_EXPIRATION",
+    "AWS_VAULT",
+    "AWSUME_PROFILE",
+    "AWSUME_EXPIRATION",
+    "AWSUME_COMMAND",
+    "AWSU_PROFILE",
+    "AWS_SSO_PROFILE",
+    "GRANTED_SSO",
+    "GRANTED_SSO_START_URL",
+    "GRANTED_SSO_ROLE_NAME",
+    "GRANTED_SSO_REGION",
+    "GRANTED_SSO_ACCOUNT_ID",
+    "GRANTED_COMMAND",
+];
 
-/// Every variable a switch may touch: what `unuse` must restore.
-pub const MANAGED: [&str; 10] = [
+/// What a switch exports.
+pub const EXPORTED: [&str; 7] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
-    "AWS_PROFILE",
     "AWSROLE_PROFILE",
-    "AWS_SECURITY_TOKEN",
-    "AWS_DEFAULT_PROFILE",
 ];
+
+/// Every variable a switch may touch: what `unuse` must restore.
+pub fn managed() -> impl Iterator<Item = &'static str> {
+    EXPORTED.into_iter().chain(ALWAYS_UNSET)
+}
+
+pub fn is_managed(name: &str) -> bool {
+    managed().any(|m| m == name)
+}
 
 pub fn credential_vars(profile: &str, creds: &Credentials, region: Option<&str>) -> EnvChange {
     let mut change = EnvChange::default();
@@ -44,7 +73,6 @@ pub fn credential_vars(profile: &str, creds: &Credentials, region: Option<&str>)
         put("AWS_REGION", Some(region.to_string()));
         put("AWS_DEFAULT_REGION", Some(region.to_string()));
     }
-    put("AWS_PROFILE", Some(profile.to_string()));
     put("AWSROLE_PROFILE", Some(profile.to_string()));
     for name in ALWAYS_UNSET {
         change.unset.push(name.to_string());
@@ -70,6 +98,15 @@ pub enum Shell {
     Bash,
     Zsh,
     Fish,
+}
+
+impl std::str::FromStr for Shell {
+    type Err = String;
+
+    /// One parser for clap and for the hook's fast path, which runs before clap.
+    fn from_str(text: &str) -> Result<Shell, String> {
+        <Shell as clap::ValueEnum>::from_str(text, false)
+    }
 }
 
 impl Shell {
@@ -112,6 +149,25 @@ pub fn local_line(format: Format, name: &str, value: &str) -> String {
     match format {
         Format::Fish => format!("set -g {name} {}\n", fish_quote(value)),
         _ => format!("{name}={}\n", sh_quote(value)),
+    }
+}
+
+/// A shell variable that no child process sees, even under `set -a` (allexport) or
+/// when it was exported before.
+pub fn private_line(format: Format, name: &str, value: &str) -> String {
+    match format {
+        Format::Fish => format!("set -gu {name} {}\n", fish_quote(value)),
+        _ => format!(
+            "typeset -g +x {name}={}; typeset -g +x {name}\n",
+            sh_quote(value)
+        ),
+    }
+}
+
+pub fn private_unset(format: Format, name: &str) -> String {
+    match format {
+        Format::Fish => format!("set -e {name}; or true\n"),
+        _ => format!("unset {name}\n"),
     }
 }
 
@@ -175,6 +231,8 @@ fn dotenv_quote(value: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '$' => out.push_str("\\$"),
+            // `set -a; . file` in sh would run a backquoted command.
+            '`' => out.push_str("\\`"),
             '\n' => out.push_str("\\n"),
             c => out.push(c),
         }
@@ -198,6 +256,7 @@ mod tests {
                     .with_ymd_and_hms(2026, 11, 29, 13, 0, 0)
                     .unwrap(),
             ),
+            issued: None,
         }
     }
 
@@ -214,13 +273,16 @@ mod tests {
             "export AWS_CREDENTIAL_EXPIRATION=2026-11-29T13:00:00Z\n",
             "export AWS_REGION=ap-northeast-1\n",
             "export AWS_DEFAULT_REGION=ap-northeast-1\n",
-            "export AWS_PROFILE=role-b\n",
             "export AWSROLE_PROFILE=role-b\n",
+            "unset AWS_PROFILE\n",
             "unset AWS_SECURITY_TOKEN\n",
             "unset AWS_DEFAULT_PROFILE\n",
+            "unset AWSUME_PROFILE\n",
+            "unset AWS_VAULT\n",
         ] {
             assert!(out.contains(line), "missing {line:?} in\n{out}");
         }
+        assert!(!out.contains("export AWS_PROFILE"), "{out}");
     }
 
     #[test]
@@ -260,5 +322,6 @@ mod tests {
         assert_eq!(dotenv_quote("ab/+="), "ab/+=");
         assert_eq!(dotenv_quote("a b\"$\n"), "\"a b\\\"\\$\\n\"");
         assert_eq!(dotenv_quote(""), "\"\"");
+        assert_eq!(dotenv_quote("a`id`"), "\"a\\`id\\`\"");
     }
 }

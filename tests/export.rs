@@ -62,7 +62,8 @@ fn five_hop_chain_assumes_each_role_once_after_one_mfa_session() {
         .iter()
         .all(|c| c.serial.is_none() && c.token_code.is_none()));
 
-    assert_eq!(get(&vars, "AWS_PROFILE"), Some("role-e"));
+    // The Node SDK prefers AWS_PROFILE over the keys: it is never exported.
+    assert_eq!(get(&vars, "AWS_PROFILE"), None);
     assert_eq!(get(&vars, "AWSROLE_PROFILE"), Some("role-e"));
     assert_eq!(get(&vars, "AWS_REGION"), Some("ap-northeast-1"));
     assert_eq!(get(&vars, "AWS_DEFAULT_REGION"), Some("ap-northeast-1"));
@@ -80,14 +81,14 @@ fn sh_output_evals_in_bash_and_zsh_and_fish_output_sources() {
     let url = &s.world.url;
     for shell in ["bash", "zsh"] {
         let script = format!(
-            "export AWS_SECURITY_TOKEN=stale AWS_DEFAULT_PROFILE=other; eval \"$(awsrole export role-b --mfa-code 123456)\" && \
-             echo \"profile=$AWS_PROFILE token=${{AWS_SECURITY_TOKEN-unset}} default=${{AWS_DEFAULT_PROFILE-unset}}\" && python3 {caller} {url}"
+            "export AWS_SECURITY_TOKEN=stale AWS_DEFAULT_PROFILE=other AWS_PROFILE=mine; eval \"$(awsrole export role-b --mfa-code 123456)\" && \
+             echo \"profile=${{AWS_PROFILE-unset}} token=${{AWS_SECURITY_TOKEN-unset}} default=${{AWS_DEFAULT_PROFILE-unset}} role=$AWSROLE_PROFILE\" && python3 {caller} {url}"
         );
         let out = shell_run(&s, shell, &script);
         let text = stdout(&out);
         assert!(out.status.success(), "{shell}: {}", stderr(&out));
         assert!(
-            text.contains("profile=role-b token=unset default=unset"),
+            text.contains("profile=unset token=unset default=unset role=role-b"),
             "{shell}: {text}"
         );
         assert!(
@@ -96,12 +97,12 @@ fn sh_output_evals_in_bash_and_zsh_and_fish_output_sources() {
         );
     }
     let script = format!(
-        "awsrole export role-c --format fish --mfa-code 123456 | source; and echo profile=$AWS_PROFILE; and python3 {caller} {url}"
+        "set -gx AWS_PROFILE mine; awsrole export role-c --format fish --mfa-code 123456 | source; and echo \"profile=[$AWS_PROFILE] role=$AWSROLE_PROFILE\"; and python3 {caller} {url}"
     );
     let out = shell_run(&s, "fish", &script);
     let text = stdout(&out);
     assert!(
-        text.contains("profile=role-c"),
+        text.contains("profile=[] role=role-c"),
         "fish: {text} {}",
         stderr(&out)
     );

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::credentials_cmd::{chain_line, plan_profile, resolve_profile};
-use super::{emit, notice, ResolveFlags};
+use super::{emit, emit_shown, notice, ResolveFlags};
 use crate::error::{Error, Result};
-use crate::hook::{self, Context, Origin, State};
-use crate::render::{Format, Shell};
+use crate::hook::{self, Context, Decision, Origin, State, Wanted};
+use crate::render::{EnvChange, Format, Shell};
 use crate::resolve::MfaPolicy;
 use crate::trust;
 
@@ -15,22 +15,85 @@ const BASH: &str = include_str!("../../shell/awsrole.bash");
 const ZSH: &str = include_str!("../../shell/awsrole.zsh");
 const FISH: &str = include_str!("../../shell/awsrole.fish");
 
+/// The integration and, after it, the completions: the rc line is all a user adds.
 pub fn init(shell: Shell) -> Result<()> {
-    emit(match shell {
+    let mut text = String::from(match shell {
         Shell::Bash => BASH,
         Shell::Zsh => ZSH,
         Shell::Fish => FISH,
-    })
+    });
+    text.push_str(&completion_script(shell));
+    emit(&text)
+}
+
+/// The rc line for a shell, as a user would type it.
+fn rc_line(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash => "eval \"$(awsrole init bash)\" in ~/.bashrc",
+        Shell::Zsh => "eval \"$(awsrole init zsh)\" in ~/.zshrc",
+        Shell::Fish => "awsrole init fish | source in ~/.config/fish/config.fish",
+    }
+}
+
+/// The shell this command was typed in: the parent process (Linux), else `$SHELL`.
+fn calling_shell() -> Option<Shell> {
+    let name_of = |path: &str| {
+        let base = path.rsplit('/').next().unwrap_or(path).trim();
+        base.trim_start_matches('-').parse::<Shell>().ok()
+    };
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getppid has no preconditions.
+        let parent = unsafe { libc::getppid() };
+        if let Ok(comm) = std::fs::read_to_string(format!("/proc/{parent}/comm")) {
+            if let Some(shell) = name_of(&comm) {
+                return Some(shell);
+            }
+        }
+    }
+    std::env::var("SHELL").ok().and_then(|s| name_of(&s))
 }
 
 fn needs_integration(command: &str) -> Error {
+    let what = match command {
+        "unuse" => "'awsrole unuse' puts back what 'awsrole use' changed in your shell",
+        _ => "'awsrole use' changes your shell",
+    };
+    let one_shell = match (command, calling_shell()) {
+        ("unuse", _) => String::new(),
+        (_, Some(Shell::Fish)) => {
+            "; or, for this shell only: awsrole export PROFILE --format fish | source".into()
+        }
+        _ => "; or, for this shell only: eval \"$(awsrole export PROFILE)\"".into(),
+    };
+    let install = match calling_shell() {
+        Some(shell) => format!("add {}", rc_line(shell)),
+        None => {
+            [Shell::Bash, Shell::Zsh, Shell::Fish]
+                .map(|s| format!("add {}", rc_line(s)))
+                .join(" (or ")
+                + "))"
+        }
+    };
     Error::Usage(format!(
-        "'awsrole {command}' changes your shell, so it needs the shell integration: add eval \"$(awsrole init bash)\" to ~/.bashrc (zsh: eval \"$(awsrole init zsh)\" in ~/.zshrc; fish: awsrole init fish | source in config.fish) and open a new shell; or, for one shell, run eval \"$(awsrole export PROFILE)\""
+        "{what}, so it needs the shell integration: {install} and open a new shell{one_shell}"
     ))
 }
 
-fn expiry_of(creds: &crate::credentials::Credentials) -> i64 {
-    creds.expiration.map(|e| e.timestamp()).unwrap_or(0)
+/// The state of a switch applied now.
+fn new_state(origin: Origin, resolved: &super::credentials_cmd::Resolved, ctx: &Context) -> State {
+    let expiry = resolved
+        .credentials
+        .expiration
+        .map(|e| e.timestamp())
+        .unwrap_or(0);
+    State {
+        origin,
+        expiry,
+        renew_at: State::renew_at_for(expiry, ctx.now, ctx.margin),
+        trust_mtime: ctx.trust_mtime,
+        warned: false,
+    }
 }
 
 pub fn use_profile(profile: &str, flags: &ResolveFlags, shell: Option<Shell>) -> Result<()> {
@@ -44,203 +107,153 @@ pub fn use_profile(profile: &str, flags: &ResolveFlags, shell: Option<Shell>) ->
         Duration::from_secs(120),
     )?;
     let ctx = Context::read();
-    let state = State {
-        origin: Origin::Use,
-        expiry: expiry_of(&resolved.credentials),
-        trust_mtime: ctx.trust_mtime,
-        warned: false,
-    };
-    let format = shell.format();
-    let mut out = hook::apply(format, &resolved.env_change(), &state);
-    out.push_str(&prompt_after(format, &resolved));
-    emit(&out)
+    let state = new_state(Origin::Use, &resolved, &ctx);
+    emit(&ctx.apply(shell.format(), &resolved.env_change(), &state))
 }
 
 pub fn unuse(shell: Option<Shell>) -> Result<()> {
     let shell = shell.ok_or_else(|| needs_integration("unuse"))?;
-    if State::from_env().is_none() {
+    let ctx = Context::read();
+    if ctx.state.is_none() {
         notice("no role is active in this shell");
-        return Ok(());
+        return emit(&prompt_now(shell.format(), &ctx));
     }
-    emit(&hook::restore(shell.format()))
+    emit(&ctx.restore(shell.format()))
 }
 
-/// The prompt line as it will read once the switch is applied.
-fn prompt_after(format: Format, resolved: &super::credentials_cmd::Resolved) -> String {
-    let expiry = resolved.credentials.expiration.map(|e| e.timestamp());
-    let text = hook::prompt_for(
-        &resolved.plan.target,
-        expiry,
-        chrono::Utc::now().timestamp(),
-    );
-    crate::render::local_line(format, hook::PROMPT_VAR, &text)
-}
-
-/// What an `.awsrole` asks for, or why it is not applied.
-fn wanted_by_file(file: &std::path::Path) -> Result<String> {
-    let text = trust::read_checked(file)?;
-    let profile = trust::parse_profile(&text, file)?;
-    if !trust::is_allowed(file, &text) {
-        let dir = file.parent().unwrap_or(file);
-        return Err(Error::Trust(format!(
-            ".awsrole in {} wants {profile}; run 'awsrole allow' to trust it",
-            dir.display()
-        )));
-    }
-    Ok(profile)
+fn prompt_now(format: Format, ctx: &Context) -> String {
+    crate::render::local_line(
+        format,
+        hook::PROMPT_VAR,
+        &ctx.prompt_after(&EnvChange::default()),
+    )
 }
 
 /// The hook when something changed: entering or leaving a tree, an edited or newly
-/// allowed file, or credentials near expiry. Never asks for anything.
+/// allowed file, or credentials near expiry. Never asks for anything, and never takes
+/// longer than `budget::HOOK`.
 pub fn hook(shell: Shell) -> Result<()> {
+    crate::budget::limit(crate::budget::HOOK);
     let format = shell.format();
     let ctx = Context::read();
-    let active_profile = std::env::var("AWSROLE_PROFILE").unwrap_or_default();
-
-    // What should be applied here, and any notice for the user.
-    let (wanted, problem): (Option<(String, Origin)>, Option<String>) =
-        match (&ctx.state, &ctx.nearest) {
-            (
-                Some(State {
-                    origin: Origin::Use,
-                    ..
-                }),
-                _,
-            ) => (Some((active_profile.clone(), Origin::Use)), None),
-            (_, None) => (None, None),
-            (_, Some((file, mtime))) => match wanted_by_file(file) {
-                Ok(profile) => (
-                    Some((
-                        profile,
-                        Origin::Dir {
-                            file: file.clone(),
-                            mtime: *mtime,
-                        },
-                    )),
-                    None,
-                ),
-                Err(e) => (None, Some(e.to_string())),
-            },
-        };
-
+    let wanted = match (&ctx.state, &ctx.nearest) {
+        (
+            Some(State {
+                origin: Origin::Use,
+                ..
+            }),
+            _,
+        ) => Wanted::Profile {
+            profile: ctx.var("AWSROLE_PROFILE").unwrap_or_default(),
+            origin: Origin::Use,
+        },
+        (_, None) => Wanted::Nothing,
+        (_, Some((file, mtime))) => hook::wanted_by_file(file, *mtime),
+    };
     let mut out = String::new();
-    let told_already = ctx.seen.is_some() && ctx.seen == ctx.seen_key();
     let tell = |message: &str, out: &mut String| {
-        if !told_already {
-            notice(message);
-            if let Some(seen) = ctx.seen_key() {
-                out.push_str(&hook::seen_line(format, &seen));
+        notice(message);
+        if let Some(seen) = ctx.seen_key() {
+            out.push_str(&hook::seen_line(format, &seen));
+        }
+    };
+    match hook::decide(&ctx, wanted) {
+        Decision::Idle { forget_seen } => {
+            if forget_seen {
+                out.push_str(&hook::unset_line(format, hook::SEEN_VAR));
+            }
+            out.push_str(&prompt_now(format, &ctx));
+        }
+        Decision::Restore { tell: message } => {
+            out.push_str(&ctx.restore(format));
+            if let Some(message) = message {
+                tell(&message, &mut out);
             }
         }
-    };
-
-    let same = match (&wanted, &ctx.state) {
-        (Some((profile, origin)), Some(state)) => {
-            *profile == active_profile
-                && match (origin, &state.origin) {
-                    (Origin::Use, Origin::Use) => true,
-                    (Origin::Dir { file: a, .. }, Origin::Dir { file: b, .. }) => a == b,
-                    _ => false,
-                }
+        Decision::Tell { message } => {
+            tell(&message, &mut out);
+            out.push_str(&prompt_now(format, &ctx));
         }
-        _ => false,
-    };
-
-    match wanted {
-        None => {
+        Decision::Keep { state } => {
+            out.push_str(&hook::state_line(format, &state));
+            out.push_str(&prompt_now(format, &ctx));
+        }
+        Decision::Backoff { profile } => {
             if ctx.state.is_some() {
-                out.push_str(&hook::restore(format));
+                out.push_str(&ctx.restore(format));
+            } else {
+                out.push_str(&prompt_now(format, &ctx));
             }
-            match problem {
-                Some(message) => tell(&message, &mut out),
-                None if ctx.nearest.is_none() && ctx.seen.is_some() => {
-                    out.push_str(&crate::render::render_env(
-                        format,
-                        &crate::render::EnvChange {
-                            set: vec![],
-                            unset: vec![hook::SEEN_VAR.into()],
-                        },
-                    ));
-                }
-                None => {}
+            if !ctx.told_already() {
+                tell(&format!("{profile} could not be resolved a moment ago; the hook tries again in a minute, or run 'awsrole use {profile}'"), &mut out);
             }
         }
-        Some((profile, origin)) => {
-            let kept = ctx.state.clone().filter(|_| same);
-            match kept {
-                // Same role, same place: a touched but unchanged file, the trust store
-                // changed elsewhere, or a renewal that already failed and was reported.
-                Some(state) if !near_expiry(&state, ctx.now) || state.warned => {
-                    out.push_str(&hook::state_line(
-                        format,
-                        &State {
-                            origin,
-                            trust_mtime: ctx.trust_mtime,
-                            ..state
-                        },
-                    ));
-                }
-                kept => {
-                    let flags = ResolveFlags::default();
-                    match resolve_profile(
-                        &profile,
-                        &flags,
-                        MfaPolicy::NeverAsk,
-                        Duration::from_secs(2),
-                    ) {
-                        Ok(resolved) => {
-                            let new_state = State {
-                                origin,
-                                expiry: expiry_of(&resolved.credentials),
-                                trust_mtime: ctx.trust_mtime,
-                                warned: false,
-                            };
-                            out.push_str(&hook::apply(format, &resolved.env_change(), &new_state));
-                            out.push_str(&prompt_after(format, &resolved));
-                            return emit(&out);
-                        }
-                        Err(e) => match kept {
-                            Some(state) => {
-                                notice(&format!(
-                                    "{profile} expires soon and cannot be renewed here: {e}"
-                                ));
-                                let warned = State {
-                                    origin,
-                                    trust_mtime: ctx.trust_mtime,
-                                    warned: true,
-                                    ..state
-                                };
-                                out.push_str(&hook::state_line(format, &warned));
-                            }
-                            None => {
-                                if ctx.state.is_some() {
-                                    out.push_str(&hook::restore(format));
-                                }
-                                let message = match e {
-                                    Error::Mfa(_) => format!(
-                                        "{profile} needs an MFA code that no cache holds; run 'awsrole use {profile}' to enter it"
-                                    ),
-                                    other => format!("cannot switch to {profile}: {other}"),
-                                };
-                                tell(&message, &mut out);
-                                return emit(&out);
-                            }
-                        },
-                    }
-                }
-            }
+        Decision::Resolve {
+            profile,
+            origin,
+            kept,
+        } => {
+            out.push_str(&switch(&ctx, format, &profile, origin, kept, &tell));
         }
     }
-    out.push_str(&hook::prompt_line(format, ctx.now));
     emit(&out)
 }
 
-fn near_expiry(state: &State, now: i64) -> bool {
-    state.expiry != 0 && state.expiry - now <= crate::cache::refresh_margin()
+/// A switch (or renewal) by the hook: from the cache or STS, never asking.
+fn switch(
+    ctx: &Context,
+    format: Format,
+    profile: &str,
+    origin: Origin,
+    kept: Option<State>,
+    tell: &dyn Fn(&str, &mut String),
+) -> String {
+    let flags = ResolveFlags::default();
+    let lock_wait = crate::budget::within(Duration::from_secs(1));
+    let error = match resolve_profile(profile, &flags, MfaPolicy::NeverAsk, lock_wait) {
+        Ok(resolved) => {
+            let state = new_state(origin, &resolved, ctx);
+            return ctx.apply(format, &resolved.env_change(), &state);
+        }
+        Err(e) => e,
+    };
+    let mut out = String::new();
+    if let Some(state) = kept {
+        notice(&format!(
+            "{profile} expires soon and cannot be renewed here: {error}"
+        ));
+        let warned = State {
+            origin,
+            trust_mtime: ctx.trust_mtime,
+            warned: true,
+            ..state
+        };
+        out.push_str(&hook::state_line(format, &warned));
+        out.push_str(&prompt_now(format, ctx));
+        return out;
+    }
+    if ctx.state.is_some() {
+        out.push_str(&ctx.restore(format));
+    } else {
+        out.push_str(&prompt_now(format, ctx));
+    }
+    let message = match error {
+        Error::Mfa(_) => format!(
+            "{profile} needs an MFA code that no cache holds; run 'awsrole use {profile}' to enter it"
+        ),
+        other => {
+            out.push_str(&hook::retry_line(format, profile, ctx.now));
+            format!("cannot switch to {profile}: {other}")
+        }
+    };
+    if !ctx.told_already() {
+        tell(&message, &mut out);
+    }
+    out
 }
 
 fn target_file(path: Option<PathBuf>) -> Result<PathBuf> {
-    let cwd = hook::current_dir();
+    let cwd = hook::logical_dir(std::env::var("PWD").ok().as_deref());
     let file = match path {
         Some(p) => {
             let p = if p.is_absolute() { p } else { cwd.join(p) };
@@ -296,8 +309,8 @@ pub fn deny(path: Option<PathBuf>) -> Result<()> {
 }
 
 pub fn prompt() -> Result<()> {
-    let now = chrono::Utc::now().timestamp();
-    let text = hook::prompt_text(now);
+    let ctx = Context::read();
+    let text = ctx.prompt_after(&EnvChange::default());
     if text.is_empty() {
         return Ok(());
     }
@@ -305,31 +318,44 @@ pub fn prompt() -> Result<()> {
 }
 
 pub fn status() -> Result<()> {
-    let Ok(profile) = std::env::var("AWSROLE_PROFILE") else {
+    let ctx = Context::read();
+    let Some(profile) = ctx.var("AWSROLE_PROFILE") else {
         return emit("no role is active\n");
     };
-    let now = chrono::Utc::now().timestamp();
     let mut out = format!("profile: {profile}\n");
     match plan_profile(&profile, None) {
         Ok(plan) => out.push_str(&format!("chain:   {}\n", chain_line(&plan, &[]))),
         Err(e) => out.push_str(&format!("chain:   unknown ({e})\n")),
     }
-    if let Ok(exp) = std::env::var("AWS_CREDENTIAL_EXPIRATION") {
+    if let Some(exp) = ctx.var("AWS_CREDENTIAL_EXPIRATION") {
+        let line = ctx.prompt_after(&EnvChange::default());
         out.push_str(&format!(
             "expires: {exp} ({})\n",
-            hook::prompt_text(now).trim_start_matches(&*profile).trim()
+            line.strip_prefix(profile.as_str()).unwrap_or(&line).trim()
         ));
     }
-    let origin = match State::from_env().map(|s| s.origin) {
-        Some(Origin::Use) => "awsrole use".to_string(),
-        Some(Origin::Dir { file, .. }) => file.display().to_string(),
+    let origin = match &ctx.state {
+        Some(State {
+            origin: Origin::Use,
+            ..
+        }) => "awsrole use".to_string(),
+        Some(State {
+            origin: Origin::Dir { file, .. },
+            ..
+        }) => file.display().to_string(),
         None => "awsrole export (no shell integration bookkeeping)".to_string(),
     };
     out.push_str(&format!("from:    {origin}\n"));
-    emit(&out)
+    emit_shown(&out)
 }
 
 pub fn completions(shell: Shell) -> Result<()> {
+    emit(&completion_script(shell))
+}
+
+/// clap's completions plus profile names (and paths for allow/deny), from the same
+/// definitions as `--help`.
+fn completion_script(shell: Shell) -> String {
     use clap::CommandFactory;
     let mut cmd = super::Cli::command();
     let mut buf = Vec::new();
@@ -340,10 +366,18 @@ pub fn completions(shell: Shell) -> Result<()> {
     };
     clap_complete::generate(generator, &mut cmd, "awsrole", &mut buf);
     let mut text = String::from_utf8_lossy(&buf).into_owned();
+    if shell == Shell::Zsh {
+        // Without compinit (loaded before the rc line) there is no compdef: say nothing
+        // rather than an error at every shell start.
+        text = text.replace(
+            "    compdef _awsrole awsrole",
+            "    (( $+functions[compdef] )) && compdef _awsrole awsrole",
+        );
+    }
     text.push_str(match shell {
         Shell::Bash => include_str!("../../shell/complete-profiles.bash"),
         Shell::Zsh => include_str!("../../shell/complete-profiles.zsh"),
         Shell::Fish => include_str!("../../shell/complete-profiles.fish"),
     });
-    emit(&text)
+    text
 }
