@@ -23,10 +23,19 @@ pub struct Finished {
     pub stdout: Vec<u8>,
 }
 
+/// `AWSROLE_PROCESS_TIMEOUT` (seconds, or `90s`, `5m`) replaces both defaults.
+fn configured(default: Duration) -> Duration {
+    std::env::var("AWSROLE_PROCESS_TIMEOUT")
+        .ok()
+        .and_then(|v| crate::cache::parse_margin(&v))
+        .map(|s| Duration::from_secs(s.max(1) as u64))
+        .unwrap_or(default)
+}
+
 /// Runs `command` (stdin closed, stderr shared, stdout captured) for at most
 /// `deadline`, or what is left of the process's budget; kills it after that.
 pub fn run(mut command: Command, deadline: Duration) -> Result<Finished, RunError> {
-    let deadline = crate::budget::within(deadline);
+    let deadline = crate::budget::within(configured(deadline));
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -24,7 +24,7 @@ pub fn parse_margin_or_default(text: Option<&str>) -> i64 {
         .unwrap_or(DEFAULT_REFRESH_MARGIN)
 }
 
-fn parse_margin(text: &str) -> Option<i64> {
+pub fn parse_margin(text: &str) -> Option<i64> {
     let t = text.trim();
     let (number, scale) = match t.chars().last()? {
         'h' => (&t[..t.len() - 1], 3600),

@@ -154,7 +154,7 @@ mod linux {
                         Err(e) => return Err(format!("kernel keyring: {e:?}")),
                     }
                 }
-                if evictions >= 8 || !self.evict_one(ring) {
+                if evictions >= 8 || !self::ring().is_ok_and(|user| self.evict_one(&user)) {
                     return Err("kernel keyring: QuotaExceeded".into());
                 }
                 evictions += 1;
@@ -204,25 +204,40 @@ mod linux {
             }
         }
 
+        /// The entry is made in this process's own keyring, which we always possess,
+        /// given its permissions and timeout there, and only then linked into `@u`.
+        /// Made in `@u` directly, a key is not ours to change when the session keyring
+        /// does not link `@u` (`keyctl session`, some sudo, ssh and container setups):
+        /// every timeout and permission call was refused, and a secret stayed in `@u`
+        /// with no timeout.
         fn put(
             &self,
             name: &str,
             value: &[u8],
             expires: Option<DateTime<Utc>>,
         ) -> Result<(), String> {
-            let ring = ring()?;
-            let key = self.add_within_quota(&ring, name, value)?;
-            // The user (not only the possessor) may read it: a terminal whose session
-            // keyring does not link @u still shares the cache.
-            let perms = KeyPermissionsBuilder::builder()
-                .posessor(Permission::ALL)
-                .user(Permission::ALL)
-                .build();
-            let _ = key.set_perms(perms);
-            if let Some(expires) = expires {
-                let seconds = (expires - Utc::now()).num_seconds().max(1) as usize;
-                key.set_timeout(seconds)
-                    .map_err(|e| format!("kernel keyring: {e:?}"))?;
+            let user = ring()?;
+            let own = KeyRing::from_special_id(KeyRingIdentifier::Process, true)
+                .map_err(|e| format!("kernel keyring: {e:?}"))?;
+            let key = self.add_within_quota(&own, name, value)?;
+            let prepared = (|| {
+                // The user (not only the possessor) may read it: a terminal whose
+                // session keyring does not link @u still shares the cache.
+                let perms = KeyPermissionsBuilder::builder()
+                    .posessor(Permission::ALL)
+                    .user(Permission::ALL)
+                    .build();
+                key.set_perms(perms)?;
+                if let Some(expires) = expires {
+                    let seconds = (expires - Utc::now()).num_seconds().max(1) as usize;
+                    key.set_timeout(seconds)?;
+                }
+                user.link_key(key)
+            })();
+            let _ = own.unlink_key(key);
+            if let Err(e) = prepared {
+                let _ = key.invalidate();
+                return Err(format!("kernel keyring: {e:?}"));
             }
             if let Ok(mut written) = WRITTEN.lock() {
                 written.push(name.to_string());

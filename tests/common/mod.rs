@@ -52,8 +52,19 @@ fn start_moto(free_actions: Option<u32>) -> Moto {
     }
 }
 
+/// The misbehaving STS of tests/support/bad_sts.py; point AWS_ENDPOINT_URL_STS at
+/// `{url}/{mode}`.
+pub fn bad_sts() -> &'static str {
+    static BAD: OnceLock<(Child, String)> = OnceLock::new();
+    let mut cmd = Command::new("python3");
+    cmd.arg(support("bad_sts.py"));
+    let (_, port) = BAD.get_or_init(|| spawn_helper(cmd, "python3 (see .ci/install)"));
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| format!("http://127.0.0.1:{port}"))
+}
+
 /// Starts a helper daemon from tests/support and reads the first line it prints.
-fn spawn_helper(mut cmd: Command, needs: &str) -> (Child, String) {
+pub fn spawn_helper(mut cmd: Command, needs: &str) -> (Child, String) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A private D-Bus session with an unlocked gnome-keyring Secret Service in it.
 
-Prints the bus address on the first line of stdout; stops both daemons when its
+Prints the bus address on the first line of stdout (the keyring daemon's pid on the
+second); stops both daemons when its
 parent process exits, or when stdin closes with --until-stdin-closes.
 """
 import os
@@ -40,6 +41,8 @@ def main():
             break
         time.sleep(0.05)
     print(address, flush=True)
+    # The daemon's pid on the second line, for tests that stop it (SIGSTOP).
+    print(keyring.pid, flush=True)
     try:
         serve_until_done(parent)
     finally:

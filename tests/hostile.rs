@@ -1,0 +1,582 @@
+//! What an adversarial probe broke, each reproduced against the real parts: a missing
+//! HOME, hostile `.awsrole` files, a misbehaving STS, a held MFA prompt, helpers that
+//! never return, a session keyring without `@u`, hostile profile names, huge configs,
+//! dead endpoints and keyrings, terminal escapes, non-UTF-8 paths.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn fails_with(out: &Output, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "stdout: {}", stdout(out));
+    for n in needles {
+        assert!(err.contains(n), "missing {n:?} in {err}");
+    }
+}
+
+/// A profile with no MFA: one AssumeRole of RoleC from the user's keys.
+fn with_dev(name: &str) -> Sandbox {
+    let s = Sandbox::seed(name);
+    s.append_config(&format!(
+        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
+        s.world.role_arns[2]
+    ));
+    s
+}
+
+fn allow_dir(s: &Sandbox, dir: &Path, profile: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(".awsrole"), format!("{profile}\n")).unwrap();
+    let out = s.cmd(&["allow"]).arg(dir).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn hook_in(s: &Sandbox, dir: &Path, extra: &[(&str, &str)]) -> (Output, Duration) {
+    let started = Instant::now();
+    let out = s
+        .cmd(&["hook", "bash"])
+        .current_dir(dir)
+        .env("PWD", dir)
+        .envs(extra.iter().copied())
+        .output()
+        .unwrap();
+    (out, started.elapsed())
+}
+
+#[test]
+fn without_home_the_working_directory_is_never_taken_for_it() {
+    let s = Sandbox::seed("nohome");
+    // A cloned repository bringing its own AWS config, a .awsrole and a forged allow
+    // entry made as if its directory were HOME.
+    let repo = tempfile::tempdir().unwrap();
+    let marker = repo.path().join("ran");
+    std::fs::create_dir_all(repo.path().join(".aws")).unwrap();
+    std::fs::write(
+        repo.path().join(".aws/config"),
+        format!(
+            "[profile evil]\ncredential_process = touch {}\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(repo.path().join(".awsrole"), "evil\n").unwrap();
+    let forged = s
+        .cmd(&["allow", &repo.path().display().to_string()])
+        .env("HOME", repo.path())
+        .env_remove("XDG_DATA_HOME")
+        .output()
+        .unwrap();
+    assert!(forged.status.success(), "{}", stderr(&forged));
+    for home in [None, Some(""), Some(".")] {
+        let mut cmd = s.cmd(&["hook", "bash"]);
+        cmd.current_dir(repo.path())
+            .env("PWD", repo.path())
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("XDG_RUNTIME_DIR");
+        match home {
+            Some(h) => cmd.env("HOME", h),
+            None => cmd.env_remove("HOME"),
+        };
+        let out = cmd.output().unwrap();
+        assert!(
+            !marker.exists(),
+            "HOME={home:?} ran the repository's command"
+        );
+        assert!(
+            !stdout(&out).contains("AWS_ACCESS_KEY_ID"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn lock_files_go_only_where_this_user_alone_can_write() {
+    let s = with_dev("lockdir");
+    let runtime = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), runtime.path().join("awsrole")).unwrap();
+    let out = s
+        .cmd(&["export", "dev"])
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env("AWSROLE_KEYRING", "keyutils")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no lock"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing was created through the planted link"
+    );
+    // A directory another user made (and so could hold locks in) is refused too.
+    let theirs = tempfile::tempdir().unwrap();
+    std::fs::create_dir(theirs.path().join("awsrole")).unwrap();
+    std::os::unix::fs::chown(theirs.path().join("awsrole"), Some(65534), Some(65534)).unwrap();
+    let started = Instant::now();
+    let out = s
+        .cmd(&["export", "dev", "--no-cache"])
+        .env("XDG_RUNTIME_DIR", theirs.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn awsrole_links_to_special_or_outside_files_are_refused_without_echoing_them() {
+    let s = with_dev("links");
+    let home = s.home();
+    let secret_file = home.join("git-credentials");
+    std::fs::write(&secret_file, "ghpSECRETTOKENvalue\n").unwrap();
+    for (name, target) in [
+        ("pagemap", Path::new("/proc/self/pagemap").to_path_buf()),
+        ("secret", secret_file.clone()),
+    ] {
+        let dir = home.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(&target, dir.join(".awsrole")).unwrap();
+        let (out, took) = hook_in(&s, &dir, &[]);
+        assert!(took < Duration::from_secs(5), "{name}: {took:?}");
+        assert!(
+            stderr(&out).contains("link that leaves its directory"),
+            "{name}: {}",
+            stderr(&out)
+        );
+        let allow = s.run(&["allow", &dir.display().to_string()]);
+        assert_eq!(allow.status.code(), Some(1));
+        for text in [stderr(&out), stderr(&allow), stdout(&out)] {
+            assert!(!text.contains("ghpSECRET"), "{name}: {text}");
+        }
+    }
+    // A link inside the directory is fine; a FIFO never hangs the prompt.
+    let inside = home.join("inside");
+    std::fs::create_dir_all(&inside).unwrap();
+    std::fs::write(inside.join("profile.txt"), "dev\n").unwrap();
+    std::os::unix::fs::symlink("profile.txt", inside.join(".awsrole")).unwrap();
+    assert!(s
+        .run(&["allow", &inside.display().to_string()])
+        .status
+        .success());
+    let fifo = home.join("fifo");
+    std::fs::create_dir_all(&fifo).unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(fifo.join(".awsrole"))
+        .status()
+        .unwrap()
+        .success());
+    let (_, took) = hook_in(&s, &fifo, &[]);
+    assert!(took < Duration::from_secs(5));
+}
+
+#[test]
+fn a_bom_and_comments_before_the_profile_name_are_fine() {
+    let s = with_dev("bom");
+    let dir = s.home().join("bom");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".awsrole"), "\u{feff}# team\ndev\n").unwrap();
+    let out = s.run(&["allow", &dir.display().to_string()]);
+    assert!(stderr(&out).contains("allowed"), "{}", stderr(&out));
+    let (out, _) = hook_in(&s, &dir, &[]);
+    assert!(
+        stdout(&out).contains("export AWSROLE_PROFILE=dev"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn malformed_sts_answers_are_errors_that_name_hop_and_endpoint_and_cache_nothing() {
+    let mut s = with_dev("malformed");
+    s.keyring = "keyutils";
+    for (mode, detail) in [
+        ("truncated", "had no SecretAccessKey"),
+        ("empty", "had no AccessKeyId"),
+        ("expired", "already expired"),
+        ("html", "HTTP 502, text/html"),
+    ] {
+        let endpoint = format!("{}/{mode}", bad_sts());
+        let out = s
+            .cmd(&["export", "dev"])
+            .env("AWS_ENDPOINT_URL_STS", &endpoint)
+            .output()
+            .unwrap();
+        fails_with(&out, &["hop 1 of 1", "profile 'dev'", &endpoint, detail]);
+        for secret in ["badstsSECRET", "badstsTOKEN", "Unknown:"] {
+            assert!(!stderr(&out).contains(secret), "{mode}: {}", stderr(&out));
+        }
+        let cached = s.run(&["cache", "list"]);
+        assert_eq!(
+            stdout(&cached).lines().count(),
+            1,
+            "{mode}: only the header"
+        );
+    }
+}
+
+#[test]
+fn an_endless_sts_body_is_cut_off_not_read_into_memory() {
+    let s = with_dev("endless");
+    let endpoint = format!("{}/endless", bad_sts());
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "maxrss=%M", BIN, "export", "dev"])
+        .env_clear()
+        .envs(s.envs())
+        .env("AWS_ENDPOINT_URL_STS", &endpoint)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let rss_kb: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("maxrss="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(rss_kb < 200 * 1024, "peak memory {rss_kb} KiB: {err}");
+}
+
+#[test]
+fn an_mfa_prompt_in_one_shell_does_not_hold_up_an_unrelated_chain() {
+    let mut s = with_dev("perchain");
+    s.keyring = "keyutils";
+    let mut cmd = Command::new(BIN);
+    cmd.args(["export", "role-b"]).env_clear().envs(s.envs());
+    let mut waiting = expectrl::Session::spawn(cmd).unwrap();
+    waiting.set_expect_timeout(Some(Duration::from_secs(20)));
+    use expectrl::Expect;
+    waiting.expect("Enter MFA code for").unwrap();
+    let started = Instant::now();
+    let out = s.run(&["export", "dev"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "waited {:?} behind the MFA prompt",
+        started.elapsed()
+    );
+    waiting.send_line("123456").unwrap();
+}
+
+#[test]
+fn helpers_that_never_return_have_a_deadline() {
+    let s = Sandbox::seed("deadline");
+    s.append_config(&format!(
+        "\n[profile slow]\ncredential_process = sleep 1000\n[profile via-slow]\nrole_arn = {}\nsource_profile = slow\n[profile slow-mfa]\nrole_arn = {}\nsource_profile = default\nmfa_serial = {}\nmfa_process = sleep 1000\n",
+        s.world.role_arns[2], s.world.role_arns[0], s.world.mfa_serial
+    ));
+    let started = Instant::now();
+    let out = s
+        .cmd(&["export", "slow"])
+        .env("AWSROLE_PROCESS_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    fails_with(
+        &out,
+        &[
+            "credential_process of profile 'slow'",
+            "did not finish within 2s",
+        ],
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let out = s
+        .cmd(&["export", "slow-mfa"])
+        .env("AWSROLE_PROCESS_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    fails_with(&out, &["mfa_process of profile 'slow-mfa'", "within 2s"]);
+    // The hook never waits more than its budget, whatever the default deadline.
+    let dir = s.home().join("slow");
+    allow_dir(&s, &dir, "via-slow");
+    let (out, took) = hook_in(&s, &dir, &[]);
+    assert!(took < Duration::from_secs(6), "the hook took {took:?}");
+    assert!(stderr(&out).contains("did not finish"), "{}", stderr(&out));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_kernel_keyring_works_in_a_session_that_does_not_link_the_user_keyring() {
+    let mut s = Sandbox::seed("session");
+    s.keyring = "keyutils";
+    let in_new_session = |args: &[&str]| {
+        Command::new("keyctl")
+            .args(["session", "-", BIN])
+            .args(args)
+            .env_clear()
+            .envs(s.envs())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = in_new_session(&["export", "role-c", "--mfa-code", "123456"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+    assert_eq!(s.world.count("AssumeRole"), 3);
+    // Another new session (another terminal) finds them: no STS call, no code.
+    let out = in_new_session(&["export", "role-c"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.world.count("AssumeRole"), 3);
+    // Every entry has a kernel timeout.
+    let keys = std::fs::read_to_string("/proc/keys").unwrap();
+    let ours: Vec<&str> = keys
+        .lines()
+        .filter(|l| l.contains(&format!("awsrole:session:{}", s.world.prefix)))
+        .collect();
+    assert_eq!(ours.len(), 4, "{keys}");
+    assert!(ours.iter().all(|l| !l.contains(" perm ")), "{ours:?}");
+}
+
+#[test]
+fn bash_completion_never_runs_code_in_profile_names() {
+    let s = Sandbox::seed("complinject");
+    let marker = s.home().join("pwned");
+    s.append_config(&format!(
+        "\n[profile \"$(touch {})\"]\nregion = x\n",
+        marker.display()
+    ));
+    let script = "source <(awsrole completions bash); COMP_WORDS=(awsrole use ''); COMP_CWORD=2; \
+                  __awsrole_complete; printf '%s\\n' \"${COMPREPLY[@]}\"";
+    let out = shell_run(&s, "bash", script);
+    assert!(!marker.exists(), "completion ran a profile name");
+    assert!(stdout(&out).contains("$(touch"), "{}", stdout(&out));
+}
+
+#[test]
+fn env_format_is_inert_when_sourced_by_sh() {
+    let s = Sandbox::seed("dotenv");
+    s.append_config(&format!(
+        "\n[profile \"x`touch pwned`$(touch pwned2)\"]\nrole_arn = {}\nsource_profile = default\n",
+        s.world.role_arns[2]
+    ));
+    let out = s.run(&["export", "x`touch pwned`$(touch pwned2)", "--format", "env"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(s.home().join("creds.env"), &out.stdout).unwrap();
+    let sourced = Command::new("sh")
+        .args([
+            "-c",
+            "set -a; . ./creds.env; printf '%s' \"$AWSROLE_PROFILE\"",
+        ])
+        .current_dir(s.home())
+        .output()
+        .unwrap();
+    assert!(!s.home().join("pwned").exists() && !s.home().join("pwned2").exists());
+    assert_eq!(stdout(&sourced), "x`touch pwned`$(touch pwned2)");
+}
+
+#[test]
+fn huge_profile_names_and_configs_do_not_crash_or_crawl() {
+    let s = Sandbox::seed("huge");
+    let long = "A".repeat(70_000);
+    // A 1 MB config with one section repeated between others, and a 4,000-profile loop.
+    let mut cfg = format!("[profile {long}]\nregion = x\n");
+    for i in 0..4000 {
+        cfg.push_str(&format!(
+            "[profile loop{i}]\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = loop{}\n[profile again]\nregion = r{i}\n",
+            (i + 1) % 4000
+        ));
+    }
+    while cfg.len() < 1_000_000 {
+        cfg.push_str("[profile again]\nregion = padding\n");
+    }
+    s.write_config(&cfg);
+    for args in [&["list"][..], &["list", "--names"], &["explain", "loop7"]] {
+        let started = Instant::now();
+        let out = s.run(args);
+        // A hang guard, not a speed claim (bench/run.sh measures the parse).
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            out.status.code().is_some(),
+            "{args:?} crashed: {}",
+            stderr(&out)
+        );
+    }
+    let out = s.run(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("longer than 128 roles"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn no_core_dump_can_hold_a_secret_while_awsrole_runs() {
+    let s = Sandbox::seed("core");
+    let mut cmd = Command::new("bash");
+    cmd.args([
+        "-c",
+        &format!("ulimit -c unlimited; exec {BIN} export role-a"),
+    ])
+    .env_clear()
+    .envs(s.envs());
+    let mut waiting = expectrl::Session::spawn(cmd).unwrap();
+    use expectrl::Expect;
+    waiting.set_expect_timeout(Some(Duration::from_secs(20)));
+    waiting.expect("Enter MFA code for").unwrap();
+    let pid = waiting.get_process().pid();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    let soft = core.split_whitespace().nth(4).unwrap();
+    assert_eq!(soft, "0", "{core}");
+    waiting.send_line("123456").unwrap();
+    // `exec` gives the user's command its own limit back.
+    let out = Command::new("bash")
+        .args([
+            "-c",
+            &format!("ulimit -c 1234; {BIN} exec role-a --mfa-code 123456 -- bash -c 'ulimit -c'"),
+        ])
+        .env_clear()
+        .envs(s.envs())
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&out).trim(), "1234", "{}", stderr(&out));
+}
+
+#[test]
+fn an_unreachable_sts_costs_the_prompt_one_short_wait_not_one_per_entry() {
+    let s = with_dev("frozen");
+    let dir = s.home().join("frozen");
+    allow_dir(&s, &dir, "dev");
+    let silent = format!("{}/silent", bad_sts());
+    let (first, took) = hook_in(&s, &dir, &[("AWS_ENDPOINT_URL_STS", &silent)]);
+    assert!(took < Duration::from_secs(5), "first entry took {took:?}");
+    assert!(
+        stderr(&first).contains("cannot switch to dev"),
+        "{}",
+        stderr(&first)
+    );
+    let retry = stdout(&first)
+        .lines()
+        .find_map(|l| l.strip_prefix("export AWSROLE_RETRY="))
+        .map(|v| v.trim_matches('\'').to_string())
+        .expect("the failure is remembered");
+    // Back in the directory a moment later: no second wait.
+    let (again, took) = hook_in(
+        &s,
+        &dir,
+        &[("AWS_ENDPOINT_URL_STS", &silent), ("AWSROLE_RETRY", &retry)],
+    );
+    assert!(took < Duration::from_secs(2), "re-entry took {took:?}");
+    assert!(!stdout(&again).contains("AWS_ACCESS_KEY_ID"));
+}
+
+#[test]
+fn a_stopped_secret_service_costs_the_prompt_one_short_wait() {
+    let mut helper = Command::new("python3")
+        .arg(support("secret_service.py"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(helper.stdout.take().unwrap()).lines();
+    let bus = lines.next().unwrap().unwrap();
+    let daemon = lines.next().unwrap().unwrap();
+    let mut s = with_dev("stoppedss");
+    s.keyring = "secret-service";
+    s.bus = Some(bus);
+    let dir = s.home().join("ss");
+    allow_dir(&s, &dir, "dev");
+    assert!(Command::new("kill")
+        .args(["-STOP", &daemon])
+        .status()
+        .unwrap()
+        .success());
+    let (out, took) = hook_in(&s, &dir, &[]);
+    let _ = Command::new("kill").args(["-CONT", &daemon]).status();
+    // The helper stops both daemons when this test binary exits.
+    drop(helper);
+    assert!(
+        took < Duration::from_secs(5),
+        "the hook took {took:?}: {}",
+        stderr(&out)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn escape_sequences_in_names_never_reach_the_terminal_raw() {
+    let s = with_dev("escapes");
+    let dir = s.home().join("evil\u{1b}]0;pwned\u{7}\u{1b}[2Jdir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".awsrole"), "dev\n").unwrap();
+    let (out, _) = hook_in(&s, &dir, &[]);
+    let err = stderr(&out);
+    assert!(err.contains("wants dev"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("\\u{1b}"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_non_utf8_directory_is_recognised_on_the_next_prompt() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = with_dev("nonutf8");
+    let dir = s.home().join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+    allow_dir(&s, &dir, "dev");
+    let out = bash_script(
+        &s,
+        "eval \"$(awsrole init bash)\"; cd $'caf\\xe9'; __awsrole_hook; \
+         AWSROLE_DIFF=\"$__awsrole_diff\" awsrole hook bash",
+    );
+    let text = stdout(&out);
+    assert!(
+        !text.contains("export"),
+        "re-resolved: {text} {}",
+        stderr(&out)
+    );
+    assert!(text.contains("AWSROLE_PROMPT='dev "), "{text}");
+}
+
+fn bash_script(s: &Sandbox, script: &str) -> Output {
+    shell_run(s, "bash", script)
+}
+
+#[test]
+fn usage_errors_use_awsroles_own_style() {
+    let s = Sandbox::seed("usage");
+    for args in [
+        &["bogus"][..],
+        &["export"],
+        &["export", "x", "--format", "yaml"],
+    ] {
+        let out = s.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.starts_with("awsrole: error: "), "{args:?}: {err}");
+        assert!(!err.contains('\u{1b}'), "{err:?}");
+    }
+}
+
+#[test]
+fn the_session_name_comes_from_the_user_database_when_user_is_unset() {
+    let s = with_dev("nouser");
+    let out = s
+        .cmd(&["export", "dev", "--format", "env"])
+        .env_remove("USER")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let me = Command::new("id").arg("-un").output().unwrap();
+    let me = stdout(&me).trim().to_string();
+    let name = s
+        .world
+        .calls()
+        .iter()
+        .filter_map(|c| c.session_name.clone())
+        .next_back()
+        .unwrap();
+    assert!(name.starts_with(&format!("awsrole-{me}-")), "{name}");
+}
