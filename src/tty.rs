@@ -146,16 +146,28 @@ mod imp {
             unsafe { libc::write(self.fd, text.as_ptr().cast(), text.len()) };
         }
 
+        /// Reads one line. A signal can land between two reads, where no read is
+        /// there to be interrupted, so the wait is a short poll that looks at the caught
+        /// signal every time round.
         fn read_line(&self) -> Result<String, AskError> {
             let mut line = Vec::new();
             loop {
-                let mut byte = 0u8;
-                // SAFETY: reading one byte into a live buffer.
-                let n = unsafe { libc::read(self.fd, (&raw mut byte).cast(), 1) };
                 let caught = CAUGHT.load(Ordering::SeqCst);
                 if caught != 0 {
                     return Err(AskError::Cancelled(caught));
                 }
+                let mut ready = libc::pollfd {
+                    fd: self.fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: polling one live descriptor.
+                if unsafe { libc::poll(&mut ready, 1, 100) } <= 0 {
+                    continue;
+                }
+                let mut byte = 0u8;
+                // SAFETY: reading one byte into a live buffer.
+                let n = unsafe { libc::read(self.fd, (&raw mut byte).cast(), 1) };
                 match n {
                     1 if byte == b'\n' => break,
                     1 if line.len() < MAX_ANSWER => line.push(byte),

@@ -5,88 +5,9 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
+use common::pty::Shell;
 use common::*;
-use expectrl::{Expect, Regex, Session};
-
-struct Shell {
-    name: &'static str,
-    session: expectrl::session::OsSession,
-    counter: usize,
-}
-
-impl Shell {
-    fn start(name: &'static str, s: &Sandbox) -> Shell {
-        let bin_dir = std::path::Path::new(BIN)
-            .parent()
-            .unwrap()
-            .display()
-            .to_string();
-        let mut cmd = Command::new(name);
-        match name {
-            "bash" => cmd.args(["--norc", "--noprofile", "-i"]),
-            "zsh" => cmd.args(["-f", "-i"]),
-            _ => cmd.args(["--no-config", "-i"]),
-        };
-        cmd.env_clear().envs(s.envs()).current_dir(s.home());
-        cmd.env(
-            "PATH",
-            format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
-        );
-        cmd.env("TERM", "dumb");
-        let mut session = Session::spawn(cmd).expect("spawn shell");
-        session.set_expect_timeout(Some(Duration::from_secs(20)));
-        let mut shell = Shell {
-            name,
-            session,
-            counter: 0,
-        };
-        match name {
-            "bash" => shell.line("PS1='$ '; PROMPT_COMMAND='__user_prompt_ran=yes'"),
-            "zsh" => shell.line("PROMPT='$ '; unsetopt zle"),
-            _ => shell.line("function fish_prompt; echo -n '$ '; end"),
-        }
-        shell
-    }
-
-    fn line(&mut self, text: &str) {
-        self.session.send_line(text).unwrap();
-    }
-
-    /// The value of a shell expression, read back through a marker the typed command
-    /// itself does not contain.
-    fn value(&mut self, expr: &str) -> String {
-        self.counter += 1;
-        let tag = format!("R{}x", self.counter);
-        self.line(&format!("printf '%s%s\\n' '@@' \"{tag} {expr}\""));
-        let found = self
-            .session
-            .expect(Regex(&format!("@@{tag} ([^\r\n]*)")))
-            .unwrap_or_else(|e| {
-                let mut rest = vec![0u8; 65536];
-                let n = self.session.try_read(&mut rest).unwrap_or(0);
-                panic!(
-                    "{}: no answer for {expr}: {e}; the terminal shows: {:?}",
-                    self.name,
-                    String::from_utf8_lossy(&rest[..n])
-                );
-            });
-        String::from_utf8_lossy(found.get(1).unwrap())
-            .trim()
-            .to_string()
-    }
-
-    fn var(&mut self, name: &str) -> String {
-        self.value(&format!("${name}"))
-    }
-
-    fn expect(&mut self, text: &str) {
-        if let Err(e) = self.session.expect(text) {
-            panic!("{}: did not see {text:?}: {e}", self.name);
-        }
-    }
-}
 
 fn scenario(shell_name: &'static str) {
     let mut s = Sandbox::seed(&format!("pty{shell_name}"));
