@@ -150,6 +150,9 @@ pub struct PlanInputs {
     pub env_region: Option<String>,
     /// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`.
     pub env_endpoint: Option<String>,
+    /// No "did you mean" in errors: `list` plans every profile, and suggestions for
+    /// each missing name would make it quadratic in the number of profiles.
+    pub skip_suggestions: bool,
 }
 
 impl PlanInputs {
@@ -159,6 +162,7 @@ impl PlanInputs {
             duration,
             env_region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
             env_endpoint: var("AWS_ENDPOINT_URL_STS").or_else(|| var("AWS_ENDPOINT_URL")),
+            skip_suggestions: false,
         }
     }
 }
@@ -247,7 +251,11 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
                         .ok_or_else(|| Error::MissingSourceProfile {
                             profile: current.name.clone(),
                             source_name: source.to_string(),
-                            hint: suggest(source, config.profiles.keys().map(String::as_str)),
+                            hint: if inputs.skip_suggestions {
+                                String::new()
+                            } else {
+                                suggest(source, config.profiles.keys().map(String::as_str))
+                            },
                         })?;
                 if seen.contains(source) {
                     let self_with_keys = source == current.name && has_static_keys(next);

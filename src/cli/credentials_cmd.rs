@@ -171,7 +171,10 @@ pub fn list(names_only: bool) -> Result<()> {
         return emit(&text);
     }
     let in_keyring = keyring_profiles();
-    let inputs = PlanInputs::from_env(None);
+    let inputs = PlanInputs {
+        skip_suggestions: true,
+        ..PlanInputs::from_env(None)
+    };
     // Names longer than this do not widen the column (a hostile config).
     let width = config
         .profiles
