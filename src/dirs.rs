@@ -198,11 +198,10 @@ fn check_private(_meta: &std::fs::Metadata) -> std::result::Result<(), String> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
     #[test]
     fn a_relative_or_missing_home_falls_back_to_the_password_database() {
         let from_passwd = passwd_home().expect("this user has a passwd entry");
@@ -216,7 +215,6 @@ mod tests {
         );
     }
 
-    #[cfg(unix)]
     #[test]
     fn a_private_dir_refuses_links_and_open_modes() {
         use std::os::unix::fs::PermissionsExt;

@@ -32,6 +32,7 @@ impl fmt::Display for AskError {
 }
 
 /// Longest answer taken: a code or a key is far shorter.
+#[cfg(unix)]
 const MAX_ANSWER: usize = 4096;
 
 /// Asks `question` on the terminal and returns the line typed (without its newline).

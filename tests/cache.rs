@@ -1,6 +1,8 @@
 //! The credential cache in real keyrings: the kernel's per-user keyring (keyutils) and
 //! a Secret Service (gnome-keyring on a private D-Bus). STS calls are counted with
 //! moto's recorder; "no terminal" means run under setsid, where /dev/tty cannot open.
+// Real shells, pseudo-terminals and the Linux keyrings: Unix only.
+#![cfg(unix)]
 
 mod common;
 

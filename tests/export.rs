@@ -285,6 +285,7 @@ fn mfa_process_supplies_the_code() {
     assert_eq!(s.world.calls()[0].token_code.as_deref(), Some("246810"));
 }
 
+#[cfg(unix)]
 #[test]
 fn credential_source_environment_and_credential_process_roots() {
     let s = Sandbox::seed("roots");

@@ -2,6 +2,8 @@
 //! HOME, hostile `.awsrole` files, a misbehaving STS, a held MFA prompt, helpers that
 //! never return, a session keyring without `@u`, hostile profile names, huge configs,
 //! dead endpoints and keyrings, terminal escapes, non-UTF-8 paths.
+// Real shells, pseudo-terminals and the Linux keyrings: Unix only.
+#![cfg(unix)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! tools: children's environments, the Node SDK, direnv, Starship, a Ctrl-C at the MFA
 //! prompt, the prompt line after leaving, completions, hints — in real bash, zsh and
 //! fish under a pseudo-terminal.
+// Real shells, pseudo-terminals and the Linux keyrings: Unix only.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! Every value printed for a shell is quoted for that shell: arbitrary strings
 //! round-trip through real bash, zsh and fish.
+// Real shells, pseudo-terminals and the Linux keyrings: Unix only.
+#![cfg(unix)]
 
 use std::process::Command;
 

@@ -1,6 +1,8 @@
 //! The shell integration in real interactive bash, zsh and fish under a
 //! pseudo-terminal, with moto as STS: `.awsrole` trust, switching, restore, `use`
 //! with an MFA code typed at the terminal, the hook's MFA hint, prompts.
+// Real shells, pseudo-terminals and the Linux keyrings: Unix only.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,9 +1,7 @@
 //! macOS Keychain and Windows Credential Manager through keyring-core. Neither can
 //! list entries, so an index entry keeps the names. Values are stored as bytes: Windows
 //! limits a blob to 2,560 bytes, and bytes are half the size of UTF-16 text.
-//!
-//! Depends only on `super::SecretStore` and `super::warn`, so tests/native-check can
-//! compile this file for those targets.
+
 use chrono::{DateTime, Utc};
 use keyring_core::{Entry, Error as KError};
 

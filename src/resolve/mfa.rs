@@ -163,6 +163,8 @@ mod tests {
         assert_eq!(codes.code_for(&mfa, "b").unwrap(), "111111");
     }
 
+    /// `echo` and `false` are programs on Unix only (cmd builtins on Windows).
+    #[cfg(unix)]
     #[test]
     fn mfa_process_output_is_the_code() {
         let mut codes = MfaCodes::new(MfaPolicy::Interactive { given: None });
