@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::envdiff::{self, EnvDiff};
-use crate::render::{self, EnvChange, Format};
+use crate::render::{self, EnvChange};
+use crate::shell::{Op, Shell};
 use crate::trust;
 
 pub const STATE_VAR: &str = "AWSROLE_STATE";
@@ -396,24 +397,20 @@ impl Context {
         prompt_from(profile.as_deref(), expiration.as_deref(), self.now)
     }
 
-    /// Shell code that puts back what was there before the first switch.
-    pub fn restore(&self, format: Format) -> String {
+    /// The prompt line as it stands.
+    pub fn prompt_op(&self) -> Op {
+        Op::Local(PROMPT_VAR.into(), self.prompt_after(&EnvChange::default()))
+    }
+
+    /// What puts back the variables that were there before the first switch.
+    pub fn restore(&self) -> Vec<Op> {
         let change = self.restore_change();
-        let mut out = render::render_env(format, &change);
-        out.push_str(&render::render_env(
-            format,
-            &EnvChange {
-                set: Vec::new(),
-                unset: vec![STATE_VAR.into(), OLD_DIFF_VAR.into()],
-            },
-        ));
-        out.push_str(&render::private_unset(format, envdiff::SHELL_VAR));
-        out.push_str(&render::local_line(
-            format,
-            PROMPT_VAR,
-            &self.prompt_after(&change),
-        ));
-        out
+        let mut ops = render::ops(&change);
+        ops.push(Op::Unset(STATE_VAR.into()));
+        ops.push(Op::Unset(OLD_DIFF_VAR.into()));
+        ops.push(Op::UnsetPrivate(envdiff::SHELL_VAR.into()));
+        ops.push(Op::Local(PROMPT_VAR.into(), self.prompt_after(&change)));
+        ops
     }
 
     fn restore_change(&self) -> EnvChange {
@@ -431,10 +428,10 @@ impl Context {
         }
     }
 
-    /// Shell code that applies a switch: what was there before the first switch is
-    /// kept in the diff; a switch from one role to another first puts back what the
-    /// earlier one changed, so nothing of it lingers.
-    pub fn apply(&self, format: Format, change: &EnvChange, state: &State) -> String {
+    /// What applies a switch: what was there before the first switch is kept in the
+    /// diff; a switch from one role to another first puts back what the earlier one
+    /// changed, so nothing of it lingers.
+    pub fn apply(&self, change: &EnvChange, state: &State) -> Vec<Op> {
         let current = |name: &str| self.var(name);
         let (mut diff, full) = match (self.env_diff(), &self.state) {
             (Some(diff), Some(_)) => {
@@ -444,62 +441,37 @@ impl Context {
             _ => (EnvDiff::capture(&current), change.clone()),
         };
         diff.record(&full, &current);
-        let mut out = render::render_env(format, &full);
-        out.push_str(&render::render_env(
-            format,
-            &EnvChange {
-                set: vec![(STATE_VAR.into(), state.encode())],
-                unset: vec![SEEN_VAR.into(), RETRY_VAR.into(), OLD_DIFF_VAR.into()],
-            },
-        ));
-        out.push_str(&render::private_line(
-            format,
-            envdiff::SHELL_VAR,
-            &diff.encode(),
-        ));
-        out.push_str(&render::local_line(
-            format,
-            PROMPT_VAR,
-            &self.prompt_after(&full),
-        ));
-        out
+        let mut ops = render::ops(&full);
+        ops.push(state_op(state));
+        for name in [SEEN_VAR, RETRY_VAR, OLD_DIFF_VAR] {
+            ops.push(Op::Unset(name.into()));
+        }
+        ops.push(Op::Private(envdiff::SHELL_VAR.into(), diff.encode()));
+        ops.push(Op::Local(PROMPT_VAR.into(), self.prompt_after(&full)));
+        ops
     }
 }
 
-pub fn state_line(format: Format, state: &State) -> String {
-    render::export_line(format, STATE_VAR, &state.encode())
+pub fn state_op(state: &State) -> Op {
+    Op::Export(STATE_VAR.into(), state.encode())
 }
 
-pub fn seen_line(format: Format, seen: &str) -> String {
-    render::export_line(format, SEEN_VAR, seen)
+pub fn seen_op(seen: &str) -> Op {
+    Op::Export(SEEN_VAR.into(), seen.to_string())
 }
 
-pub fn retry_line(format: Format, profile: &str, now: i64) -> String {
-    render::export_line(
-        format,
-        RETRY_VAR,
-        &format!("{};{profile}", now + RETRY_AFTER),
-    )
+pub fn retry_op(profile: &str, now: i64) -> Op {
+    Op::Export(RETRY_VAR.into(), format!("{};{profile}", now + RETRY_AFTER))
 }
 
-pub fn unset_line(format: Format, name: &str) -> String {
-    render::render_env(
-        format,
-        &EnvChange {
-            set: Vec::new(),
-            unset: vec![name.to_string()],
-        },
-    )
-}
-
-/// Before clap: `awsrole hook SHELL` with nothing to do prints the prompt line and
-/// exits. `None` means: go the full way.
-pub fn fast_path() -> Option<i32> {
+/// Before clap: `awsrole hook SHELL` with nothing to do gives the prompt line to print
+/// and exit on. `None` means: go the full way.
+pub fn fast_path() -> Option<String> {
     let mut args = std::env::args_os().skip(1);
     if args.next()? != "hook" {
         return None;
     }
-    let shell: render::Shell = args.next()?.to_str()?.parse().ok()?;
+    let shell: Shell = args.next()?.to_str()?.parse().ok()?;
     if args.next().is_some() {
         return None;
     }
@@ -507,18 +479,12 @@ pub fn fast_path() -> Option<i32> {
     if !ctx.unchanged() {
         return None;
     }
-    let format = shell.format();
-    let mut out = String::new();
+    let mut ops = Vec::new();
     if ctx.state.is_none() && ctx.nearest.is_none() && ctx.seen.is_some() {
-        out.push_str(&unset_line(format, SEEN_VAR));
+        ops.push(Op::Unset(SEEN_VAR.into()));
     }
-    out.push_str(&render::local_line(
-        format,
-        PROMPT_VAR,
-        &ctx.prompt_after(&EnvChange::default()),
-    ));
-    crate::cli::emit(&out).ok()?;
-    Some(0)
+    ops.push(ctx.prompt_op());
+    Some(shell.syntax().render(&ops))
 }
 
 /// The nearest `.awsrole` (at `mtime`), checked: what it wants.

@@ -19,5 +19,6 @@ pub mod process;
 pub mod protect;
 pub mod render;
 pub mod resolve;
+pub mod shell;
 pub mod trust;
 pub mod tty;

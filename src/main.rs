@@ -6,7 +6,11 @@ fn main() {
     // The diff of earlier values leaves the environment before anything can inherit it.
     hook::take_diff();
     // The per-prompt path decides "nothing to do" before clap, config or the keyring.
-    if let Some(code) = hook::fast_path() {
+    if let Some(text) = hook::fast_path() {
+        let code = match cli::emit(&text) {
+            Ok(()) => 0,
+            Err(_) => 1,
+        };
         std::process::exit(code);
     }
     let cli = match cli::Cli::try_parse() {

@@ -1,6 +1,7 @@
 //! Credentials → text for a shell or a program. Quoting lives here and only here.
 
 use crate::credentials::Credentials;
+use crate::shell::{Op, Shell};
 
 /// The variables a role switch sets, and those it clears.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -86,89 +87,45 @@ pub enum Format {
     Sh,
     /// fish: set -gx / set -e
     Fish,
+    /// nushell: {set, unset} as JSON, for load-env
+    Nu,
     /// the credential_process JSON document
     Json,
     /// KEY=value lines (dotenv)
     Env,
 }
 
-/// The shells awsrole integrates with, each with its own syntax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
+/// The change as operations on a shell's variables: unsets first, then exports.
+pub fn ops(change: &EnvChange) -> Vec<Op> {
+    change
+        .unset
+        .iter()
+        .map(|n| Op::Unset(n.clone()))
+        .chain(
+            change
+                .set
+                .iter()
+                .map(|(n, v)| Op::Export(n.clone(), v.clone())),
+        )
+        .collect()
 }
 
-impl std::str::FromStr for Shell {
-    type Err = String;
-
-    /// One parser for clap and for the hook's fast path, which runs before clap.
-    fn from_str(text: &str) -> Result<Shell, String> {
-        <Shell as clap::ValueEnum>::from_str(text, false)
-    }
-}
-
-impl Shell {
-    pub fn format(self) -> Format {
-        match self {
-            Shell::Bash | Shell::Zsh => Format::Sh,
-            Shell::Fish => Format::Fish,
-        }
-    }
-}
-
+/// Text for `export --format`: the shell-like formats through their shell's syntax.
 pub fn render_env(format: Format, change: &EnvChange) -> String {
-    let mut out = String::new();
-    for name in &change.unset {
-        match format {
-            Format::Sh => out.push_str(&format!("unset {name}\n")),
-            // fish's `set` keeps the previous status, so an unset of a missing variable
-            // (status 4) would leak through `| source; and …`.
-            Format::Fish => out.push_str(&format!("set -e {name}; or true\n")),
-            Format::Env | Format::Json => {}
+    let shell = match format {
+        Format::Sh => Shell::Bash,
+        Format::Fish => Shell::Fish,
+        Format::Nu => Shell::Nu,
+        Format::Env => {
+            return change
+                .set
+                .iter()
+                .map(|(name, value)| format!("{name}={}\n", dotenv_quote(value)))
+                .collect()
         }
-    }
-    for (name, value) in &change.set {
-        out.push_str(&export_line(format, name, value));
-    }
-    out
-}
-
-pub fn export_line(format: Format, name: &str, value: &str) -> String {
-    match format {
-        Format::Sh => format!("export {name}={}\n", sh_quote(value)),
-        Format::Fish => format!("set -gx {name} {}\n", fish_quote(value)),
-        Format::Env => format!("{name}={}\n", dotenv_quote(value)),
-        Format::Json => String::new(),
-    }
-}
-
-/// A shell variable, not exported (for the prompt).
-pub fn local_line(format: Format, name: &str, value: &str) -> String {
-    match format {
-        Format::Fish => format!("set -g {name} {}\n", fish_quote(value)),
-        _ => format!("{name}={}\n", sh_quote(value)),
-    }
-}
-
-/// A shell variable that no child process sees, even under `set -a` (allexport) or
-/// when it was exported before.
-pub fn private_line(format: Format, name: &str, value: &str) -> String {
-    match format {
-        Format::Fish => format!("set -gu {name} {}\n", fish_quote(value)),
-        _ => format!(
-            "typeset -g +x {name}={}; typeset -g +x {name}\n",
-            sh_quote(value)
-        ),
-    }
-}
-
-pub fn private_unset(format: Format, name: &str) -> String {
-    match format {
-        Format::Fish => format!("set -e {name}; or true\n"),
-        _ => format!("unset {name}\n"),
-    }
+        Format::Json => return String::new(),
+    };
+    shell.syntax().render(&ops(change))
 }
 
 /// The credential_process document (Version 1) any AWS SDK reads.
@@ -189,32 +146,6 @@ pub fn json_document(creds: &Credentials) -> String {
     let mut text = serde_json::Value::Object(doc).to_string();
     text.push('\n');
     text
-}
-
-/// bash, zsh and dash: bare only when every character is plainly inert in all three;
-/// otherwise single quotes, with `'` written as `'\''`. shell-words' `quote` leaves a
-/// lone `}` bare, which zsh rejects (found by the property test in tests/quoting.rs).
-pub fn sh_quote(value: &str) -> String {
-    let inert = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+,=".contains(c);
-    if !value.is_empty() && value.chars().all(inert) {
-        return value.to_string();
-    }
-    format!("'{}'", value.replace('\'', "'\\''"))
-}
-
-/// fish reads `\\` and `\'` as escapes even inside single quotes, which POSIX quoting
-/// does not expect; so fish gets a quoter of its own.
-pub fn fish_quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if c == '\\' || c == '\'' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
 }
 
 /// dotenv: bare when safe, else double quotes with `\`, `"`, `$` and newlines escaped.
@@ -244,6 +175,7 @@ fn dotenv_quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shell::{fish_quote, sh_quote};
     use chrono::TimeZone;
 
     fn creds() -> Credentials {

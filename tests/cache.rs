@@ -457,3 +457,47 @@ fn add_at_a_terminal_hides_the_secret() {
         "{screen}"
     );
 }
+
+#[test]
+fn credential_process_roots_that_expire_are_cached_like_hops() {
+    let s = keyutils("procroot");
+    let runs = s.home().join("runs");
+    let script = s.home().join("creds.sh");
+    let doc = |expiry: &str| {
+        format!(
+            "{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"{expiry}}}",
+            s.world.access_key_id, s.world.secret_access_key
+        )
+    };
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho run >> {}\nif [ \"$1\" = expiring ]; then cat <<EOF\n{}\nEOF\nelse cat <<EOF\n{}\nEOF\nfi\n",
+            runs.display(),
+            doc(", \"Expiration\": \"$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)\""),
+            doc("")
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.append_config(&format!(
+        "\n[profile expiring]\ncredential_process = {0} expiring\n[profile forever]\ncredential_process = {0} forever\n",
+        script.display()
+    ));
+    let count = || {
+        std::fs::read_to_string(&runs)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    ok(s.run(&["export", "expiring"]));
+    ok(s.run(&["export", "expiring"]));
+    assert_eq!(count(), 1, "the second export came from the keyring");
+    let listed = stdout(&ok(s.run(&["cache", "list"])));
+    assert!(listed.contains("root of expiring"), "{listed}");
+    // Credentials without an expiry are long-term: never cached.
+    ok(s.run(&["export", "forever"]));
+    ok(s.run(&["export", "forever"]));
+    assert_eq!(count(), 3);
+}

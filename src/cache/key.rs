@@ -29,6 +29,11 @@ fn digest(parts: &[&str]) -> CacheKey {
     CacheKey { id }
 }
 
+/// A root's own credentials, where they expire (a `credential_process`).
+pub fn root_key(identity: &str) -> CacheKey {
+    digest(&["root/1", identity])
+}
+
 pub fn mfa_session_key(root: &str, serial: &str, endpoint: Option<&str>) -> CacheKey {
     digest(&["mfa-session/1", root, serial, endpoint.unwrap_or("")])
 }

@@ -7,7 +7,8 @@ mod shell_cmd;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
-use crate::render::{Format, Shell};
+use crate::render::Format;
+use crate::shell::Shell;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -7,39 +7,24 @@ use super::credentials_cmd::{chain_line, plan_profile, resolve_profile};
 use super::{emit, emit_shown, notice, ResolveFlags};
 use crate::error::{Error, Result};
 use crate::hook::{self, Context, Decision, Origin, State, Wanted};
-use crate::render::{EnvChange, Format, Shell};
+use crate::render::EnvChange;
 use crate::resolve::MfaPolicy;
+use crate::shell::{Op, Shell};
 use crate::trust;
-
-const BASH: &str = include_str!("../../shell/awsrole.bash");
-const ZSH: &str = include_str!("../../shell/awsrole.zsh");
-const FISH: &str = include_str!("../../shell/awsrole.fish");
 
 /// The integration and, after it, the completions: the rc line is all a user adds.
 pub fn init(shell: Shell) -> Result<()> {
-    let mut text = String::from(match shell {
-        Shell::Bash => BASH,
-        Shell::Zsh => ZSH,
-        Shell::Fish => FISH,
-    });
+    let mut text = shell.syntax().init_script();
     text.push_str(&completion_script(shell));
     emit(&text)
-}
-
-/// The rc line for a shell, as a user would type it.
-fn rc_line(shell: Shell) -> &'static str {
-    match shell {
-        Shell::Bash => "eval \"$(awsrole init bash)\" in ~/.bashrc",
-        Shell::Zsh => "eval \"$(awsrole init zsh)\" in ~/.zshrc",
-        Shell::Fish => "awsrole init fish | source in ~/.config/fish/config.fish",
-    }
 }
 
 /// The shell this command was typed in: the parent process (Linux), else `$SHELL`.
 fn calling_shell() -> Option<Shell> {
     let name_of = |path: &str| {
-        let base = path.rsplit('/').next().unwrap_or(path).trim();
-        base.trim_start_matches('-').parse::<Shell>().ok()
+        let base = path.rsplit(['/', '\\']).next().unwrap_or(path).trim();
+        let base = base.trim_start_matches('-').trim_end_matches(".exe");
+        base.parse::<Shell>().ok()
     };
     #[cfg(target_os = "linux")]
     {
@@ -59,24 +44,23 @@ fn needs_integration(command: &str) -> Error {
         "unuse" => "'awsrole unuse' puts back what 'awsrole use' changed in your shell",
         _ => "'awsrole use' changes your shell",
     };
-    let one_shell = match (command, calling_shell()) {
+    let shell = calling_shell();
+    let one_shell = match (command, shell) {
         ("unuse", _) => String::new(),
-        (_, Some(Shell::Fish)) => {
-            "; or, for this shell only: awsrole export PROFILE --format fish | source".into()
-        }
-        _ => "; or, for this shell only: eval \"$(awsrole export PROFILE)\"".into(),
+        (_, Some(shell)) => format!(
+            "; or, for this shell only: {}",
+            shell.syntax().one_shell_line()
+        ),
+        (_, None) => "; or, for this shell only: eval \"$(awsrole export PROFILE)\"".into(),
     };
-    let install = match calling_shell() {
-        Some(shell) => format!("add {}", rc_line(shell)),
-        None => {
-            [Shell::Bash, Shell::Zsh, Shell::Fish]
-                .map(|s| format!("add {}", rc_line(s)))
-                .join(" (or ")
-                + "))"
-        }
+    let install = match shell {
+        Some(shell) => format!("add {}", shell.syntax().rc_line()),
+        None => Shell::ALL
+            .map(|s| format!("add {}", s.syntax().rc_line()))
+            .join("; or "),
     };
     Error::Usage(format!(
-        "{what}, so it needs the shell integration: {install} and open a new shell{one_shell}"
+        "{what}, so it needs the shell integration: {install}, and open a new shell{one_shell}"
     ))
 }
 
@@ -108,33 +92,30 @@ pub fn use_profile(profile: &str, flags: &ResolveFlags, shell: Option<Shell>) ->
     )?;
     let ctx = Context::read();
     let state = new_state(Origin::Use, &resolved, &ctx);
-    emit(&ctx.apply(shell.format(), &resolved.env_change(), &state))
+    emit(
+        &shell
+            .syntax()
+            .render(&ctx.apply(&resolved.env_change(), &state)),
+    )
 }
 
 pub fn unuse(shell: Option<Shell>) -> Result<()> {
     let shell = shell.ok_or_else(|| needs_integration("unuse"))?;
     let ctx = Context::read();
-    if ctx.state.is_none() {
+    let ops = if ctx.state.is_none() {
         notice("no role is active in this shell");
-        return emit(&prompt_now(shell.format(), &ctx));
-    }
-    emit(&ctx.restore(shell.format()))
-}
-
-fn prompt_now(format: Format, ctx: &Context) -> String {
-    crate::render::local_line(
-        format,
-        hook::PROMPT_VAR,
-        &ctx.prompt_after(&EnvChange::default()),
-    )
+        vec![ctx.prompt_op()]
+    } else {
+        ctx.restore()
+    };
+    emit(&shell.syntax().render(&ops))
 }
 
 /// The hook when something changed: entering or leaving a tree, an edited or newly
 /// allowed file, or credentials near expiry. Never asks for anything, and never takes
-/// longer than `budget::HOOK`.
+/// longer than `budget::HOOK`. Decides (`hook::decide`), then prints once.
 pub fn hook(shell: Shell) -> Result<()> {
     crate::budget::limit(crate::budget::HOOK);
-    let format = shell.format();
     let ctx = Context::read();
     let wanted = match (&ctx.state, &ctx.nearest) {
         (
@@ -150,42 +131,41 @@ pub fn hook(shell: Shell) -> Result<()> {
         (_, None) => Wanted::Nothing,
         (_, Some((file, mtime))) => hook::wanted_by_file(file, *mtime),
     };
-    let mut out = String::new();
-    let tell = |message: &str, out: &mut String| {
+    let mut ops = Vec::new();
+    let tell = |message: &str, ops: &mut Vec<Op>| {
         notice(message);
         if let Some(seen) = ctx.seen_key() {
-            out.push_str(&hook::seen_line(format, &seen));
+            ops.push(hook::seen_op(&seen));
         }
     };
     match hook::decide(&ctx, wanted) {
         Decision::Idle { forget_seen } => {
             if forget_seen {
-                out.push_str(&hook::unset_line(format, hook::SEEN_VAR));
+                ops.push(Op::Unset(hook::SEEN_VAR.into()));
             }
-            out.push_str(&prompt_now(format, &ctx));
+            ops.push(ctx.prompt_op());
         }
         Decision::Restore { tell: message } => {
-            out.push_str(&ctx.restore(format));
+            ops.extend(ctx.restore());
             if let Some(message) = message {
-                tell(&message, &mut out);
+                tell(&message, &mut ops);
             }
         }
         Decision::Tell { message } => {
-            tell(&message, &mut out);
-            out.push_str(&prompt_now(format, &ctx));
+            tell(&message, &mut ops);
+            ops.push(ctx.prompt_op());
         }
         Decision::Keep { state } => {
-            out.push_str(&hook::state_line(format, &state));
-            out.push_str(&prompt_now(format, &ctx));
+            ops.push(hook::state_op(&state));
+            ops.push(ctx.prompt_op());
         }
         Decision::Backoff { profile } => {
-            if ctx.state.is_some() {
-                out.push_str(&ctx.restore(format));
-            } else {
-                out.push_str(&prompt_now(format, &ctx));
+            match ctx.state {
+                Some(_) => ops.extend(ctx.restore()),
+                None => ops.push(ctx.prompt_op()),
             }
             if !ctx.told_already() {
-                tell(&format!("{profile} could not be resolved a moment ago; the hook tries again in a minute, or run 'awsrole use {profile}'"), &mut out);
+                tell(&format!("{profile} could not be resolved a moment ago; the hook tries again in a minute, or run 'awsrole use {profile}'"), &mut ops);
             }
         }
         Decision::Resolve {
@@ -193,31 +173,29 @@ pub fn hook(shell: Shell) -> Result<()> {
             origin,
             kept,
         } => {
-            out.push_str(&switch(&ctx, format, &profile, origin, kept, &tell));
+            ops.extend(switch(&ctx, &profile, origin, kept, &tell));
         }
     }
-    emit(&out)
+    emit(&shell.syntax().render(&ops))
 }
 
 /// A switch (or renewal) by the hook: from the cache or STS, never asking.
 fn switch(
     ctx: &Context,
-    format: Format,
     profile: &str,
     origin: Origin,
     kept: Option<State>,
-    tell: &dyn Fn(&str, &mut String),
-) -> String {
+    tell: &dyn Fn(&str, &mut Vec<Op>),
+) -> Vec<Op> {
     let flags = ResolveFlags::default();
     let lock_wait = crate::budget::within(Duration::from_secs(1));
     let error = match resolve_profile(profile, &flags, MfaPolicy::NeverAsk, lock_wait) {
         Ok(resolved) => {
             let state = new_state(origin, &resolved, ctx);
-            return ctx.apply(format, &resolved.env_change(), &state);
+            return ctx.apply(&resolved.env_change(), &state);
         }
         Err(e) => e,
     };
-    let mut out = String::new();
     if let Some(state) = kept {
         notice(&format!(
             "{profile} expires soon and cannot be renewed here: {error}"
@@ -228,28 +206,25 @@ fn switch(
             warned: true,
             ..state
         };
-        out.push_str(&hook::state_line(format, &warned));
-        out.push_str(&prompt_now(format, ctx));
-        return out;
+        return vec![hook::state_op(&warned), ctx.prompt_op()];
     }
-    if ctx.state.is_some() {
-        out.push_str(&ctx.restore(format));
-    } else {
-        out.push_str(&prompt_now(format, ctx));
-    }
+    let mut ops = match ctx.state {
+        Some(_) => ctx.restore(),
+        None => vec![ctx.prompt_op()],
+    };
     let message = match error {
         Error::Mfa(_) => format!(
             "{profile} needs an MFA code that no cache holds; run 'awsrole use {profile}' to enter it"
         ),
         other => {
-            out.push_str(&hook::retry_line(format, profile, ctx.now));
+            ops.push(hook::retry_op(profile, ctx.now));
             format!("cannot switch to {profile}: {other}")
         }
     };
     if !ctx.told_already() {
-        tell(&message, &mut out);
+        tell(&message, &mut ops);
     }
-    out
+    ops
 }
 
 fn target_file(path: Option<PathBuf>) -> Result<PathBuf> {
@@ -353,31 +328,8 @@ pub fn completions(shell: Shell) -> Result<()> {
     emit(&completion_script(shell))
 }
 
-/// clap's completions plus profile names (and paths for allow/deny), from the same
-/// definitions as `--help`.
+/// The completions, from the same clap definitions as `--help`.
 fn completion_script(shell: Shell) -> String {
     use clap::CommandFactory;
-    let mut cmd = super::Cli::command();
-    let mut buf = Vec::new();
-    let generator = match shell {
-        Shell::Bash => clap_complete::Shell::Bash,
-        Shell::Zsh => clap_complete::Shell::Zsh,
-        Shell::Fish => clap_complete::Shell::Fish,
-    };
-    clap_complete::generate(generator, &mut cmd, "awsrole", &mut buf);
-    let mut text = String::from_utf8_lossy(&buf).into_owned();
-    if shell == Shell::Zsh {
-        // Without compinit (loaded before the rc line) there is no compdef: say nothing
-        // rather than an error at every shell start.
-        text = text.replace(
-            "    compdef _awsrole awsrole",
-            "    (( $+functions[compdef] )) && compdef _awsrole awsrole",
-        );
-    }
-    text.push_str(match shell {
-        Shell::Bash => include_str!("../../shell/complete-profiles.bash"),
-        Shell::Zsh => include_str!("../../shell/complete-profiles.zsh"),
-        Shell::Fish => include_str!("../../shell/complete-profiles.fish"),
-    });
-    text
+    shell.syntax().completions(&mut super::Cli::command())
 }

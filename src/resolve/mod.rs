@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::plan::{ChainPlan, Hop};
 use mfa::MfaCodes;
 pub use mfa::MfaPolicy;
+use root::Provider;
 use sts::{Sts, StsFailure};
 
 pub struct Resolver<'a> {
@@ -84,7 +85,11 @@ impl Resolver<'_> {
         let mut creds = match start.credentials {
             Some(c) => c,
             None => {
-                let root_creds = root::credentials(&plan.root, self.backend)?;
+                let root_creds = root::Cached {
+                    inner: root::provider(&plan.root, self.backend),
+                    cache: self.cache,
+                }
+                .credentials()?;
                 match &plan.mfa_session {
                     None => root_creds,
                     Some(session) => {

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod nu;
 pub mod pty;
 
 use std::io::{BufRead, BufReader};

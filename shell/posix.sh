@@ -1,14 +1,17 @@
-# awsrole shell integration for zsh. Add to ~/.zshrc:
-#   eval "$(awsrole init zsh)"
+# awsrole shell integration for __SHELL__. Add to __RC__:
+#   eval "$(awsrole init __SHELL__)"
 #
 # What the previous values of the managed variables were is kept in __awsrole_diff,
 # which is never exported: it is handed to awsrole for one call only.
+# (One template for bash and zsh; each adds its own hook installation below.)
 
 __awsrole_hook() {
+    \builtin local previous_exit_status=$?
     \builtin local out
-    if out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole hook zsh)"; then
+    if out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole hook __SHELL__)"; then
         \builtin eval "${out}"
     fi
+    \builtin return "${previous_exit_status}"
 }
 
 awsrole() {
@@ -21,7 +24,7 @@ awsrole() {
             ;;
         esac
         \builtin local out
-        out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole "$@" --shell zsh)" || \builtin return
+        out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole "$@" --shell __SHELL__)" || \builtin return
         \builtin eval "${out}"
         ;;
     *)
@@ -29,9 +32,3 @@ awsrole() {
         ;;
     esac
 }
-
-# add-zsh-hook adds a function only once, so sourcing this twice is harmless. It
-# appends, and direnv puts its hook first, so direnv's runs before ours either way.
-\builtin autoload -Uz add-zsh-hook
-add-zsh-hook precmd __awsrole_hook
-add-zsh-hook chpwd __awsrole_hook

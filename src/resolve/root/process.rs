@@ -1,86 +1,27 @@
-//! The credentials a chain starts from: keys (keyring, then files), the environment,
-//! or a `credential_process`.
+//! `credential_process` of a profile: its JSON document, with a deadline.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::cache::{open_secret_store, Backend};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::plan::Root;
 
-/// Where `awsrole add` keeps a profile's long-term keys.
-pub fn keyring_name(profile: &str) -> String {
-    format!("{}{profile}", crate::cache::name_prefix("keys"))
+pub struct Process<'a> {
+    pub profile: &'a str,
+    pub command: &'a str,
 }
 
-/// A stable name for the root, used in cache keys; reads no secret and no keyring.
-pub fn identity(root: &Root) -> String {
-    match root {
-        Root::Keys { profile, file_keys } => format!(
-            "keys:{profile}:{}",
-            file_keys
-                .as_ref()
-                .map(|k| k.access_key_id.as_str())
-                .unwrap_or("-")
-        ),
-        Root::Environment { .. } => format!(
-            "env:{}",
-            std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_default()
-        ),
-        Root::Process { profile, command } => format!("process:{profile}:{command}"),
+impl super::Provider for Process<'_> {
+    fn identity(&self) -> String {
+        format!("process:{}:{}", self.profile, self.command)
     }
-}
 
-pub fn credentials(root: &Root, backend: Backend) -> Result<Credentials> {
-    match root {
-        Root::Keys { profile, file_keys } => {
-            if let Some(creds) = keyring_keys(profile, backend) {
-                return Ok(creds);
-            }
-            match file_keys {
-                Some(k) => Ok(Credentials {
-                    access_key_id: k.access_key_id.clone(),
-                    secret_access_key: k.secret_access_key.clone(),
-                    session_token: k.session_token.clone(),
-                    expiration: None,
-                    issued: None,
-                }),
-                None => Err(Error::NoCredentials(format!(
-                    "the source profile '{profile}' has no credentials: add aws_access_key_id and aws_secret_access_key to it, or store them with 'awsrole add {profile}'"
-                ))),
-            }
-        }
-        Root::Environment { profile } => environment(profile),
-        Root::Process { profile, command } => process(profile, command),
+    fn credentials(&self) -> Result<Credentials> {
+        process(self.profile, self.command)
     }
-}
 
-fn keyring_keys(profile: &str, backend: Backend) -> Option<Credentials> {
-    let store = open_secret_store(backend)?;
-    match store.get(&keyring_name(profile)) {
-        Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
-        Ok(None) => None,
-        Err(e) => {
-            crate::cache::warn(&format!("cannot read keys of '{profile}' from the keyring ({e}); trying the credentials file"));
-            None
-        }
-    }
-}
-
-fn environment(profile: &str) -> Result<Credentials> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials {
-            access_key_id,
-            secret_access_key,
-            session_token: var("AWS_SESSION_TOKEN").or_else(|| var("AWS_SECURITY_TOKEN")),
-            expiration: None,
-            issued: None,
-        }),
-        _ => Err(Error::NoCredentials(format!(
-            "profile '{profile}' has credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
-        ))),
+    fn profile(&self) -> &str {
+        self.profile
     }
 }
 

@@ -1,36 +1,3 @@
-# awsrole shell integration for bash. Add to ~/.bashrc:
-#   eval "$(awsrole init bash)"
-#
-# What the previous values of the managed variables were is kept in __awsrole_diff,
-# which is never exported: it is handed to awsrole for one call only.
-
-__awsrole_hook() {
-    \builtin local previous_exit_status=$?
-    \builtin local out
-    if out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole hook bash)"; then
-        \builtin eval "${out}"
-    fi
-    \builtin return "${previous_exit_status}"
-}
-
-awsrole() {
-    case "${1:-}" in
-    use | unuse)
-        case " $* " in
-        *" -h "* | *" --help "*)
-            \command awsrole "$@"
-            \builtin return
-            ;;
-        esac
-        \builtin local out
-        out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole "$@" --shell bash)" || \builtin return
-        \builtin eval "${out}"
-        ;;
-    *)
-        \command awsrole "$@"
-        ;;
-    esac
-}
 
 # Installed once, keeping whatever the user had: a string or (bash 5.1+) an array.
 # Starship moves an earlier PROMPT_COMMAND into _PRESERVED_PROMPT_COMMAND, so a second

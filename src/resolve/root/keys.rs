@@ -1,0 +1,65 @@
+//! Long-term keys of a profile: from the OS keyring (`awsrole add`) when present there,
+//! else from the credentials or config file.
+
+use crate::cache::{open_secret_store, Backend};
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::plan::StaticKeys;
+
+pub struct Keys<'a> {
+    pub profile: &'a str,
+    pub file_keys: Option<&'a StaticKeys>,
+    pub backend: Backend,
+}
+
+/// Where `awsrole add` keeps a profile's long-term keys.
+pub fn keyring_name(profile: &str) -> String {
+    format!("{}{profile}", crate::cache::name_prefix("keys"))
+}
+
+impl super::Provider for Keys<'_> {
+    fn identity(&self) -> String {
+        format!(
+            "keys:{}:{}",
+            self.profile,
+            self.file_keys
+                .map(|k| k.access_key_id.as_str())
+                .unwrap_or("-")
+        )
+    }
+
+    fn credentials(&self) -> Result<Credentials> {
+        if let Some(creds) = keyring_keys(self.profile, self.backend) {
+            return Ok(creds);
+        }
+        match self.file_keys {
+            Some(k) => Ok(Credentials {
+                access_key_id: k.access_key_id.clone(),
+                secret_access_key: k.secret_access_key.clone(),
+                session_token: k.session_token.clone(),
+                expiration: None,
+                issued: None,
+            }),
+            None => Err(Error::NoCredentials(format!(
+                "the source profile '{}' has no credentials: add aws_access_key_id and aws_secret_access_key to it, or store them with 'awsrole add {}'",
+                self.profile, self.profile
+            ))),
+        }
+    }
+
+    fn profile(&self) -> &str {
+        self.profile
+    }
+}
+
+fn keyring_keys(profile: &str, backend: Backend) -> Option<Credentials> {
+    let store = open_secret_store(backend)?;
+    match store.get(&keyring_name(profile)) {
+        Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
+        Ok(None) => None,
+        Err(e) => {
+            crate::cache::warn(&format!("cannot read keys of '{profile}' from the keyring ({e}); trying the credentials file"));
+            None
+        }
+    }
+}
