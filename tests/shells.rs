@@ -242,13 +242,15 @@ fn completions_offer_profile_names() {
 
 #[test]
 fn shell_scripts_pass_their_linters() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell");
-    let run = |program: &str, args: &[&str], files: &[&str]| {
+    use awsrole::shell::Shell;
+    let dir = tempfile::tempdir().unwrap();
+    let shell_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell");
+    let run = |program: &str, args: &[&str], files: &[std::path::PathBuf]| {
         let out = Command::new(program)
             .args(args)
-            .args(files.iter().map(|f| dir.join(f)))
+            .args(files)
             .output()
-            .unwrap_or_else(|e| panic!("{program} (installed by .ci/run): {e}"));
+            .unwrap_or_else(|e| panic!("{program} (installed by .ci/install): {e}"));
         assert!(
             out.status.success(),
             "{program}: {}{}",
@@ -256,16 +258,26 @@ fn shell_scripts_pass_their_linters() {
             stderr(&out)
         );
     };
+    // The init scripts as `awsrole init` renders them, and the completion extras.
+    let rendered = |shell: Shell| {
+        let file = dir.path().join(format!("init.{}", shell.syntax().name()));
+        std::fs::write(&file, shell.syntax().init_script()).unwrap();
+        file
+    };
     run(
         "shellcheck",
         &["-s", "bash"],
-        &["awsrole.bash", "complete-profiles.bash"],
+        &[rendered(Shell::Bash), shell_dir.join("complete-profiles.bash")],
     );
-    run("zsh", &["-n"], &["awsrole.zsh", "complete-profiles.zsh"]);
+    run(
+        "zsh",
+        &["-n"],
+        &[rendered(Shell::Zsh), shell_dir.join("complete-profiles.zsh")],
+    );
     run(
         "fish",
         &["--no-execute"],
-        &["awsrole.fish", "complete-profiles.fish"],
+        &[rendered(Shell::Fish), shell_dir.join("complete-profiles.fish")],
     );
 }
 
