@@ -55,8 +55,10 @@ fn needs_integration(command: &str) -> Error {
     };
     let install = match shell {
         Some(shell) => format!("add {}", shell.syntax().rc_line()),
-        None => Shell::ALL
+        None => Shell::all()
+            .iter()
             .map(|s| format!("add {}", s.syntax().rc_line()))
+            .collect::<Vec<_>>()
             .join("; or "),
     };
     Error::Usage(format!(
