@@ -8,6 +8,7 @@ pub mod budget;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod credentials;
 pub mod dirs;
 pub mod duration;

@@ -47,7 +47,7 @@ impl Root {
 
     /// Whether the root certainly holds long-term keys, which alone may call
     /// GetSessionToken. Environment and process credentials may be sessions already.
-    fn is_long_term(&self) -> bool {
+    pub fn is_long_term(&self) -> bool {
         match self {
             Root::Keys { file_keys, .. } => file_keys
                 .as_ref()

@@ -267,17 +267,26 @@ fn shell_scripts_pass_their_linters() {
     run(
         "shellcheck",
         &["-s", "bash"],
-        &[rendered(Shell::Bash), shell_dir.join("complete-profiles.bash")],
+        &[
+            rendered(Shell::Bash),
+            shell_dir.join("complete-profiles.bash"),
+        ],
     );
     run(
         "zsh",
         &["-n"],
-        &[rendered(Shell::Zsh), shell_dir.join("complete-profiles.zsh")],
+        &[
+            rendered(Shell::Zsh),
+            shell_dir.join("complete-profiles.zsh"),
+        ],
     );
     run(
         "fish",
         &["--no-execute"],
-        &[rendered(Shell::Fish), shell_dir.join("complete-profiles.fish")],
+        &[
+            rendered(Shell::Fish),
+            shell_dir.join("complete-profiles.fish"),
+        ],
     );
 }
 

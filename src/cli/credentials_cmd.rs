@@ -42,7 +42,10 @@ pub fn resolve_profile(
     mfa: MfaPolicy,
     lock_wait: Duration,
 ) -> Result<Resolved> {
-    let plan = plan_profile(profile, flags.duration)?;
+    let mut plan = plan_profile(profile, flags.duration)?;
+    if let Some(region) = &flags.region {
+        plan.region = Some(region.clone());
+    }
     for line in plan.notices() {
         notice(&line);
     }

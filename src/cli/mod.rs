@@ -1,5 +1,6 @@
 //! clap definitions; each subcommand is a thin function over the rooms below.
 
+mod console_cmd;
 mod credentials_cmd;
 mod keys_cmd;
 mod shell_cmd;
@@ -34,6 +35,9 @@ pub struct ResolveFlags {
     /// Session duration of the profile's own role: 15m, 1h, 3600 …
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
     pub duration: Option<u32>,
+    /// The region exported for this switch (instead of the profile's)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 fn parse_duration_arg(text: &str) -> std::result::Result<u32, String> {
@@ -113,6 +117,26 @@ pub enum Command {
     Remove { profile: String },
     /// Print shell completions
     Completions { shell: Shell },
+    /// Open the AWS console as the active role or PROFILE (federation sign-in)
+    Console {
+        /// Default: the role active in this shell
+        profile: Option<String>,
+        /// The service's console page (s3, ec2, iam …) instead of the console home
+        #[arg(long, value_name = "NAME", conflicts_with = "destination")]
+        service: Option<String>,
+        /// Any console URL to land on
+        #[arg(long, value_name = "URL")]
+        destination: Option<String>,
+        /// Write the sign-in URL to stdout instead of opening a browser (it is a
+        /// bearer credential: nothing else ever prints it)
+        #[arg(long)]
+        print: bool,
+        /// Go through the console's sign-out first, so an earlier session does not win
+        #[arg(long)]
+        logout_first: bool,
+        #[command(flatten)]
+        flags: ResolveFlags,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -153,6 +177,21 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Prompt => shell_cmd::prompt(),
         Command::Status => shell_cmd::status(),
         Command::Completions { shell } => shell_cmd::completions(shell),
+        Command::Console {
+            profile,
+            service,
+            destination,
+            print,
+            logout_first,
+            flags,
+        } => console_cmd::console(console_cmd::ConsoleArgs {
+            profile,
+            service,
+            destination,
+            print,
+            logout_first,
+            flags,
+        }),
     }
 }
 

@@ -166,6 +166,27 @@ impl Sts {
         convert(out.credentials())
     }
 
+    /// A federation session from long-term keys (console sign-in for an IAM user). The
+    /// session policy allows everything, so the user's own policies alone decide.
+    pub fn get_federation_token(
+        &self,
+        creds: &Credentials,
+        name: &str,
+        duration: u32,
+    ) -> Result<Credentials, StsFailure> {
+        const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let call = self
+            .client
+            .get_federation_token()
+            .name(name)
+            .policy(ALLOW_ALL)
+            .duration_seconds(duration as i32)
+            .customize()
+            .config_override(Self::signed_by(creds));
+        let out = self.runtime.block_on(call.send()).map_err(classify)?;
+        convert(out.credentials())
+    }
+
     /// The caller's ARN: checks that keys work (`awsrole add`).
     pub fn caller_arn(&self, creds: &Credentials) -> Result<String, StsFailure> {
         let out = self

@@ -1,0 +1,205 @@
+//! `console`: the AWS console as the active role or a profile, in the browser (or the
+//! URL on stdout with `--print`, and nowhere else: it is a bearer credential).
+
+use std::time::Duration;
+
+use super::credentials_cmd::{plan_profile, resolve_profile};
+use super::{emit, notice, ResolveFlags};
+use crate::console::{self, MAX_SESSION_SECONDS};
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::plan::{ChainPlan, Root};
+use crate::resolve::root::provider;
+use crate::resolve::sts::Sts;
+use crate::resolve::MfaPolicy;
+
+/// What the console command was asked.
+pub struct ConsoleArgs {
+    pub profile: Option<String>,
+    pub service: Option<String>,
+    pub destination: Option<String>,
+    pub print: bool,
+    pub logout_first: bool,
+    pub flags: ResolveFlags,
+}
+
+/// Whether AWS lets this session ask for a console session length: a role assumed
+/// straight from long-term keys, or a federation session. A chained role session
+/// (including one assumed from an MFA session) is refused when it asks.
+fn may_set_duration(plan: &ChainPlan) -> bool {
+    plan.hops.len() == 1 && plan.mfa_session.is_none() && plan.root.is_long_term()
+}
+
+pub fn console(args: ConsoleArgs) -> Result<()> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let plan = match &args.profile {
+        Some(p) => Some(plan_profile(p, args.flags.duration)?),
+        // The active role's plan, when its profile still plans: only to tell whether
+        // its session is chained.
+        None => env("AWSROLE_PROFILE").and_then(|p| plan_profile(&p, None).ok()),
+    };
+    let (creds, duration) = match (&args.profile, &plan) {
+        // An IAM user with no role: a federation session, which carries no MFA context.
+        (Some(_), Some(plan)) if plan.hops.is_empty() => {
+            let creds = federation_session(plan, &args.flags)?;
+            (
+                creds,
+                Some(args.flags.duration.unwrap_or(MAX_SESSION_SECONDS)),
+            )
+        }
+        (Some(p), _) => {
+            let resolved = resolve_profile(
+                p,
+                &args.flags,
+                MfaPolicy::Interactive {
+                    given: args.flags.mfa_code.clone(),
+                },
+                Duration::from_secs(120),
+            )?;
+            let duration = plan
+                .as_ref()
+                .and_then(|plan| session_length(plan, &args.flags));
+            (resolved.credentials, duration)
+        }
+        // The role active in this shell, from its variables.
+        (None, plan) => {
+            let creds = Credentials {
+                access_key_id: env("AWS_ACCESS_KEY_ID").ok_or_else(|| {
+                    Error::Usage(
+                        "no role is active in this shell: name a profile (awsrole console PROFILE) or 'awsrole use' one first".into(),
+                    )
+                })?,
+                secret_access_key: env("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
+                session_token: env("AWS_SESSION_TOKEN"),
+                expiration: None,
+                issued: None,
+            };
+            if creds.session_token.is_none() {
+                return Err(Error::Usage(
+                    "the keys in this shell are long-term keys, which cannot sign in to the console; name a profile (awsrole console PROFILE)".into(),
+                ));
+            }
+            let duration = plan.as_ref().and_then(|p| session_length(p, &args.flags));
+            (creds, duration)
+        }
+    };
+    let region = args
+        .flags
+        .region
+        .clone()
+        .or_else(|| plan.as_ref().and_then(|p| p.region.clone()))
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".into());
+    let partition = console::partition(&region);
+    let base =
+        env("AWSROLE_SIGNIN_ENDPOINT").unwrap_or_else(|| format!("https://{}", partition.signin));
+    let token =
+        console::fetch_signin_token(&console::signin_token_url(&base, &creds, duration), &base)?;
+    let destination = console::destination(
+        &region,
+        args.service.as_deref(),
+        args.destination.as_deref(),
+    );
+    let mut url = console::login_url(&partition, &destination, &token);
+    if args.logout_first {
+        url = console::logout_first(&partition, &url);
+    }
+    if args.print {
+        return emit(&format!("{url}\n"));
+    }
+    open_browser(&url)
+}
+
+/// The console session's length for a resolved role, with a notice when AWS ties it
+/// to the role session instead.
+fn session_length(plan: &ChainPlan, flags: &ResolveFlags) -> Option<u32> {
+    if may_set_duration(plan) {
+        Some(flags.duration.unwrap_or(MAX_SESSION_SECONDS))
+    } else {
+        notice(&format!(
+            "{} is a chained role session: the console session ends with it (at most 1 h); AWS refuses a longer one",
+            plan.target
+        ));
+        None
+    }
+}
+
+/// GetFederationToken with the profile's long-term keys.
+fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credentials> {
+    if !matches!(plan.root, Root::Keys { .. }) {
+        return Err(Error::Usage(format!(
+            "profile '{}' has no role and no long-term keys to sign in with",
+            plan.target
+        )));
+    }
+    notice(&format!(
+        "{} has no role: signing in as a federated user of its keys (GetFederationToken), which carries no MFA context",
+        plan.target
+    ));
+    let backend = crate::cache::Backend::from_env()?;
+    let keys = provider(&plan.root, backend).credentials()?;
+    let sts = Sts::new(plan.region.as_deref(), plan.endpoint.as_deref())
+        .map_err(|e| Error::Sts(format!("cannot start the network runtime: {e}")))?;
+    let name: String = crate::resolve::default_session_name()
+        .chars()
+        .take(32)
+        .collect();
+    let duration = flags.duration.unwrap_or(MAX_SESSION_SECONDS);
+    sts.get_federation_token(&keys, &name, duration)
+        .map_err(|f| {
+            Error::Sts(format!(
+                "GetFederationToken for profile '{}' failed: {f:?}",
+                plan.target
+            ))
+        })
+}
+
+/// `$BROWSER` when set (a command; `%s` stands for the URL, else it is appended), else
+/// the platform's opener. Errors name the program, never the URL.
+fn open_browser(url: &str) -> Result<()> {
+    let (program, args): (String, Vec<String>) = match std::env::var("BROWSER") {
+        Ok(b) if !b.trim().is_empty() => {
+            let mut words = shell_words::split(&b)
+                .map_err(|e| Error::Usage(format!("BROWSER cannot be parsed: {e}")))?;
+            if words.iter().any(|w| w.contains("%s")) {
+                words = words.iter().map(|w| w.replace("%s", url)).collect();
+            } else {
+                words.push(url.to_string());
+            }
+            let program = words.remove(0);
+            (program, words)
+        }
+        _ => platform_opener(url),
+    };
+    let status = std::process::Command::new(&program)
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .map_err(|e| {
+            Error::Io(format!(
+                "could not start {program} to open the console ({e}); use --print to get the sign-in URL, or set BROWSER"
+            ))
+        })?;
+    if !status.success() {
+        return Err(Error::Io(format!(
+            "{program} could not open the console ({status}); use --print to get the sign-in URL, or set BROWSER"
+        )));
+    }
+    Ok(())
+}
+
+fn platform_opener(url: &str) -> (String, Vec<String>) {
+    if cfg!(target_os = "macos") {
+        ("open".into(), vec![url.into()])
+    } else if cfg!(windows) {
+        // `start` would read `&` in the URL as a command separator.
+        (
+            "rundll32".into(),
+            vec!["url.dll,FileProtocolHandler".into(), url.into()],
+        )
+    } else {
+        ("xdg-open".into(), vec![url.into()])
+    }
+}

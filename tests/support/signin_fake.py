@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""A local stand-in for the AWS federation sign-in endpoint (no public fake exists),
+speaking its wire format: GET /federation?Action=getSigninToken[&SessionDuration=N]
+&Session={"sessionId","sessionKey","sessionToken"} answers {"SigninToken": "…"}.
+
+It checks the session the way AWS does, against the moto it is given:
+- the credentials must be a live role session in moto (its /moto-api/data.json) or
+  moto's federation-token credentials;
+- SessionDuration is refused (HTTP 400) for a chained role session: one whose
+  AssumeRole was signed with temporary (ASIA…) credentials, from moto's recorder.
+GET /requests lists what it was sent, for the tests. Usage: signin_fake.py MOTO_URL;
+prints its port, serves until its parent exits.
+"""
+import json
+import os
+import socketserver
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler
+
+from lifetime import serve_until_done
+from sts_calls import calls
+
+MOTO_FEDERATION_KEY = "AKIAIOSFODNN7EXAMPLE"
+SEEN = []
+
+
+def role_session(moto, key_id, secret, token):
+    data = json.loads(urllib.request.urlopen(f"{moto}/moto-api/data.json").read())
+    for role in data.get("sts", {}).get("AssumedRole", []):
+        if (role.get("access_key_id"), role.get("secret_access_key"), role.get("session_token")) == (key_id, secret, token):
+            return role
+    return None
+
+
+def chained(moto, role):
+    for call in calls(moto):
+        if call.get("Action") == "AssumeRole" and call.get("RoleArn") == role["role_arn"] \
+                and call.get("RoleSessionName") == role["session_name"]:
+            return call.get("AccessKey", "").startswith("ASIA")
+    return False
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    moto = ""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        url = urllib.parse.urlparse(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/requests":
+            return self.reply(200, SEEN)
+        SEEN.append({"path": url.path, "query": query})
+        if url.path != "/federation" or query.get("Action") != "getSigninToken":
+            return self.reply(404, {"error": "unknown action"})
+        try:
+            session = json.loads(query["Session"])
+            key_id, secret, token = session["sessionId"], session["sessionKey"], session["sessionToken"]
+        except (KeyError, ValueError):
+            return self.reply(400, {"error": "Invalid Session parameter"})
+        role = role_session(self.moto, key_id, secret, token)
+        if role is None and key_id != MOTO_FEDERATION_KEY:
+            return self.reply(400, {"error": "Invalid credentials"})
+        if "SessionDuration" in query and role is not None and chained(self.moto, role):
+            return self.reply(400, {"error": "Invalid credentials parameter: SessionDuration is not allowed for a chained role session"})
+        return self.reply(200, {"SigninToken": f"signin-token-for-{key_id}"})
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    parent = os.getppid()
+    Handler.moto = sys.argv[1]
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_address[1], flush=True)
+    serve_until_done(parent)
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
