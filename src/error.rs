@@ -71,6 +71,10 @@ pub enum Error {
     #[error("{0}")]
     Io(String),
 
+    /// The person said no, or left a picker or prompt.
+    #[error("cancelled; nothing was changed")]
+    Cancelled,
+
     /// The child of `exec` ended; its status is ours (where exec cannot replace us).
     #[cfg_attr(unix, allow(dead_code))]
     #[error("")]

@@ -377,24 +377,51 @@ pub fn prompt_for(profile: &str, expiry: Option<i64>, now: i64) -> String {
     }
 }
 
-/// The prompt line for an environment that has these two variables.
-pub fn prompt_from(profile: Option<&str>, expiration: Option<&str>, now: i64) -> String {
-    let Some(profile) = profile.filter(|p| !p.is_empty()) else {
+/// What the prompt line is made of.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PromptVars {
+    pub profile: Option<String>,
+    pub expiration: Option<String>,
+    /// `AWSROLE_PROMPT_WARN`: a profile marked `awsrole_confirm` (production).
+    pub warn: bool,
+    /// `AWSROLE_REGION`: a `--region` override.
+    pub region: Option<String>,
+}
+
+/// The prompt line: `role-b 42m`, `role-b! 42m` for a guarded profile,
+/// `role-b@us-west-2 42m` with a region override, or nothing.
+pub fn prompt_from(vars: &PromptVars, now: i64) -> String {
+    let Some(profile) = vars.profile.as_deref().filter(|p| !p.is_empty()) else {
         return String::new();
     };
-    let expiry = expiration
+    let expiry = vars
+        .expiration
+        .as_deref()
         .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
         .map(|e| e.timestamp());
-    prompt_for(profile, expiry, now)
+    let mut name = profile.to_string();
+    if vars.warn {
+        name.push('!');
+    }
+    if let Some(region) = &vars.region {
+        name.push('@');
+        name.push_str(region);
+    }
+    prompt_for(&name, expiry, now)
 }
 
 impl Context {
     /// The prompt line once `change` is applied to this environment.
     pub fn prompt_after(&self, change: &EnvChange) -> String {
         let current = |name: &str| self.var(name);
-        let profile = envdiff::value_after(change, &current, "AWSROLE_PROFILE");
-        let expiration = envdiff::value_after(change, &current, "AWS_CREDENTIAL_EXPIRATION");
-        prompt_from(profile.as_deref(), expiration.as_deref(), self.now)
+        let after = |name: &str| envdiff::value_after(change, &current, name);
+        let vars = PromptVars {
+            profile: after("AWSROLE_PROFILE"),
+            expiration: after("AWS_CREDENTIAL_EXPIRATION"),
+            warn: after("AWSROLE_PROMPT_WARN").is_some_and(|v| v == "1"),
+            region: after("AWSROLE_REGION").filter(|r| !r.is_empty()),
+        };
+        prompt_from(&vars, self.now)
     }
 
     /// The prompt line as it stands.
@@ -711,5 +738,14 @@ mod tests {
             unset: Vec::new(),
         };
         assert_eq!(ctx.prompt_after(&entering), "new expired");
+        let guarded = EnvChange {
+            set: vec![
+                ("AWSROLE_PROFILE".into(), "prod".into()),
+                ("AWSROLE_PROMPT_WARN".into(), "1".into()),
+                ("AWSROLE_REGION".into(), "us-west-2".into()),
+            ],
+            unset: Vec::new(),
+        };
+        assert_eq!(ctx.prompt_after(&guarded), "prod!@us-west-2");
     }
 }

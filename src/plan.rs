@@ -112,9 +112,22 @@ pub struct ChainPlan {
     pub hops: Vec<Hop>,
     pub region: Option<String>,
     pub endpoint: Option<String>,
+    /// `awsrole_confirm = true` on the target: ask before switching to it.
+    pub confirm: bool,
 }
 
 impl ChainPlan {
+    /// The account the credentials end up in: the target role's, from its ARN.
+    pub fn account(&self) -> Option<&str> {
+        let arn = &self.hops.last()?.role_arn;
+        arn.split(':').nth(4).filter(|a| !a.is_empty())
+    }
+
+    /// Whether resolving may need a person: an MFA code.
+    pub fn needs_mfa(&self) -> bool {
+        self.mfa_session.is_some() || self.hops.iter().any(|h| h.mfa.is_some())
+    }
+
     #[cfg(test)]
     /// Profile names from the target down to the root, e.g. role-e … role-a, default.
     pub fn chain_names(&self) -> Vec<String> {
@@ -355,6 +368,9 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
         hops,
         region,
         endpoint,
+        confirm: target_profile
+            .get("awsrole_confirm")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
     })
 }
 

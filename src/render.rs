@@ -37,8 +37,11 @@ pub const ALWAYS_UNSET: [&str; 16] = [
     "GRANTED_COMMAND",
 ];
 
-/// What a switch exports.
-pub const EXPORTED: [&str; 7] = [
+/// What a switch exports. `AWSROLE_PROMPT_WARN` (a profile marked `awsrole_confirm`)
+/// and `AWSROLE_REGION` (a `--region` override) are set only when they apply.
+pub const EXPORTED: [&str; 9] = [
+    "AWSROLE_PROMPT_WARN",
+    "AWSROLE_REGION",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",

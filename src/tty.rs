@@ -257,3 +257,56 @@ mod imp {
         std::process::exit(128 + signal)
     }
 }
+
+/// While a full-screen prompt (the picker) runs: Ctrl-C, which the prompt library turns
+/// back into SIGINT after restoring the terminal modes, also shows the cursor again and
+/// says it was cancelled before the process ends by that signal. Dropped, the previous
+/// handler is back.
+pub struct InterruptGuard {
+    #[cfg(unix)]
+    old: libc::sigaction,
+}
+
+#[cfg(unix)]
+extern "C" fn picker_interrupted(signal: libc::c_int) {
+    const TEXT: &[u8] = b"\x1b[?25h\r\nawsrole: cancelled; nothing was changed\r\n";
+    // SAFETY: write, signal and raise are async-signal-safe.
+    unsafe {
+        libc::write(2, TEXT.as_ptr().cast(), TEXT.len());
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+impl InterruptGuard {
+    pub fn new() -> InterruptGuard {
+        #[cfg(unix)]
+        // SAFETY: installing a handler that only calls async-signal-safe functions.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = picker_interrupted as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGINT, &action, &mut old);
+            InterruptGuard { old }
+        }
+        #[cfg(not(unix))]
+        InterruptGuard {}
+    }
+}
+
+impl Default for InterruptGuard {
+    fn default() -> Self {
+        InterruptGuard::new()
+    }
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: putting back the action read in new().
+        unsafe {
+            libc::sigaction(libc::SIGINT, &self.old, std::ptr::null_mut());
+        }
+    }
+}

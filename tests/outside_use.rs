@@ -212,6 +212,25 @@ fn a_mistyped_code_is_asked_again() {
 }
 
 #[test]
+fn a_code_sts_refuses_is_asked_again() {
+    let s = dev_sandbox("mforetry");
+    let mut sh = Shell::start("bash", &s);
+    sh.init();
+    sh.export(
+        "AWS_ENDPOINT_URL_STS",
+        &format!("{}/mfa-once/{}", bad_sts(), s.world.prefix),
+    );
+    sh.line("awsrole use role-a --no-cache");
+    sh.expect("Enter MFA code for");
+    sh.line("111111");
+    sh.expect("STS refused the MFA code");
+    sh.expect("Enter MFA code for");
+    sh.line("222222");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "role-a");
+    assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "ASIABADSTSEXAMPLE");
+}
+
+#[test]
 fn completions_come_with_init_alone() {
     let s = dev_sandbox("initcompl");
     std::fs::create_dir_all(s.home().join("somedir")).unwrap();

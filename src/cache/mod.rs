@@ -50,6 +50,9 @@ pub struct CacheEntry {
     pub role: String,
     #[serde(rename = "c")]
     pub credentials: Credentials,
+    /// The role session name sent, for `status`'s assumed-role ARN.
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 impl CacheEntry {
@@ -254,6 +257,7 @@ mod tests {
                 expiration: Some(Utc::now() + chrono::Duration::seconds(expires_in)),
                 issued: None,
             },
+            session: None,
         }
     }
 
@@ -308,6 +312,7 @@ mod tests {
                 expiration: Some(now + chrono::Duration::seconds(200)),
                 issued: None,
             },
+            session: None,
         };
         assert!(!entry.fresh(now, 300));
         assert!(entry.fresh(now, 100));

@@ -33,7 +33,11 @@ fn may_set_duration(plan: &ChainPlan) -> bool {
 pub fn console(args: ConsoleArgs) -> Result<()> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let plan = match &args.profile {
-        Some(p) => Some(plan_profile(p, args.flags.duration)?),
+        Some(p) => {
+            let plan = plan_profile(p, args.flags.duration)?;
+            super::pick_cmd::confirm(&plan, args.flags.yes)?;
+            Some(plan)
+        }
         // The active role's plan, when its profile still plans: only to tell whether
         // its session is chained.
         None => env("AWSROLE_PROFILE").and_then(|p| plan_profile(&p, None).ok()),

@@ -19,15 +19,27 @@ use crate::resolve::{root, MfaPolicy, Resolver};
 pub struct Resolved {
     pub plan: ChainPlan,
     pub credentials: Credentials,
+    /// `--region`, shown in the prompt line.
+    pub region_override: Option<String>,
 }
 
 impl Resolved {
     pub fn env_change(&self) -> EnvChange {
-        credential_vars(
+        let mut change = credential_vars(
             &self.plan.target,
             &self.credentials,
             self.plan.region.as_deref(),
-        )
+        );
+        let mut mark = |name: &str, value: Option<String>| match value {
+            Some(v) => change.set.push((name.to_string(), v)),
+            None => change.unset.push(name.to_string()),
+        };
+        mark(
+            "AWSROLE_PROMPT_WARN",
+            self.plan.confirm.then(|| "1".to_string()),
+        );
+        mark("AWSROLE_REGION", self.region_override.clone());
+        change
     }
 }
 
@@ -62,7 +74,11 @@ pub fn resolve_profile(
         lock_wait,
     }
     .resolve(&plan)?;
-    Ok(Resolved { plan, credentials })
+    Ok(Resolved {
+        plan,
+        credentials,
+        region_override: flags.region.clone(),
+    })
 }
 
 fn interactive(flags: &ResolveFlags) -> MfaPolicy {
@@ -87,6 +103,7 @@ pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String]) -> Result<(
             "nothing to run: put the command after '--', e.g. awsrole exec {profile} -- aws sts get-caller-identity"
         )));
     };
+    super::pick_cmd::confirm(&plan_profile(profile, flags.duration)?, flags.yes)?;
     let resolved = resolve_profile(profile, flags, interactive(flags), Duration::from_secs(120))?;
     let change = resolved.env_change();
     let mut child = std::process::Command::new(program);
@@ -186,13 +203,25 @@ pub fn list(names_only: bool) -> Result<()> {
         .max()
         .unwrap_or(0)
         .min(64);
-    let mut text = String::new();
+    let mut text = format!(
+        "{}  {:12}  {:14}  CHAIN\n",
+        pad("PROFILE", width),
+        "ACCOUNT",
+        "REGION"
+    );
     for name in config.profiles.keys() {
-        let line = match plan(&config, name, &inputs) {
-            Ok(p) => chain_line(&p, &in_keyring),
-            Err(e) => format!("error: {e}"),
+        let (account, region, line) = match plan(&config, name, &inputs) {
+            Ok(p) => (
+                p.account().unwrap_or("-").to_string(),
+                p.region.clone().unwrap_or_else(|| "-".into()),
+                chain_line(&p, &in_keyring),
+            ),
+            Err(e) => ("-".into(), "-".into(), format!("error: {e}")),
         };
-        text.push_str(&format!("{}  {line}\n", pad(name, width)));
+        text.push_str(&format!(
+            "{}  {account:12}  {region:14}  {line}\n",
+            pad(name, width)
+        ));
     }
     emit_shown(&text)
 }

@@ -3,6 +3,7 @@
 mod console_cmd;
 mod credentials_cmd;
 mod keys_cmd;
+mod pick_cmd;
 mod shell_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -38,6 +39,9 @@ pub struct ResolveFlags {
     /// The region exported for this switch (instead of the profile's)
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// Confirm a profile marked `awsrole_confirm = true` without a terminal
+    #[arg(long)]
+    pub yes: bool,
 }
 
 fn parse_duration_arg(text: &str) -> std::result::Result<u32, String> {
@@ -65,9 +69,10 @@ pub enum Command {
     },
     /// Print the shell integration for an rc file
     Init { shell: Shell },
-    /// Switch this shell to PROFILE (needs the shell integration)
+    /// Switch this shell to PROFILE (needs the shell integration); with no PROFILE, at a
+    /// terminal, pick one from a list
     Use {
-        profile: String,
+        profile: Option<String>,
         #[command(flatten)]
         flags: ResolveFlags,
         /// Set by the shell function: print code for this shell
@@ -82,13 +87,27 @@ pub enum Command {
     /// What the integration runs on every prompt and directory change
     Hook { shell: Shell },
     /// Trust a .awsrole file (default: the nearest at or above this directory)
-    Allow { path: Option<std::path::PathBuf> },
+    Allow {
+        path: Option<std::path::PathBuf>,
+        /// Confirm a profile marked `awsrole_confirm = true` without a terminal
+        #[arg(long)]
+        yes: bool,
+    },
     /// Stop trusting a .awsrole file
     Deny { path: Option<std::path::PathBuf> },
     /// One short line for a prompt: active profile and time left
     Prompt,
-    /// The active profile, its chain, expiry and where it came from
-    Status,
+    /// Who am I: the active profile, account, assumed-role ARN, region, source and time
+    /// left, from the config and the cache (no STS call)
+    Status {
+        /// Also make one GetCallerIdentity to check that the keys still work
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Pick a profile from a list at the terminal and print its name
+    Pick,
+    /// Print the man page (roff), from the same definitions as --help
+    Man,
     /// The profiles of the config, each with its chain
     List {
         /// Only the names, one per line
@@ -169,13 +188,15 @@ pub fn run(cli: Cli) -> Result<()> {
             profile,
             flags,
             shell,
-        } => shell_cmd::use_profile(&profile, &flags, shell),
+        } => shell_cmd::use_profile(profile.as_deref(), &flags, shell),
         Command::Unuse { shell } => shell_cmd::unuse(shell),
         Command::Hook { shell } => shell_cmd::hook(shell),
-        Command::Allow { path } => shell_cmd::allow(path),
+        Command::Allow { path, yes } => shell_cmd::allow(path, yes),
         Command::Deny { path } => shell_cmd::deny(path),
         Command::Prompt => shell_cmd::prompt(),
-        Command::Status => shell_cmd::status(),
+        Command::Status { verify } => shell_cmd::status(verify),
+        Command::Pick => pick_cmd::pick(),
+        Command::Man => pick_cmd::man(),
         Command::Completions { shell } => shell_cmd::completions(shell),
         Command::Console {
             profile,

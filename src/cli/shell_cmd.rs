@@ -82,8 +82,26 @@ fn new_state(origin: Origin, resolved: &super::credentials_cmd::Resolved, ctx: &
     }
 }
 
-pub fn use_profile(profile: &str, flags: &ResolveFlags, shell: Option<Shell>) -> Result<()> {
+pub fn use_profile(
+    profile: Option<&str>,
+    flags: &ResolveFlags,
+    shell: Option<Shell>,
+) -> Result<()> {
     let shell = shell.ok_or_else(|| needs_integration("use"))?;
+    let picked;
+    let profile = match profile {
+        Some(p) => p,
+        None if super::pick_cmd::at_terminal() => {
+            picked = super::pick_cmd::choose()?.ok_or(Error::Cancelled)?;
+            &picked
+        }
+        None => {
+            return Err(Error::Usage(
+                "'awsrole use' needs a PROFILE (at a terminal, with none, it shows a list to pick from)".into(),
+            ))
+        }
+    };
+    super::pick_cmd::confirm(&plan_profile(profile, flags.duration)?, flags.yes)?;
     let resolved = resolve_profile(
         profile,
         flags,
@@ -254,7 +272,7 @@ fn target_file(path: Option<PathBuf>) -> Result<PathBuf> {
     Ok(file)
 }
 
-pub fn allow(path: Option<PathBuf>) -> Result<()> {
+pub fn allow(path: Option<PathBuf>, yes: bool) -> Result<()> {
     let file = target_file(path)?;
     let text = trust::read_checked(&file)?;
     let profile = trust::parse_profile(&text, &file)?;
@@ -265,6 +283,8 @@ pub fn allow(path: Option<PathBuf>) -> Result<()> {
             file.display()
         ))
     })?;
+    // A guarded profile is confirmed once, here: the hook never asks.
+    super::pick_cmd::confirm(&plan, yes)?;
     trust::allow(&file, &text)?;
     notice(&format!(
         "allowed {}: {profile} ({})",
@@ -294,22 +314,44 @@ pub fn prompt() -> Result<()> {
     emit(&format!("{text}\n"))
 }
 
-pub fn status() -> Result<()> {
+/// Who am I: from the environment, the config and the cache; `--verify` adds one
+/// GetCallerIdentity.
+pub fn status(verify: bool) -> Result<()> {
     let ctx = Context::read();
     let Some(profile) = ctx.var("AWSROLE_PROFILE") else {
         return emit("no role is active\n");
     };
     let mut out = format!("profile: {profile}\n");
-    match plan_profile(&profile, None) {
-        Ok(plan) => out.push_str(&format!("chain:   {}\n", chain_line(&plan, &[]))),
+    let plan = plan_profile(&profile, None);
+    if let Ok(plan) = &plan {
+        out.push_str(&format!(
+            "account: {}\n",
+            plan.account().unwrap_or("unknown")
+        ));
+        if let Some(arn) = assumed_role_arn(plan, ctx.var("AWS_ACCESS_KEY_ID").as_deref()) {
+            out.push_str(&format!("role:    {arn}\n"));
+        }
+    }
+    match &plan {
+        Ok(plan) => out.push_str(&format!("chain:   {}\n", chain_line(plan, &[]))),
         Err(e) => out.push_str(&format!("chain:   unknown ({e})\n")),
     }
+    let region = ctx.var("AWS_REGION").unwrap_or_else(|| "none".into());
+    let overridden = if ctx.var("AWSROLE_REGION").is_some() {
+        " (--region)"
+    } else {
+        ""
+    };
+    out.push_str(&format!("region:  {region}{overridden}\n"));
     if let Some(exp) = ctx.var("AWS_CREDENTIAL_EXPIRATION") {
-        let line = ctx.prompt_after(&EnvChange::default());
-        out.push_str(&format!(
-            "expires: {exp} ({})\n",
-            line.strip_prefix(profile.as_str()).unwrap_or(&line).trim()
-        ));
+        let left = match chrono::DateTime::parse_from_rfc3339(&exp) {
+            Ok(e) if e.timestamp() > ctx.now => {
+                format!("{} left", crate::duration::short(e.timestamp() - ctx.now))
+            }
+            Ok(_) => "expired".into(),
+            Err(_) => "unreadable".into(),
+        };
+        out.push_str(&format!("expires: {exp} ({left})\n"));
     }
     let origin = match &ctx.state {
         Some(State {
@@ -323,7 +365,59 @@ pub fn status() -> Result<()> {
         None => "awsrole export (no shell integration bookkeeping)".to_string(),
     };
     out.push_str(&format!("from:    {origin}\n"));
+    if ctx.var("AWSROLE_PROMPT_WARN").is_some() {
+        out.push_str("guard:   awsrole_confirm (production)\n");
+    }
+    if verify {
+        out.push_str(&format!(
+            "verify:  {}\n",
+            verify_keys(&ctx, plan.ok().as_ref())?
+        ));
+    }
     emit_shown(&out)
+}
+
+/// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, from the role ARN and the session
+/// name the cache recorded for these very keys.
+fn assumed_role_arn(plan: &crate::plan::ChainPlan, key_id: Option<&str>) -> Option<String> {
+    let hop = plan.hops.last()?;
+    let mut parts = hop.role_arn.splitn(6, ':');
+    let (partition, account, resource) = (parts.nth(1)?, parts.nth(2)?, parts.next()?);
+    let role = resource.rsplit('/').next()?;
+    let backend = crate::cache::Backend::from_env().ok()?;
+    let cache = crate::cache::Cache::open(backend);
+    let (_, keys) =
+        crate::cache::key::chain_keys(plan, &crate::resolve::root::identity(&plan.root));
+    let session = keys
+        .last()
+        .and_then(|k| cache.get(k, chrono::Utc::now()))
+        .filter(|e| Some(e.credentials.access_key_id.as_str()) == key_id)
+        .and_then(|e| e.session)
+        .or_else(|| hop.session_name.clone())
+        .unwrap_or_else(|| "<session name not in the cache>".into());
+    Some(format!(
+        "arn:{partition}:sts::{account}:assumed-role/{role}/{session}"
+    ))
+}
+
+/// One GetCallerIdentity with the keys in this shell.
+fn verify_keys(ctx: &Context, plan: Option<&crate::plan::ChainPlan>) -> Result<String> {
+    let creds = crate::credentials::Credentials {
+        access_key_id: ctx.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
+        secret_access_key: std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
+        session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
+        expiration: None,
+        issued: None,
+    };
+    let sts = crate::resolve::sts::Sts::new(
+        ctx.var("AWS_REGION").as_deref(),
+        plan.and_then(|p| p.endpoint.as_deref()),
+    )
+    .map_err(|e| Error::Sts(format!("cannot start the network runtime: {e}")))?;
+    Ok(match sts.caller_arn(&creds) {
+        Ok(arn) => format!("the keys work: {arn}"),
+        Err(f) => format!("the keys do not work: {f:?}"),
+    })
 }
 
 pub fn completions(shell: Shell) -> Result<()> {

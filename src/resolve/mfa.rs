@@ -28,6 +28,17 @@ impl MfaCodes {
         }
     }
 
+    /// Whether this device's code is typed at the terminal (so a refused one can be
+    /// asked again), rather than given or printed by `mfa_process`.
+    pub fn typed(&self, mfa: &Mfa) -> bool {
+        matches!(self.policy, MfaPolicy::Interactive { given: None }) && mfa.process.is_none()
+    }
+
+    /// Drops a code STS refused, so the next `code_for` asks again.
+    pub fn forget(&mut self, mfa: &Mfa) {
+        self.known.remove(&mfa.serial);
+    }
+
     pub fn code_for(&mut self, mfa: &Mfa, profile: &str) -> Result<String> {
         if let Some(code) = self.known.get(&mfa.serial) {
             return Ok(code.clone());

@@ -98,16 +98,31 @@ impl Resolver<'_> {
                             .first()
                             .map(|h| h.profile.as_str())
                             .unwrap_or(&plan.target);
-                        let code = codes.code_for(&session.mfa, asking)?;
                         let sts = sts_of(&mut sts, plan)?;
-                        let creds = sts
-                            .get_session_token(
+                        // A code typed at the terminal that STS refuses is asked again,
+                        // up to three tries in all.
+                        let mut tries = 0;
+                        let creds = loop {
+                            tries += 1;
+                            let code = codes.code_for(&session.mfa, asking)?;
+                            match sts.get_session_token(
                                 &root_creds,
                                 session.duration,
                                 &session.mfa.serial,
                                 &code,
-                            )
-                            .map_err(|f| explain_session_failure(f, plan, sts))?;
+                            ) {
+                                Ok(creds) => break creds,
+                                Err(StsFailure::BadMfa(message) | StsFailure::Denied(message))
+                                    if tries < 3 && codes.typed(&session.mfa) =>
+                                {
+                                    crate::cli::notice(&format!(
+                                        "STS refused the MFA code ({message}); wait for the next code"
+                                    ));
+                                    codes.forget(&session.mfa);
+                                }
+                                Err(f) => return Err(explain_session_failure(f, plan, sts)),
+                            }
+                        };
                         if let Some(key) = &mfa_key {
                             self.cache.put(
                                 key,
@@ -115,6 +130,7 @@ impl Resolver<'_> {
                                     profile: plan.root.profile().to_string(),
                                     role: session.mfa.serial.clone(),
                                     credentials: creds.clone(),
+                                    session: None,
                                 },
                             );
                         }
@@ -161,6 +177,7 @@ impl Resolver<'_> {
                     profile: hop.profile.clone(),
                     role: hop.role_arn.clone(),
                     credentials: creds.clone(),
+                    session: Some(session_name),
                 },
             );
         }

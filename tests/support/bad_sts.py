@@ -8,6 +8,8 @@ the client was pointed at (AWS_ENDPOINT_URL_STS=http://127.0.0.1:PORT/<mode>).
   html       502 text/html, a proxy's error page
   silent     accepts the connection and never answers
   endless    200 chunked, a body that never ends (bounded: 60 s or 4 GiB)
+  mfa-once/ID  refuses the first GetSessionToken for ID as a bad MFA code (403
+             AccessDenied, as STS words it), then answers every call with good credentials
 
 Prints the port on the first line, then serves until its parent exits.
 """
@@ -21,6 +23,8 @@ from http.server import BaseHTTPRequestHandler
 from lifetime import serve_until_done
 
 NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+LOCK = threading.Lock()
+REFUSED = set()
 
 
 def document(credentials):
@@ -49,8 +53,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        body = self.rfile.read(length).decode(errors="replace")
         mode = self.path.strip("/").split("/")[0]
+        if mode == "mfa-once":
+            return self.mfa_once(body)
         if mode == "silent":
             time.sleep(120)
             return
@@ -80,6 +86,26 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, "text/xml", document(FULL.format(expiry="2001-01-01T00:00:00Z")))
         else:
             self.reply(404, "text/plain", "unknown mode")
+
+    def mfa_once(self, body):
+        action = "GetSessionToken" if "Action=GetSessionToken" in body else "AssumeRole"
+        with LOCK:
+            first = action == "GetSessionToken" and self.path not in REFUSED
+            if first:
+                REFUSED.add(self.path)
+        if first:
+            return self.reply(403, "text/xml", (
+                f'<ErrorResponse xmlns="{NS}"><Error><Type>Sender</Type><Code>AccessDenied</Code>'
+                "<Message>MultiFactorAuthentication failed with invalid MFA one time pass code. </Message>"
+                "</Error><RequestId>r</RequestId></ErrorResponse>"))
+        credentials = FULL.format(expiry="2099-01-01T00:00:00Z")
+        if action == "GetSessionToken":
+            doc = (f'<GetSessionTokenResponse xmlns="{NS}"><GetSessionTokenResult>{credentials}'
+                   "</GetSessionTokenResult><ResponseMetadata><RequestId>r</RequestId>"
+                   "</ResponseMetadata></GetSessionTokenResponse>")
+        else:
+            doc = document(credentials)
+        return self.reply(200, "text/xml", doc)
 
     def reply(self, status, content_type, body):
         data = body.encode()

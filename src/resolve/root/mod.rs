@@ -70,6 +70,7 @@ impl Provider for Cached<'_> {
                 profile: self.inner.profile().to_string(),
                 role: format!("root of {}", self.inner.profile()),
                 credentials: creds.clone(),
+                session: None,
             },
         );
         Ok(creds)

@@ -1,0 +1,156 @@
+//! The interactive profile picker (`use` with no profile, `pick`), the confirmation
+//! for guarded profiles (`awsrole_confirm = true`), and the man page.
+
+use std::io::IsTerminal;
+
+use super::credentials_cmd::chain_line;
+use super::{emit, pad};
+use crate::cache::key::chain_keys;
+use crate::cache::{Backend, Cache};
+use crate::config::AwsConfig;
+use crate::error::{Error, Result};
+use crate::plan::{plan, ChainPlan, PlanInputs};
+use crate::resolve::root;
+
+/// Whether a person is there to pick or confirm: a terminal to draw on and read from.
+pub fn at_terminal() -> bool {
+    std::io::stderr().is_terminal()
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(if cfg!(windows) { "CONIN$" } else { "/dev/tty" })
+            .is_ok()
+}
+
+/// One row of the picker: name, chain, account, region, what it needs, cached or not.
+fn row(name: &str, plan: &ChainPlan, cache: &Cache, width: usize) -> String {
+    let (_, hops) = chain_keys(plan, &root::identity(&plan.root));
+    let now = chrono::Utc::now();
+    let cached = hops.last().is_some_and(|k| cache.get(k, now).is_some());
+    let mut needs = Vec::new();
+    if plan.needs_mfa() {
+        needs.push("mfa");
+    }
+    if plan.confirm {
+        needs.push("confirm");
+    }
+    if cached {
+        needs.push("cached");
+    }
+    format!(
+        "{}  {:12}  {:14}  {:18}  {}",
+        pad(name, width),
+        plan.account().unwrap_or("-"),
+        plan.region.as_deref().unwrap_or("-"),
+        needs.join(","),
+        chain_line(plan, &[])
+    )
+}
+
+/// The fuzzy list, on the terminal; `Ok(None)` when the person left with Esc or Ctrl-C.
+pub fn choose() -> Result<Option<String>> {
+    let config = AwsConfig::load()?;
+    let inputs = PlanInputs {
+        skip_suggestions: true,
+        ..PlanInputs::from_env(None)
+    };
+    let backend = Backend::from_env()?;
+    let cache = Cache::open(backend);
+    let width = config
+        .profiles
+        .keys()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    let mut names = Vec::new();
+    let mut rows = Vec::new();
+    for name in config.profiles.keys() {
+        let text = match plan(&config, name, &inputs) {
+            Ok(p) => row(name, &p, &cache, width),
+            Err(_) => format!(
+                "{}  (cannot be used: see awsrole explain {name})",
+                pad(name, width)
+            ),
+        };
+        names.push(name.clone());
+        rows.push(crate::protect::shown(&text));
+    }
+    if rows.is_empty() {
+        return Err(Error::Usage(format!(
+            "there are no profiles in {}",
+            config.config_file.display()
+        )));
+    }
+    let term = dialoguer::console::Term::stderr();
+    let _interrupt = crate::tty::InterruptGuard::new();
+    let chosen = dialoguer::FuzzySelect::new()
+        .with_prompt("Switch to (type to filter, Enter to choose, Esc to leave)")
+        .items(&rows)
+        .default(0)
+        .interact_on_opt(&term);
+    // Whatever happened, the cursor is shown again.
+    let _ = term.show_cursor();
+    match chosen {
+        Ok(Some(i)) => Ok(Some(names[i].clone())),
+        Ok(None) => Ok(None),
+        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
+        Err(e) => Err(Error::Io(format!("the picker failed: {e}"))),
+    }
+}
+
+/// `awsrole pick`: the chosen name on stdout, for `awsrole exec "$(awsrole pick)" -- …`.
+pub fn pick() -> Result<()> {
+    if !at_terminal() {
+        return Err(Error::Usage(
+            "'awsrole pick' needs a terminal to show the list on".into(),
+        ));
+    }
+    match choose()? {
+        Some(name) => emit(&format!("{name}\n")),
+        None => Err(Error::Cancelled),
+    }
+}
+
+/// For a profile marked `awsrole_confirm = true`: `--yes`, or a yes at the terminal.
+pub fn confirm(plan: &ChainPlan, yes: bool) -> Result<()> {
+    if !plan.confirm || yes {
+        return Ok(());
+    }
+    let account = plan.account().unwrap_or("unknown");
+    let refused = || {
+        Error::Usage(format!(
+            "profile '{}' is marked awsrole_confirm (account {account}); confirm at a terminal, or pass --yes",
+            plan.target
+        ))
+    };
+    if !at_terminal() {
+        return Err(refused());
+    }
+    let question = format!("Switch to {} (account {account})? [y/N] ", plan.target);
+    match crate::tty::ask(&question, false) {
+        Ok(answer) if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") => Ok(()),
+        Ok(_) => Err(Error::Cancelled),
+        Err(crate::tty::AskError::Cancelled(signal)) => crate::tty::die_cancelled(signal),
+        Err(_) => Err(refused()),
+    }
+}
+
+/// `awsrole man`: roff, from the same clap definitions as `--help`.
+pub fn man() -> Result<()> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(super::Cli::command())
+        .render(&mut out)
+        .map_err(|e| Error::Io(e.to_string()))?;
+    for sub in super::Cli::command().get_subcommands() {
+        if sub.is_hide_set() {
+            continue;
+        }
+        let sub = sub.clone().name(format!("awsrole-{}", sub.get_name()));
+        clap_mangen::Man::new(sub)
+            .render(&mut out)
+            .map_err(|e| Error::Io(e.to_string()))?;
+    }
+    emit(&String::from_utf8_lossy(&out))
+}

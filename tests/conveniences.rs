@@ -1,0 +1,282 @@
+//! Day-one conveniences: the picker (in real bash, zsh and fish under a pseudo-terminal),
+//! `--region`, who am I (`status`, against moto's identities), the guard for production
+//! profiles, and the man page.
+#![cfg(unix)]
+
+mod common;
+
+use std::process::Command;
+
+use common::pty::Shell;
+use common::*;
+
+fn sandbox(name: &str) -> Sandbox {
+    let mut s = Sandbox::seed(name);
+    s.keyring = "keyutils";
+    s.append_config(&format!(
+        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n[profile prod]\nrole_arn = {}\nsource_profile = default\nawsrole_confirm = true\n",
+        s.world.role_arns[2], s.world.role_arns[3]
+    ));
+    s
+}
+
+fn picker(shell: &'static str) {
+    let s = sandbox(&format!("pick{shell}"));
+    let mut sh = Shell::start(shell, &s);
+    sh.init();
+    let before = sh.value("$(stty -g)");
+    // Filter, choose.
+    sh.line("awsrole use");
+    sh.expect("Switch to");
+    sh.keys("dev");
+    sh.keys("\r");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "dev", "{shell}: picked");
+    assert_eq!(
+        sh.value("$(stty -g)"),
+        before,
+        "{shell}: terminal after choosing"
+    );
+    sh.line("awsrole unuse");
+    // Leave with Esc: nothing changed, the terminal as it was.
+    sh.line("awsrole use");
+    sh.expect("Switch to");
+    sh.keys("\u{1b}");
+    sh.expect("cancelled");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "", "{shell}: nothing switched");
+    assert_eq!(
+        sh.value("$(stty -g)"),
+        before,
+        "{shell}: terminal after Esc"
+    );
+    // Leave with Ctrl-C: the same.
+    sh.line("awsrole use");
+    sh.expect("Switch to");
+    sh.keys("\u{3}");
+    sh.expect("cancelled");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "", "{shell}: nothing switched");
+    assert_eq!(
+        sh.value("$(stty -g)"),
+        before,
+        "{shell}: terminal after Ctrl-C"
+    );
+    // `pick` prints the name for scripts.
+    let file = s.home().join("picked");
+    sh.line(&format!("awsrole pick > {}", file.display()));
+    sh.expect("Switch to");
+    sh.keys("role-c");
+    sh.keys("\r");
+    sh.value("done");
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), "role-c");
+    assert_eq!(
+        sh.value("$(stty -g)"),
+        before,
+        "{shell}: terminal after pick"
+    );
+    sh.line("exit");
+}
+
+#[test]
+fn bash_picker_filters_chooses_and_cancels() {
+    picker("bash");
+}
+
+#[test]
+fn zsh_picker_filters_chooses_and_cancels() {
+    picker("zsh");
+}
+
+#[test]
+fn fish_picker_filters_chooses_and_cancels() {
+    picker("fish");
+}
+
+#[test]
+fn use_without_a_profile_and_without_a_terminal_is_a_usage_error() {
+    let s = sandbox("picknotty");
+    let out = Command::new("setsid")
+        .args(["--wait", BIN, "use", "--shell", "bash"])
+        .env_clear()
+        .envs(s.envs())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("needs a PROFILE"), "{}", stderr(&out));
+}
+
+#[test]
+fn region_overrides_the_export_and_shows_in_the_prompt() {
+    let s = sandbox("region");
+    let out = s.run(&["export", "dev", "--region", "us-west-2", "--format", "env"]);
+    let vars = parse_env(&stdout(&out));
+    assert_eq!(
+        get(&vars, "AWS_REGION"),
+        Some("us-west-2"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(get(&vars, "AWS_DEFAULT_REGION"), Some("us-west-2"));
+    let out = shell_run(
+        &s,
+        "bash",
+        "eval \"$(awsrole init bash)\"; awsrole use dev --region eu-central-1; echo \"$AWSROLE_PROMPT|$AWS_REGION\"; awsrole status",
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("dev@eu-central-1 ") && text.contains("|eu-central-1"),
+        "{text} {}",
+        stderr(&out)
+    );
+    assert!(text.contains("region:  eu-central-1 (--region)"), "{text}");
+}
+
+#[test]
+fn status_says_who_i_am_from_the_cache_and_verify_asks_sts() {
+    let s = sandbox("whoami");
+    let caller = support("caller.py").display().to_string();
+    let out = shell_run(
+        &s,
+        "bash",
+        &format!(
+            "eval \"$(awsrole init bash)\"; awsrole use dev; awsrole status; echo \"caller: $(python3 {caller} {})\"",
+            s.world.url
+        ),
+    );
+    let text = stdout(&out);
+    let caller_arn = text
+        .lines()
+        .find_map(|l| l.strip_prefix("caller: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let calls_before = s.world.calls().len();
+    assert!(
+        text.contains(&format!("role:    {caller_arn}\n")),
+        "status's ARN is the caller's: {text}"
+    );
+    let account = caller_arn.split(':').nth(4).unwrap();
+    assert!(text.contains(&format!("account: {account}\n")), "{text}");
+    assert!(
+        text.contains("region:  ap-northeast-1\n") && text.contains("from:    awsrole use\n"),
+        "{text}"
+    );
+    assert!(text.contains(" left)"), "{text}");
+    assert_eq!(
+        s.world.calls().len(),
+        calls_before,
+        "status made no STS call"
+    );
+    let out = shell_run(
+        &s,
+        "bash",
+        "eval \"$(awsrole init bash)\"; awsrole use dev; awsrole status --verify",
+    );
+    assert!(
+        stdout(&out).contains("verify:  the keys work: arn:"),
+        "{}",
+        stdout(&out)
+    );
+    // list gains account and region columns; --names is unchanged.
+    let list = stdout(&s.run(&["list"]));
+    assert!(list.starts_with("PROFILE"), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("dev ") && l.contains(account) && l.contains("ap-northeast-1")),
+        "{list}"
+    );
+    assert!(!stdout(&s.run(&["list", "--names"])).contains("PROFILE"));
+}
+
+#[test]
+fn a_guarded_profile_asks_first_and_refuses_without_a_terminal() {
+    let s = sandbox("guard");
+    // No terminal: refused, unless --yes.
+    let out = Command::new("setsid")
+        .args(["--wait", BIN, "exec", "prod", "--", "true"])
+        .env_clear()
+        .envs(s.envs())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    let out = s.run(&["exec", "prod", "--yes", "--", "true"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // At a terminal: the question; no switches nothing, yes switches and marks the prompt.
+    let mut sh = Shell::start("bash", &s);
+    sh.init();
+    sh.line("awsrole use prod");
+    sh.expect("Switch to prod (account ");
+    sh.line("n");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "");
+    sh.line("awsrole use prod");
+    sh.expect("[y/N]");
+    sh.line("y");
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "prod");
+    assert!(
+        sh.var("AWSROLE_PROMPT").starts_with("prod! "),
+        "the prompt marks it"
+    );
+    assert_eq!(sh.var("AWSROLE_PROMPT_WARN"), "1");
+    sh.line("awsrole unuse");
+    assert_eq!(sh.var("AWSROLE_PROMPT_WARN"), "");
+    // `allow` asks once for a .awsrole naming it; the hook then never asks.
+    let dir = s.home().join("prod-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".awsrole"), "prod\n").unwrap();
+    let out = Command::new("setsid")
+        .args(["--wait", BIN, "allow"])
+        .arg(&dir)
+        .env_clear()
+        .envs(s.envs())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(s
+        .cmd(&["allow", "--yes"])
+        .arg(&dir)
+        .output()
+        .unwrap()
+        .status
+        .success());
+    sh.line(&format!("cd {}", dir.display()));
+    assert_eq!(sh.var("AWSROLE_PROFILE"), "prod");
+}
+
+#[test]
+fn the_man_page_comes_from_the_same_definitions_as_help() {
+    let s = sandbox("man");
+    let man = stdout(&s.run(&["man"]));
+    assert!(
+        man.contains(".TH awsrole"),
+        "{}",
+        &man[..man.len().min(300)]
+    );
+    let help = stdout(&s.run(&["--help"]));
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() > 15, "{help}");
+    for command in commands {
+        assert!(
+            man.contains(&format!(".TH awsrole-{command}")),
+            "{command} has no man section"
+        );
+    }
+    // Every long flag of export appears in its section.
+    let export_help = stdout(&s.run(&["export", "--help"]));
+    for flag in export_help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--"))
+    {
+        let flag = flag.trim_end_matches(|c: char| !c.is_alphanumeric());
+        assert!(
+            man.contains(&flag.replace('-', "\\-")),
+            "{flag} missing from the man page"
+        );
+    }
+}
