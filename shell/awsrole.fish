@@ -22,7 +22,7 @@ function awsrole --wraps awsrole
                 command awsrole $argv
                 return
             end
-            set -l out (AWSROLE_DIFF=$__awsrole_diff command awsrole $argv --shell fish | string collect)
+            set -l out (AWSROLE_DIFF=$__awsrole_diff AWSROLE_SHELL_PID=$fish_pid command awsrole $argv --shell fish | string collect)
             or return
             eval $out
         case '*'

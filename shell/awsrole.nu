@@ -19,7 +19,7 @@ def --env __awsrole_apply [out: string] {
 # stderr as they came (MFA codes are asked on the terminal itself).
 def --env --wrapped __awsrole_call [...args] {
     let diff = ($env.__awsrole_diff?.private? | default "")
-    let result = (with-env { AWSROLE_DIFF: $diff } { ^awsrole ...$args | complete })
+    let result = (with-env { AWSROLE_DIFF: $diff, AWSROLE_SHELL_PID: ($nu.pid | into string) } { ^awsrole ...$args | complete })
     if ($result.stderr | is-not-empty) { print --stderr --no-newline $result.stderr }
     if $result.exit_code == 0 { __awsrole_apply $result.stdout }
 }

@@ -24,7 +24,7 @@ awsrole() {
             ;;
         esac
         \builtin local out
-        out="$(AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole "$@" --shell __SHELL__)" || \builtin return
+        out="$(AWSROLE_DIFF="${__awsrole_diff-}" AWSROLE_SHELL_PID="$$" \command awsrole "$@" --shell __SHELL__)" || \builtin return
         \builtin eval "${out}"
         ;;
     *)

@@ -386,6 +386,8 @@ pub struct PromptVars {
     pub warn: bool,
     /// `AWSROLE_REGION`: a `--region` override.
     pub region: Option<String>,
+    /// `AWSROLE_SERVER`: served by a local endpoint (`use --server`).
+    pub server: bool,
 }
 
 /// The prompt line: `role-b 42m`, `role-b! 42m` for a guarded profile,
@@ -407,6 +409,10 @@ pub fn prompt_from(vars: &PromptVars, now: i64) -> String {
         name.push('@');
         name.push_str(region);
     }
+    if vars.server {
+        // The endpoint renews by itself: no time to run out.
+        return format!("{name} (server)");
+    }
     prompt_for(&name, expiry, now)
 }
 
@@ -420,6 +426,7 @@ impl Context {
             expiration: after("AWS_CREDENTIAL_EXPIRATION"),
             warn: after("AWSROLE_PROMPT_WARN").is_some_and(|v| v == "1"),
             region: after("AWSROLE_REGION").filter(|r| !r.is_empty()),
+            server: after("AWSROLE_SERVER").is_some(),
         };
         prompt_from(&vars, self.now)
     }

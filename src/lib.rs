@@ -20,6 +20,7 @@ pub mod process;
 pub mod protect;
 pub mod render;
 pub mod resolve;
+pub mod server;
 pub mod shell;
 pub mod trust;
 pub mod tty;

@@ -39,9 +39,14 @@ pub const ALWAYS_UNSET: [&str; 16] = [
 
 /// What a switch exports. `AWSROLE_PROMPT_WARN` (a profile marked `awsrole_confirm`)
 /// and `AWSROLE_REGION` (a `--region` override) are set only when they apply.
-pub const EXPORTED: [&str; 9] = [
+pub const EXPORTED: [&str; 13] = [
     "AWSROLE_PROMPT_WARN",
     "AWSROLE_REGION",
+    // `use --server`: the endpoint instead of keys, and the daemon serving it.
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWSROLE_SERVER",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",

@@ -109,6 +109,14 @@ impl Cache {
         }
     }
 
+    /// The OS keyring, with a refresh margin other than `AWSROLE_REFRESH_MARGIN`'s.
+    pub fn open_with_margin(backend: Backend, margin: i64) -> Self {
+        Cache {
+            margin,
+            ..Cache::open(backend)
+        }
+    }
+
     pub fn enabled(&self) -> bool {
         self.store.is_some()
     }

@@ -54,6 +54,18 @@ pub fn resolve_profile(
     mfa: MfaPolicy,
     lock_wait: Duration,
 ) -> Result<Resolved> {
+    resolve_with_margin(profile, flags, mfa, lock_wait, None)
+}
+
+/// The same, with a refresh margin of its own for the cache (the credential endpoint
+/// wants more left than a shell does).
+pub fn resolve_with_margin(
+    profile: &str,
+    flags: &ResolveFlags,
+    mfa: MfaPolicy,
+    lock_wait: Duration,
+    margin: Option<i64>,
+) -> Result<Resolved> {
     let mut plan = plan_profile(profile, flags.duration)?;
     if let Some(region) = &flags.region {
         plan.region = Some(region.clone());
@@ -62,10 +74,10 @@ pub fn resolve_profile(
         notice(&line);
     }
     let backend = Backend::from_env()?;
-    let cache = if flags.no_cache {
-        Cache::disabled()
-    } else {
-        Cache::open(backend)
+    let cache = match (flags.no_cache, margin) {
+        (true, _) => Cache::disabled(),
+        (false, None) => Cache::open(backend),
+        (false, Some(margin)) => Cache::open_with_margin(backend, margin),
     };
     let credentials = Resolver {
         cache: &cache,
@@ -97,13 +109,16 @@ pub fn export(profile: &str, format: Format, flags: &ResolveFlags) -> Result<()>
     emit(&text)
 }
 
-pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String]) -> Result<()> {
+pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String], server: bool) -> Result<()> {
     let Some((program, args)) = command.split_first() else {
         return Err(Error::Usage(format!(
             "nothing to run: put the command after '--', e.g. awsrole exec {profile} -- aws sts get-caller-identity"
         )));
     };
     super::pick_cmd::confirm(&plan_profile(profile, flags.duration)?, flags.yes)?;
+    if server {
+        return super::server_cmd::exec_with_server(profile, flags, program, args);
+    }
     let resolved = resolve_profile(profile, flags, interactive(flags), Duration::from_secs(120))?;
     let change = resolved.env_change();
     let mut child = std::process::Command::new(program);
@@ -163,6 +178,24 @@ pub fn chain_line(plan: &ChainPlan, keyring_profiles: &[String]) -> String {
     let root_mfa = plan.hops.is_empty() && plan.mfa_session.is_some();
     parts.push(format!("{root_name}{} {kind}", mfa_mark(root_mfa)));
     parts.join(" ← ")
+}
+
+/// When keys in the environment are enough, and when a job wants the endpoint.
+fn mode_advice(plan: &ChainPlan) -> String {
+    let chained = plan.hops.len() > 1 || (plan.hops.len() == 1 && plan.mfa_session.is_some());
+    let last = if chained {
+        "at most 1 h (a chained session)".to_string()
+    } else {
+        match plan.hops.last().and_then(|h| h.duration) {
+            Some(d) => format!("{d}s"),
+            None if plan.hops.is_empty() => "as long as the source credentials".into(),
+            None => "1 h (STS's default)".into(),
+        }
+    };
+    format!(
+        "keys in the environment (export, exec, use) last {last}; a job that runs longer wants 'awsrole exec --server {}', whose endpoint renews them before any SDK notices",
+        plan.target
+    )
 }
 
 fn keyring_profiles() -> Vec<String> {
@@ -309,5 +342,6 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
     for line in plan.notices() {
         out.push_str(&format!("note:    {line}\n"));
     }
+    out.push_str(&format!("mode:    {}\n", mode_advice(&plan)));
     emit_shown(&out)
 }

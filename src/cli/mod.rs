@@ -4,6 +4,7 @@ mod console_cmd;
 mod credentials_cmd;
 mod keys_cmd;
 mod pick_cmd;
+mod server_cmd;
 mod shell_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -61,6 +62,10 @@ pub enum Command {
     /// Run a command with the profile's credentials in its environment
     Exec {
         profile: String,
+        /// Serve the credentials from a local endpoint that keeps them fresh, instead of
+        /// putting keys in the command's environment (for jobs longer than a session)
+        #[arg(long)]
+        server: bool,
         #[command(flatten)]
         flags: ResolveFlags,
         /// The command and its arguments, after `--`
@@ -75,9 +80,22 @@ pub enum Command {
         profile: Option<String>,
         #[command(flatten)]
         flags: ResolveFlags,
+        /// Serve the credentials to this shell from a local endpoint that keeps them
+        /// fresh, instead of putting keys in it
+        #[arg(long)]
+        server: bool,
         /// Set by the shell function: print code for this shell
         #[arg(long, hide = true)]
         shell: Option<Shell>,
+    },
+    /// The daemon behind `use --server` (started by it)
+    #[command(hide = true)]
+    ServeShell {
+        profile: String,
+        #[arg(long)]
+        shell_pid: u32,
+        #[command(flatten)]
+        flags: ResolveFlags,
     },
     /// Drop the active profile and restore the variables that were there before
     Unuse {
@@ -175,9 +193,10 @@ pub fn run(cli: Cli) -> Result<()> {
         } => credentials_cmd::export(&profile, format, &flags),
         Command::Exec {
             profile,
+            server,
             flags,
             command,
-        } => credentials_cmd::exec(&profile, &flags, &command),
+        } => credentials_cmd::exec(&profile, &flags, &command, server),
         Command::List { names } => credentials_cmd::list(names),
         Command::Explain { profile, duration } => credentials_cmd::explain(&profile, duration),
         Command::Cache { action } => keys_cmd::cache(action),
@@ -187,8 +206,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Use {
             profile,
             flags,
+            server,
             shell,
-        } => shell_cmd::use_profile(profile.as_deref(), &flags, shell),
+        } => shell_cmd::use_profile(profile.as_deref(), &flags, server, shell),
+        Command::ServeShell {
+            profile,
+            shell_pid,
+            flags,
+        } => server_cmd::serve_shell(&profile, shell_pid, &flags),
         Command::Unuse { shell } => shell_cmd::unuse(shell),
         Command::Hook { shell } => shell_cmd::hook(shell),
         Command::Allow { path, yes } => shell_cmd::allow(path, yes),

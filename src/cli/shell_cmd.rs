@@ -85,6 +85,7 @@ fn new_state(origin: Origin, resolved: &super::credentials_cmd::Resolved, ctx: &
 pub fn use_profile(
     profile: Option<&str>,
     flags: &ResolveFlags,
+    server: bool,
     shell: Option<Shell>,
 ) -> Result<()> {
     let shell = shell.ok_or_else(|| needs_integration("use"))?;
@@ -102,6 +103,21 @@ pub fn use_profile(
         }
     };
     super::pick_cmd::confirm(&plan_profile(profile, flags.duration)?, flags.yes)?;
+    let ctx = Context::read();
+    if let Some(running) = ctx.var(super::server_cmd::SERVER_VAR) {
+        super::server_cmd::stop_server(&running);
+    }
+    if server {
+        let change = super::server_cmd::use_with_server(profile, flags)?;
+        let state = State {
+            origin: Origin::Use,
+            expiry: 0,
+            renew_at: 0,
+            trust_mtime: ctx.trust_mtime,
+            warned: false,
+        };
+        return emit(&shell.syntax().render(&ctx.apply(&change, &state)));
+    }
     let resolved = resolve_profile(
         profile,
         flags,
@@ -122,6 +138,9 @@ pub fn use_profile(
 pub fn unuse(shell: Option<Shell>) -> Result<()> {
     let shell = shell.ok_or_else(|| needs_integration("unuse"))?;
     let ctx = Context::read();
+    if let Some(running) = ctx.var(super::server_cmd::SERVER_VAR) {
+        super::server_cmd::stop_server(&running);
+    }
     let ops = if ctx.state.is_none() {
         notice("no role is active in this shell");
         vec![ctx.prompt_op()]
@@ -353,16 +372,33 @@ pub fn status(verify: bool) -> Result<()> {
         };
         out.push_str(&format!("expires: {exp} ({left})\n"));
     }
-    let origin = match &ctx.state {
-        Some(State {
-            origin: Origin::Use,
-            ..
-        }) => "awsrole use".to_string(),
-        Some(State {
-            origin: Origin::Dir { file, .. },
-            ..
-        }) => file.display().to_string(),
-        None => "awsrole export (no shell integration bookkeeping)".to_string(),
+    let server = ctx.var(super::server_cmd::SERVER_VAR);
+    let origin = match (&ctx.state, server) {
+        (
+            Some(State {
+                origin: Origin::Use,
+                ..
+            }),
+            Some(server),
+        ) => {
+            let (pid, url) = server.split_once(';').unwrap_or(("?", ""));
+            format!("awsrole use --server (endpoint {url}, awsrole pid {pid})")
+        }
+        (
+            Some(State {
+                origin: Origin::Use,
+                ..
+            }),
+            None,
+        ) => "awsrole use".to_string(),
+        (
+            Some(State {
+                origin: Origin::Dir { file, .. },
+                ..
+            }),
+            _,
+        ) => file.display().to_string(),
+        (None, _) => "awsrole export (no shell integration bookkeeping)".to_string(),
     };
     out.push_str(&format!("from:    {origin}\n"));
     if ctx.var("AWSROLE_PROMPT_WARN").is_some() {

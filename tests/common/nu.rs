@@ -17,7 +17,7 @@ pub fn nu_binary() -> PathBuf {
         .map(|e| e.path().join("bin/nu"))
         .filter(|p| p.exists());
     found.unwrap_or_else(|| {
-        panic!("nushell is missing: (cd tests/node && npm ci), as .ci/install does")
+        panic!("nushell is missing: (cd tests/node && npm install), as .ci/install does")
     })
 }
 

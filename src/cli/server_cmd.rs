@@ -1,0 +1,327 @@
+//! `exec --server`: resolve first (asking for an MFA code now, never later), serve the
+//! credentials from a local endpoint that keeps them fresh, run the command against it,
+//! forward signals, and exit with its status.
+
+use std::time::Duration;
+
+use super::credentials_cmd::resolve_with_margin;
+use super::{notice, ResolveFlags};
+use crate::error::{Error, Result};
+use crate::resolve::MfaPolicy;
+use crate::server;
+
+/// Variables every SDK ranks above the container provider: gone from the child.
+const OUTRANKING: [&str; 10] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+];
+
+/// botocore reads the shared credentials file's `[default]` keys before the container
+/// provider: the child gets an empty one, so every SDK uses the endpoint.
+const EMPTY_FILE: &str = if cfg!(windows) { "NUL" } else { "/dev/null" };
+
+pub fn exec_with_server(
+    profile: &str,
+    flags: &ResolveFlags,
+    program: &str,
+    args: &[String],
+) -> Result<()> {
+    let margin = std::env::var("AWSROLE_REFRESH_MARGIN")
+        .ok()
+        .and_then(|v| crate::cache::parse_margin(&v))
+        .unwrap_or(server::DEFAULT_MARGIN);
+    let interactive = MfaPolicy::Interactive {
+        given: flags.mfa_code.clone(),
+    };
+    let resolved = resolve_with_margin(
+        profile,
+        flags,
+        interactive,
+        Duration::from_secs(120),
+        Some(margin),
+    )?;
+    let region = resolved.plan.region.clone();
+    let renew = {
+        let (profile, flags) = (profile.to_string(), flags.clone());
+        move || {
+            resolve_with_margin(
+                &profile,
+                &flags,
+                MfaPolicy::NeverAsk,
+                Duration::from_secs(30),
+                Some(margin),
+            )
+            .map(|r| r.credentials)
+        }
+    };
+    let endpoint = server::start(resolved.credentials, margin, renew)?;
+    let mut child = std::process::Command::new(program);
+    child.args(args);
+    for name in OUTRANKING {
+        child.env_remove(name);
+    }
+    child
+        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", &endpoint.url)
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &endpoint.token)
+        .env("AWS_SHARED_CREDENTIALS_FILE", EMPTY_FILE)
+        .env("AWSROLE_PROFILE", profile);
+    if let Some(region) = region {
+        child
+            .env("AWS_REGION", &region)
+            .env("AWS_DEFAULT_REGION", &region);
+    }
+    let mut running = child
+        .spawn()
+        .map_err(|e| Error::Io(format!("cannot run '{program}': {e}")))?;
+    forward_signals(running.id());
+    let status = running
+        .wait()
+        .map_err(|e| Error::Io(format!("lost '{program}': {e}")))?;
+    Err(Error::ChildExit(exit_code(status, program)))
+}
+
+#[cfg(unix)]
+fn exit_code(status: std::process::ExitStatus, program: &str) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code,
+        (None, Some(signal)) => {
+            notice(&format!("'{program}' ended by signal {signal}"));
+            128 + signal
+        }
+        _ => 1,
+    }
+}
+
+#[cfg(not(unix))]
+fn exit_code(status: std::process::ExitStatus, _program: &str) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+#[cfg(unix)]
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+#[cfg(unix)]
+extern "C" fn pass_on(signal: libc::c_int) {
+    let child = CHILD.load(std::sync::atomic::Ordering::SeqCst);
+    if child > 0 {
+        // SAFETY: kill is async-signal-safe.
+        unsafe { libc::kill(child, signal) };
+    }
+}
+
+/// The terminal's Ctrl-C and Ctrl-\ reach the child by themselves (same process
+/// group), so awsrole only outlives them; a TERM or HUP sent to awsrole is passed on.
+#[cfg(unix)]
+fn forward_signals(child: u32) {
+    CHILD.store(child as i32, std::sync::atomic::Ordering::SeqCst);
+    // SAFETY: installing handlers that only call kill, and ignoring the terminal's.
+    unsafe {
+        for signal in [libc::SIGTERM, libc::SIGHUP] {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = pass_on as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    }
+}
+
+#[cfg(not(unix))]
+fn forward_signals(_child: u32) {}
+
+/// What `use --server` leaves in the shell besides the endpoint: the daemon, for
+/// `unuse` to stop and the prompt and `status` to show (`pid;url`, no secret).
+pub const SERVER_VAR: &str = "AWSROLE_SERVER";
+
+/// `use --server`: the chain is resolved here (asking now, on the terminal); a daemon
+/// started for this shell serves it, fed from the cache just filled, and exits with the
+/// shell or on `unuse`. The shell gets the endpoint's variables instead of keys.
+pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::render::EnvChange> {
+    let interactive = MfaPolicy::Interactive {
+        given: flags.mfa_code.clone(),
+    };
+    let margin = endpoint_margin();
+    let resolved = resolve_with_margin(
+        profile,
+        flags,
+        interactive,
+        Duration::from_secs(120),
+        Some(margin),
+    )?;
+    let shell_pid = std::env::var("AWSROLE_SHELL_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+        .unwrap_or_else(parent_pid);
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Io(format!("cannot find awsrole itself: {e}")))?;
+    let mut daemon = std::process::Command::new(exe);
+    daemon
+        .args([
+            "serve-shell",
+            profile,
+            "--shell-pid",
+            &shell_pid.to_string(),
+        ])
+        .args(flags.duration.map(|d| format!("--duration={d}")))
+        .args(flags.region.as_ref().map(|r| format!("--region={r}")))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    let mut child = daemon
+        .spawn()
+        .map_err(|e| Error::Io(format!("cannot start the credential endpoint: {e}")))?;
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().expect("piped")));
+    let url = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+    let token = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+    if !url.starts_with("http://127.0.0.1:") || token.is_empty() {
+        let _ = child.kill();
+        return Err(Error::Io(
+            "the credential endpoint did not start; see its message above".into(),
+        ));
+    }
+    let mut change = crate::render::EnvChange::default();
+    for name in OUTRANKING {
+        change.unset.push(name.to_string());
+    }
+    for name in crate::render::ALWAYS_UNSET {
+        change.unset.push(name.to_string());
+    }
+    change.unset.push("AWS_CREDENTIAL_EXPIRATION".into());
+    let mut set = |k: &str, v: String| change.set.push((k.to_string(), v));
+    set("AWS_CONTAINER_CREDENTIALS_FULL_URI", url.clone());
+    set("AWS_CONTAINER_AUTHORIZATION_TOKEN", token);
+    set("AWS_SHARED_CREDENTIALS_FILE", EMPTY_FILE.to_string());
+    set("AWSROLE_PROFILE", profile.to_string());
+    set(SERVER_VAR, format!("{};{url}", child.id()));
+    if let Some(region) = resolved.plan.region.clone() {
+        set("AWS_REGION", region.clone());
+        set("AWS_DEFAULT_REGION", region);
+    }
+    Ok(change)
+}
+
+fn endpoint_margin() -> i64 {
+    std::env::var("AWSROLE_REFRESH_MARGIN")
+        .ok()
+        .and_then(|v| crate::cache::parse_margin(&v))
+        .unwrap_or(server::DEFAULT_MARGIN)
+}
+
+#[cfg(unix)]
+fn parent_pid() -> u32 {
+    // SAFETY: getppid has no preconditions.
+    unsafe { libc::getppid() as u32 }
+}
+
+#[cfg(not(unix))]
+fn parent_pid() -> u32 {
+    0
+}
+
+/// The daemon behind `use --server` (hidden `serve-shell`): prints its URL and token on
+/// two lines, then serves until the shell is gone or it is told to stop.
+pub fn serve_shell(profile: &str, shell_pid: u32, flags: &ResolveFlags) -> Result<()> {
+    let margin = endpoint_margin();
+    let first = resolve_with_margin(
+        profile,
+        flags,
+        MfaPolicy::NeverAsk,
+        Duration::from_secs(30),
+        Some(margin),
+    )?;
+    let renew = {
+        let (profile, flags) = (profile.to_string(), flags.clone());
+        move || {
+            resolve_with_margin(
+                &profile,
+                &flags,
+                MfaPolicy::NeverAsk,
+                Duration::from_secs(30),
+                Some(margin),
+            )
+            .map(|r| r.credentials)
+        }
+    };
+    let endpoint = server::start(first.credentials, margin, renew)?;
+    super::emit(&format!("{}\n{}\n", endpoint.url, endpoint.token))?;
+    detach();
+    while shell_alive(shell_pid) {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    Ok(())
+}
+
+/// Its own session, and stdout closed: the shell's `$(…)` does not wait for it.
+#[cfg(unix)]
+fn detach() {
+    // SAFETY: setsid and dup2 on this process's own descriptors.
+    unsafe {
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if null >= 0 {
+            libc::dup2(null, 1);
+            libc::close(null);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn detach() {}
+
+#[cfg(unix)]
+fn shell_alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    let exists = pid > 1 && unsafe { libc::kill(pid as i32, 0) } == 0;
+    // A shell that exited but was not reaped yet (a zombie) is gone too.
+    #[cfg(target_os = "linux")]
+    if exists {
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().next());
+            return !matches!(state, Some("Z") | Some("X"));
+        }
+    }
+    exists
+}
+
+#[cfg(not(unix))]
+fn shell_alive(_pid: u32) -> bool {
+    true
+}
+
+/// Stops the daemon named in `AWSROLE_SERVER`, if it really is one of ours: a forged
+/// variable must not make awsrole kill another process.
+pub fn stop_server(value: &str) {
+    let Some(pid) = value.split(';').next().and_then(|p| p.parse::<i32>().ok()) else {
+        return;
+    };
+    #[cfg(target_os = "linux")]
+    {
+        let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| {
+                let args: Vec<&[u8]> = c.split(|b| *b == 0).collect();
+                args.get(1) == Some(&&b"serve-shell"[..])
+                    && args.first().is_some_and(|a| a.ends_with(b"awsrole"))
+            })
+            .unwrap_or(false);
+        if ours {
+            // SAFETY: a TERM to a process checked above to be our daemon.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = pid;
+}

@@ -1,0 +1,305 @@
+//! `exec --server`: the local credential endpoint, judged by botocore's and the Node
+//! SDK's container providers in long-running processes against moto, and by curl for
+//! its rules (token, method, path, Host).
+#![cfg(unix)]
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn sandbox(name: &str) -> Sandbox {
+    let mut s = Sandbox::seed(name);
+    s.keyring = "keyutils";
+    s.append_config(&format!(
+        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
+        s.world.role_arns[2]
+    ));
+    s
+}
+
+fn served(s: &Sandbox, args: &[&str], child: &[&str], extra: &[(&str, &str)]) -> Output {
+    let mut cmd = s.cmd(&["exec", "--server"]);
+    cmd.args(args)
+        .arg("--")
+        .args(child)
+        .envs(extra.iter().copied());
+    cmd.output().unwrap()
+}
+
+#[test]
+fn the_endpoint_keeps_its_rules() {
+    let s = sandbox("serverrules");
+    let script = r#"
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+u=$AWS_CONTAINER_CREDENTIALS_FULL_URI; t=$AWS_CONTAINER_AUTHORIZATION_TOKEN
+port=${u#http://127.0.0.1:}; port=${port%%/*}
+echo "ok=$(code -H "Authorization: $t" "$u")"
+echo "notoken=$(code "$u")"
+echo "badtoken=$(code -H "Authorization: x$t" "$u")"
+echo "post=$(code -X POST -H "Authorization: $t" "$u")"
+echo "path=$(code -H "Authorization: $t" "http://127.0.0.1:$port/")"
+echo "host=$(code -H "Authorization: $t" -H "Host: evil.example:$port" "$u")"
+curl -s -D - -H "Authorization: $t" "$u" | tr -d '\r' | grep -ci '^access-control' || true
+curl -s -H "Authorization: $t" "$u"
+echo
+echo "keys=${AWS_ACCESS_KEY_ID-none} profile=${AWS_PROFILE-none} creds=$AWS_SHARED_CREDENTIALS_FILE region=$AWS_REGION"
+"#;
+    let out = served(
+        &s,
+        &["dev"],
+        &["sh", "-c", script],
+        &[("AWS_PROFILE", "mine")],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    for line in [
+        "ok=200",
+        "notoken=403",
+        "badtoken=403",
+        "post=405",
+        "path=404",
+        "host=403",
+    ] {
+        assert!(text.contains(line), "missing {line} in {text}");
+    }
+    assert!(text.lines().any(|l| l == "0"), "no CORS headers: {text}");
+    let doc: serde_json::Value =
+        serde_json::from_str(text.lines().find(|l| l.starts_with('{')).unwrap()).unwrap();
+    assert!(doc["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert!(doc["Expiration"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        text.contains("keys=none profile=none creds=/dev/null region=ap-northeast-1"),
+        "{text}"
+    );
+    let url = std::env::var("X").unwrap_or_default();
+    let _ = url;
+}
+
+#[test]
+fn exit_status_and_signals_pass_through_and_the_endpoint_goes_with_the_command() {
+    let s = sandbox("serverexit");
+    let out = served(
+        &s,
+        &["dev"],
+        &[
+            "sh",
+            "-c",
+            "echo $AWS_CONTAINER_CREDENTIALS_FULL_URI > url; exit 7",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let url = std::fs::read_to_string(s.home().join("url")).unwrap();
+    let gone = Command::new("curl")
+        .args(["-s", "-m", "2", url.trim()])
+        .output()
+        .unwrap();
+    assert!(
+        !gone.status.success(),
+        "the endpoint still answers after the command"
+    );
+    // SIGTERM to awsrole reaches the command; awsrole exits as it did.
+    let mut cmd = s.cmd(&[
+        "exec",
+        "--server",
+        "dev",
+        "--",
+        "sh",
+        "-c",
+        "trap 'exit 42' TERM; sleep 30 & wait",
+    ]);
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let started = Instant::now();
+    unsafe { libc_kill(child.id() as i32, 15) };
+    let status = child.wait().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(status.code(), Some(42));
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+const BOTOCORE_LOOP: &str = r#"
+import sys, time, boto3, botocore.session
+s = botocore.session.get_session()
+client = boto3.Session(botocore_session=s).client("sts", endpoint_url=sys.argv[1])
+keys, failures, end = [], 0, time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        client.get_caller_identity()
+        key = s.get_credentials().get_frozen_credentials().access_key
+        if not keys or keys[-1] != key:
+            keys.append(key)
+    except Exception as e:
+        failures += 1
+        print("failure:", e, file=sys.stderr)
+    time.sleep(0.3)
+print(f"keys={len(keys)} failures={failures} method={s.get_credentials().method}")
+"#;
+
+#[test]
+fn a_long_botocore_process_runs_across_refreshes_without_one_failure() {
+    let s = sandbox("serverboto");
+    let assume_before = s.world.count("AssumeRole");
+    // 15 min credentials renewed when 14m50s are left: a refresh every ~10 s.
+    let out = served(
+        &s,
+        &["dev", "--duration", "15m"],
+        &["python3", "-c", BOTOCORE_LOOP, &s.world.url, "25"],
+        &[("AWSROLE_REFRESH_MARGIN", "890s")],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    let keys: usize = text
+        .split("keys=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(keys >= 3, "at least two refreshes: {text}");
+    assert!(
+        text.contains("failures=0") && text.contains("method=container-role"),
+        "{text}"
+    );
+    // One AssumeRole per refresh (plus the first).
+    let assumed = s.world.count("AssumeRole") - assume_before;
+    assert!(
+        assumed >= keys && assumed <= keys + 1,
+        "{assumed} AssumeRole for {keys} keys"
+    );
+}
+
+#[test]
+fn a_long_node_process_runs_across_refreshes_without_one_failure() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/loop.js");
+    let s = sandbox("servernode");
+    let assume_before = s.world.count("AssumeRole");
+    let out = served(
+        &s,
+        &["dev", "--duration", "15m"],
+        &["node", &script.display().to_string(), &s.world.url, "25"],
+        &[("AWSROLE_REFRESH_MARGIN", "890s")],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    assert!(text.contains("failures=0"), "{text}");
+    let keys: usize = text
+        .split("keys=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    // The Node SDK refetches only 5 minutes before the expiry it was given, so within
+    // the run it keeps the first keys, while the endpoint renews under it: calls go on
+    // without a failure across the endpoint's refreshes.
+    assert!(keys >= 1, "{text}");
+    let refreshes = s.world.count("AssumeRole") - assume_before - 1;
+    assert!(
+        refreshes >= 2,
+        "the endpoint refreshed {refreshes} times: {text}"
+    );
+}
+
+#[test]
+fn when_a_person_is_needed_the_endpoint_says_login_required_and_never_prompts() {
+    let s = sandbox("serverlogin");
+    let script = r#"sleep 13; curl -s -w ' %{http_code}' -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI""#;
+    let out = served(
+        &s,
+        &[
+            "role-b",
+            "--mfa-code",
+            "123456",
+            "--no-cache",
+            "--duration",
+            "15m",
+        ],
+        &["sh", "-c", script],
+        &[("AWSROLE_REFRESH_MARGIN", "890s")],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("\"Code\":\"LoginRequired\"") && text.ends_with(" 503"),
+        "{text} {}",
+        stderr(&out)
+    );
+    assert_eq!(
+        stderr(&out).matches("LoginRequired").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("Enter MFA code"), "{}", stderr(&out));
+}
+
+#[test]
+fn use_server_serves_this_shell_until_unuse_or_the_shell_is_gone() {
+    let s = sandbox("useserver");
+    let caller = support("caller.py").display().to_string();
+    let out = shell_run(
+        &s,
+        "bash",
+        &format!(
+            "eval \"$(awsrole init bash)\"; export AWS_ACCESS_KEY_ID=handset; awsrole use --server dev || exit 9; \
+             echo \"prompt=$AWSROLE_PROMPT keys=${{AWS_ACCESS_KEY_ID-none}} server=$AWSROLE_SERVER\"; \
+             python3 {caller} {url}; awsrole status | grep from:; \
+             pid=${{AWSROLE_SERVER%%;*}}; awsrole unuse; sleep 1; \
+             case $(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null) in ''|Z|X) echo stopped;; *) echo still-running;; esac; \
+             echo \"after keys=$AWS_ACCESS_KEY_ID uri=${{AWS_CONTAINER_CREDENTIALS_FULL_URI-none}}\"; \
+             awsrole use --server dev; echo \"second=${{AWSROLE_SERVER%%;*}}\"",
+            url = s.world.url
+        ),
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    assert!(
+        text.contains("prompt=dev (server) keys=none server="),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("assumed-role/{}RoleC/", s.world.prefix)),
+        "{text}"
+    );
+    assert!(
+        text.contains("from:    awsrole use --server (endpoint http://127.0.0.1:"),
+        "{text}"
+    );
+    assert!(text.contains("stopped"), "unuse stops the endpoint: {text}");
+    assert!(text.contains("after keys=handset uri=none"), "{text}");
+    // The shell is gone now: so is the endpoint started last.
+    let second: i32 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("second="))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("a second endpoint");
+    let started = Instant::now();
+    // Gone, or a zombie nobody reaps (pid 1 in a container may not).
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()
+                    .and_then(|r| r.split_whitespace().next())
+                    .map(String::from)
+            })
+            .is_some_and(|state| state != "Z" && state != "X")
+    };
+    while alive(second) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the endpoint outlived its shell"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
