@@ -26,10 +26,7 @@ fn fails_with(out: &Output, needles: &[&str]) {
 /// A profile with no MFA: one AssumeRole of RoleC from the user's keys.
 fn with_dev(name: &str) -> Sandbox {
     let s = Sandbox::seed(name);
-    s.append_config(&format!(
-        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
-        s.world.role_arns[2]
-    ));
+    s.append_config(&s.world.dev_profile());
     s
 }
 

@@ -16,10 +16,7 @@ use proptest::prelude::*;
 fn sandbox(name: &str) -> Sandbox {
     let mut s = Sandbox::seed(name);
     s.keyring = "keyutils";
-    s.append_config(&format!(
-        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
-        s.world.role_arns[2]
-    ));
+    s.append_config(&s.world.dev_profile());
     std::fs::create_dir_all(s.home().join("proj/sub")).unwrap();
     std::fs::write(s.home().join("proj/.awsrole"), "dev\n").unwrap();
     s

@@ -50,10 +50,7 @@ fn encodings(secret: &str) -> Vec<String> {
 fn dev_sandbox(name: &str) -> Sandbox {
     let mut s = Sandbox::seed(name);
     s.keyring = "keyutils";
-    s.append_config(&format!(
-        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
-        s.world.role_arns[2]
-    ));
+    s.append_config(&s.world.dev_profile());
     std::fs::create_dir_all(s.home().join("proj")).unwrap();
     std::fs::write(s.home().join("proj/.awsrole"), "dev\n").unwrap();
     assert!(s

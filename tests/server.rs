@@ -13,10 +13,7 @@ use common::*;
 fn sandbox(name: &str) -> Sandbox {
     let mut s = Sandbox::seed(name);
     s.keyring = "keyutils";
-    s.append_config(&format!(
-        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
-        s.world.role_arns[2]
-    ));
+    s.append_config(&s.world.dev_profile());
     s
 }
 

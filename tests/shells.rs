@@ -15,10 +15,7 @@ fn scenario(shell_name: &'static str) {
     let mut s = Sandbox::seed(&format!("pty{shell_name}"));
     s.keyring = "keyutils";
     // `dev` needs no MFA (RoleC straight from the user's keys); role-d needs it.
-    s.append_config(&format!(
-        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
-        s.world.role_arns[2]
-    ));
+    s.append_config(&s.world.dev_profile());
     let home = s.home().to_path_buf();
     std::fs::create_dir_all(home.join("proj/sub/deeper")).unwrap();
     std::fs::create_dir_all(home.join("needs-mfa")).unwrap();
@@ -315,10 +312,7 @@ fn bash_no_tty(s: &Sandbox, script: &str) -> std::process::Output {
 fn the_hook_renews_credentials_near_expiry_silently_when_no_mfa_is_needed() {
     let mut s = Sandbox::seed("renew");
     s.keyring = "keyutils";
-    s.append_config(&format!(
-        "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
-        s.world.role_arns[2]
-    ));
+    s.append_config(&s.world.dev_profile());
     let out = bash_no_tty(
         &s,
         "eval \"$(awsrole init bash)\"; awsrole use dev --duration 15m; k1=$AWS_ACCESS_KEY_ID; \

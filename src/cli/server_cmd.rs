@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::credentials_cmd::resolve_with_margin;
-use super::{notice, ResolveFlags};
+use super::ResolveFlags;
 use crate::error::{Error, Result};
 use crate::resolve::MfaPolicy;
 use crate::server;
@@ -34,10 +34,7 @@ pub fn exec_with_server(
     program: &str,
     args: &[String],
 ) -> Result<()> {
-    let margin = std::env::var("AWSROLE_REFRESH_MARGIN")
-        .ok()
-        .and_then(|v| crate::cache::parse_margin(&v))
-        .unwrap_or(server::DEFAULT_MARGIN);
+    let margin = endpoint_margin();
     let interactive = MfaPolicy::Interactive {
         given: flags.mfa_code.clone(),
     };
@@ -49,19 +46,7 @@ pub fn exec_with_server(
         Some(margin),
     )?;
     let region = resolved.plan.region.clone();
-    let renew = {
-        let (profile, flags) = (profile.to_string(), flags.clone());
-        move || {
-            resolve_with_margin(
-                &profile,
-                &flags,
-                MfaPolicy::NeverAsk,
-                Duration::from_secs(30),
-                Some(margin),
-            )
-            .map(|r| r.credentials)
-        }
-    };
+    let renew = renewer(profile, flags, margin);
     let endpoint = server::start(resolved.credentials, margin, renew)?;
     let mut child = std::process::Command::new(program);
     child.args(args);
@@ -94,7 +79,7 @@ fn exit_code(status: std::process::ExitStatus, program: &str) -> i32 {
     match (status.code(), status.signal()) {
         (Some(code), _) => code,
         (None, Some(signal)) => {
-            notice(&format!("'{program}' ended by signal {signal}"));
+            super::notice(&format!("'{program}' ended by signal {signal}"));
             128 + signal
         }
         _ => 1,
@@ -211,6 +196,25 @@ pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::ren
     Ok(change)
 }
 
+/// Fresh credentials for the endpoint, through the cache with its margin, never asking.
+fn renewer(
+    profile: &str,
+    flags: &ResolveFlags,
+    margin: i64,
+) -> impl Fn() -> Result<crate::credentials::Credentials> + Send + 'static {
+    let (profile, flags) = (profile.to_string(), flags.clone());
+    move || {
+        resolve_with_margin(
+            &profile,
+            &flags,
+            MfaPolicy::NeverAsk,
+            Duration::from_secs(30),
+            Some(margin),
+        )
+        .map(|r| r.credentials)
+    }
+}
+
 fn endpoint_margin() -> i64 {
     std::env::var("AWSROLE_REFRESH_MARGIN")
         .ok()
@@ -233,27 +237,8 @@ fn parent_pid() -> u32 {
 /// two lines, then serves until the shell is gone or it is told to stop.
 pub fn serve_shell(profile: &str, shell_pid: u32, flags: &ResolveFlags) -> Result<()> {
     let margin = endpoint_margin();
-    let first = resolve_with_margin(
-        profile,
-        flags,
-        MfaPolicy::NeverAsk,
-        Duration::from_secs(30),
-        Some(margin),
-    )?;
-    let renew = {
-        let (profile, flags) = (profile.to_string(), flags.clone());
-        move || {
-            resolve_with_margin(
-                &profile,
-                &flags,
-                MfaPolicy::NeverAsk,
-                Duration::from_secs(30),
-                Some(margin),
-            )
-            .map(|r| r.credentials)
-        }
-    };
-    let endpoint = server::start(first.credentials, margin, renew)?;
+    let renew = renewer(profile, flags, margin);
+    let endpoint = server::start(renew()?, margin, renew)?;
     super::emit(&format!("{}\n{}\n", endpoint.url, endpoint.token))?;
     detach();
     while shell_alive(shell_pid) {

@@ -186,6 +186,14 @@ impl World {
         cfg
     }
 
+    /// `[profile dev]`: RoleC assumed straight from the user's keys, no MFA.
+    pub fn dev_profile(&self) -> String {
+        format!(
+            "\n[profile dev]\nrole_arn = {}\nsource_profile = default\n",
+            self.role_arns[2]
+        )
+    }
+
     pub fn seed_credentials(&self) -> String {
         format!(
             "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
