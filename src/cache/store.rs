@@ -120,6 +120,32 @@ mod linux {
             .collect())
     }
 
+    /// Set once `@u` turned out not to be possessed here: later entries go through the
+    /// process keyring at once.
+    static VIA_OWN_RING: AtomicBool = AtomicBool::new(false);
+
+    /// The user (not only the possessor) may read an entry: a terminal whose session
+    /// keyring does not link @u still shares the cache. And the kernel drops it by itself
+    /// at its credentials' expiry.
+    fn prepare(key: linux_keyutils::Key, expires: Option<DateTime<Utc>>) -> Result<(), KeyError> {
+        let perms = KeyPermissionsBuilder::builder()
+            .posessor(Permission::ALL)
+            .user(Permission::ALL)
+            .build();
+        key.set_perms(perms)?;
+        if let Some(expires) = expires {
+            let seconds = (expires - Utc::now()).num_seconds().max(1) as usize;
+            key.set_timeout(seconds)?;
+        }
+        Ok(())
+    }
+
+    fn remember(name: &str) {
+        if let Ok(mut written) = WRITTEN.lock() {
+            written.push(name.to_string());
+        }
+    }
+
     /// Names this process wrote: never evicted to make room for their own siblings
     /// (entries of one chain are written in the same second and tie on expiry).
     static WRITTEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -145,7 +171,7 @@ mod linux {
         ) -> Result<linux_keyutils::Key, String> {
             let mut evictions = 0;
             loop {
-                for wait_ms in [0, 1, 2, 4, 8, 16, 32] {
+                for wait_ms in [0, 1, 2, 4, 8, 16, 32, 64, 128] {
                     std::thread::sleep(std::time::Duration::from_millis(wait_ms));
                     match ring.add_key(name, value) {
                         Ok(key) => return Ok(key),
@@ -204,12 +230,13 @@ mod linux {
             }
         }
 
-        /// The entry is made in this process's own keyring, which we always possess,
-        /// given its permissions and timeout there, and only then linked into `@u`.
-        /// Made in `@u` directly, a key is not ours to change when the session keyring
-        /// does not link `@u` (`keyctl session`, some sudo, ssh and container setups):
-        /// every timeout and permission call was refused, and a secret stayed in `@u`
-        /// with no timeout.
+        /// The entry is made in `@u` and given its permissions and timeout there. In a
+        /// session keyring that does not link `@u` (`keyctl session`, some sudo, ssh and
+        /// container setups) a key made in `@u` is not ours to change: every timeout and
+        /// permission call was refused and a secret stayed in `@u` with no timeout. Then
+        /// the key is unlinked again, and this process makes its entries in its own
+        /// keyring (which it always possesses), prepares them there, and only then links
+        /// them into `@u`.
         fn put(
             &self,
             name: &str,
@@ -217,31 +244,34 @@ mod linux {
             expires: Option<DateTime<Utc>>,
         ) -> Result<(), String> {
             let user = ring()?;
+            if !VIA_OWN_RING.load(Ordering::Relaxed) {
+                let key = self.add_within_quota(&user, name, value)?;
+                match prepare(key, expires) {
+                    Ok(()) => {
+                        remember(name);
+                        return Ok(());
+                    }
+                    Err(KeyError::AccessDenied) => {
+                        let _ = user.unlink_key(key);
+                        VIA_OWN_RING.store(true, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        let _ = key.invalidate();
+                        let _ = user.unlink_key(key);
+                        return Err(format!("kernel keyring: {e:?}"));
+                    }
+                }
+            }
             let own = KeyRing::from_special_id(KeyRingIdentifier::Process, true)
                 .map_err(|e| format!("kernel keyring: {e:?}"))?;
             let key = self.add_within_quota(&own, name, value)?;
-            let prepared = (|| {
-                // The user (not only the possessor) may read it: a terminal whose
-                // session keyring does not link @u still shares the cache.
-                let perms = KeyPermissionsBuilder::builder()
-                    .posessor(Permission::ALL)
-                    .user(Permission::ALL)
-                    .build();
-                key.set_perms(perms)?;
-                if let Some(expires) = expires {
-                    let seconds = (expires - Utc::now()).num_seconds().max(1) as usize;
-                    key.set_timeout(seconds)?;
-                }
-                user.link_key(key)
-            })();
+            let prepared = prepare(key, expires).and_then(|()| user.link_key(key));
             let _ = own.unlink_key(key);
             if let Err(e) = prepared {
                 let _ = key.invalidate();
                 return Err(format!("kernel keyring: {e:?}"));
             }
-            if let Ok(mut written) = WRITTEN.lock() {
-                written.push(name.to_string());
-            }
+            remember(name);
             Ok(())
         }
 

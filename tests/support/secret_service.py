@@ -17,9 +17,11 @@ def main():
     parent = os.getppid()
     home = tempfile.mkdtemp(prefix="awsrole-secret-service-")
     env = dict(os.environ, HOME=home, XDG_DATA_HOME=f"{home}/share", XDG_RUNTIME_DIR=home)
+    # Its stderr goes nowhere: a daemon outliving a killed test must not hold the test
+    # runner's output open (and its fd-limit complaint is noise).
     bus = subprocess.Popen(
         ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-        stdout=subprocess.PIPE, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
     )
     address = bus.stdout.readline().decode().strip()
     env["DBUS_SESSION_BUS_ADDRESS"] = address
