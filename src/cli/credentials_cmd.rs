@@ -217,6 +217,27 @@ fn keyring_profiles() -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Planning every profile for a listing: no "did you mean" per row, which would make
+/// it quadratic in the number of profiles.
+pub fn listing_inputs() -> PlanInputs {
+    PlanInputs {
+        skip_suggestions: true,
+        ..PlanInputs::from_env(None)
+    }
+}
+
+/// The width of a column of profile names; longer names than `cap` do not widen it
+/// (a hostile config).
+pub fn name_width(config: &AwsConfig, cap: usize) -> usize {
+    config
+        .profiles
+        .keys()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(cap)
+}
+
 pub fn list(names_only: bool) -> Result<()> {
     let config = AwsConfig::load()?;
     if names_only {
@@ -224,18 +245,8 @@ pub fn list(names_only: bool) -> Result<()> {
         return emit(&text);
     }
     let in_keyring = keyring_profiles();
-    let inputs = PlanInputs {
-        skip_suggestions: true,
-        ..PlanInputs::from_env(None)
-    };
-    // Names longer than this do not widen the column (a hostile config).
-    let width = config
-        .profiles
-        .keys()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(64);
+    let inputs = listing_inputs();
+    let width = name_width(&config, 64);
     let mut text = format!(
         "{}  {:12}  {:14}  CHAIN\n",
         pad("PROFILE", width),

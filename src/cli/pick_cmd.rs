@@ -3,13 +3,13 @@
 
 use std::io::IsTerminal;
 
-use super::credentials_cmd::chain_line;
+use super::credentials_cmd::{chain_line, listing_inputs, name_width};
 use super::{emit, pad};
 use crate::cache::key::chain_keys;
 use crate::cache::{Backend, Cache};
 use crate::config::AwsConfig;
 use crate::error::{Error, Result};
-use crate::plan::{plan, ChainPlan, PlanInputs};
+use crate::plan::{plan, ChainPlan};
 use crate::resolve::root;
 
 /// Whether a person is there to pick or confirm: a terminal to draw on and read from.
@@ -50,19 +50,10 @@ fn row(name: &str, plan: &ChainPlan, cache: &Cache, width: usize) -> String {
 /// The fuzzy list, on the terminal; `Ok(None)` when the person left with Esc or Ctrl-C.
 pub fn choose() -> Result<Option<String>> {
     let config = AwsConfig::load()?;
-    let inputs = PlanInputs {
-        skip_suggestions: true,
-        ..PlanInputs::from_env(None)
-    };
+    let inputs = listing_inputs();
     let backend = Backend::from_env()?;
     let cache = Cache::open(backend);
-    let width = config
-        .profiles
-        .keys()
-        .map(|n| n.chars().count())
-        .max()
-        .unwrap_or(0)
-        .min(40);
+    let width = name_width(&config, 40);
     let mut names = Vec::new();
     let mut rows = Vec::new();
     for name in config.profiles.keys() {

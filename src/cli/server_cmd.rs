@@ -35,16 +35,7 @@ pub fn exec_with_server(
     args: &[String],
 ) -> Result<()> {
     let margin = endpoint_margin();
-    let interactive = MfaPolicy::Interactive {
-        given: flags.mfa_code.clone(),
-    };
-    let resolved = resolve_with_margin(
-        profile,
-        flags,
-        interactive,
-        Duration::from_secs(120),
-        Some(margin),
-    )?;
+    let resolved = resolve_up_front(profile, flags, margin)?;
     let region = resolved.plan.region.clone();
     let renew = renewer(profile, flags, margin);
     let endpoint = server::start(resolved.credentials, margin, renew)?;
@@ -132,17 +123,8 @@ pub const SERVER_VAR: &str = "AWSROLE_SERVER";
 /// started for this shell serves it, fed from the cache just filled, and exits with the
 /// shell or on `unuse`. The shell gets the endpoint's variables instead of keys.
 pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::render::EnvChange> {
-    let interactive = MfaPolicy::Interactive {
-        given: flags.mfa_code.clone(),
-    };
     let margin = endpoint_margin();
-    let resolved = resolve_with_margin(
-        profile,
-        flags,
-        interactive,
-        Duration::from_secs(120),
-        Some(margin),
-    )?;
+    let resolved = resolve_up_front(profile, flags, margin)?;
     let shell_pid = std::env::var("AWSROLE_SHELL_PID")
         .ok()
         .and_then(|p| p.parse::<u32>().ok())
@@ -194,6 +176,25 @@ pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::ren
         set("AWS_DEFAULT_REGION", region);
     }
     Ok(change)
+}
+
+/// The first resolution of both modes: now, at the terminal (MFA code, confirmation),
+/// never later from inside a request.
+fn resolve_up_front(
+    profile: &str,
+    flags: &ResolveFlags,
+    margin: i64,
+) -> Result<super::credentials_cmd::Resolved> {
+    let interactive = MfaPolicy::Interactive {
+        given: flags.mfa_code.clone(),
+    };
+    resolve_with_margin(
+        profile,
+        flags,
+        interactive,
+        Duration::from_secs(120),
+        Some(margin),
+    )
 }
 
 /// Fresh credentials for the endpoint, through the cache with its margin, never asking.

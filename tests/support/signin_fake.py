@@ -5,7 +5,7 @@ speaking its wire format: GET /federation?Action=getSigninToken[&SessionDuration
 
 It checks the session the way AWS does, against the moto it is given:
 - the credentials must be a live role session in moto (its /moto-api/data.json) or
-  moto's federation-token credentials;
+  the federation-token credentials moto hands out (asked of moto at start);
 - SessionDuration is refused (HTTP 400) for a chained role session: one whose
   AssumeRole was signed with temporary (ASIA…) credentials, from moto's recorder.
 GET /requests lists what it was sent, for the tests. Usage: signin_fake.py MOTO_URL;
@@ -23,8 +23,15 @@ from http.server import BaseHTTPRequestHandler
 from lifetime import serve_until_done
 from sts_calls import calls
 
-MOTO_FEDERATION_KEY = "AKIAIOSFODNN7EXAMPLE"
 SEEN = []
+
+
+def federation_key(moto):
+    """The key id moto gives every federation session, asked of moto itself."""
+    import boto3
+    sts = boto3.client("sts", endpoint_url=moto, region_name="us-east-1",
+                       aws_access_key_id="admin", aws_secret_access_key="admin")
+    return sts.get_federation_token(Name="probe")["Credentials"]["AccessKeyId"]
 
 
 def role_session(moto, key_id, secret, token):
@@ -46,6 +53,7 @@ def chained(moto, role):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     moto = ""
+    federation_key = ""
 
     def log_message(self, *args):
         pass
@@ -64,7 +72,7 @@ class Handler(BaseHTTPRequestHandler):
         except (KeyError, ValueError):
             return self.reply(400, {"error": "Invalid Session parameter"})
         role = role_session(self.moto, key_id, secret, token)
-        if role is None and key_id != MOTO_FEDERATION_KEY:
+        if role is None and key_id != self.federation_key:
             return self.reply(400, {"error": "Invalid credentials"})
         if "SessionDuration" in query and role is not None and chained(self.moto, role):
             return self.reply(400, {"error": "Invalid credentials parameter: SessionDuration is not allowed for a chained role session"})
@@ -87,6 +95,7 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 def main():
     parent = os.getppid()
     Handler.moto = sys.argv[1]
+    Handler.federation_key = federation_key(sys.argv[1])
     server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.server_address[1], flush=True)
