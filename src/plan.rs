@@ -34,14 +34,52 @@ pub enum Root {
     Process { profile: String, command: String },
     /// `credential_source = Environment`: the AWS_* variables awsrole was started with.
     Environment { profile: String },
+    /// IAM Identity Center: GetRoleCredentials with the token of a sign-in.
+    Sso { profile: String, sso: SsoRoot },
 }
+
+/// An IAM Identity Center root, as botocore's SSOProvider reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SsoRoot {
+    /// `sso_session`, when the profile names one; else the legacy form.
+    pub session: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    pub account_id: String,
+    pub role_name: String,
+    /// `sso_registration_scopes` of the session (legacy profiles have none).
+    pub scopes: Vec<String>,
+}
+
+impl SsoRoot {
+    /// What names the sign-in: the session name, or the start URL as written for
+    /// legacy profiles. The AWS CLI's token file is the SHA-1 of it.
+    pub fn token_key(&self) -> &str {
+        self.session.as_deref().unwrap_or(&self.start_url)
+    }
+
+    /// The command that signs in for this root.
+    pub fn login_command(&self, profile: &str) -> String {
+        match &self.session {
+            Some(session) => format!(
+                "awsrole sso login --sso-session {}",
+                shell_words::quote(session)
+            ),
+            None => format!("awsrole sso login {}", shell_words::quote(profile)),
+        }
+    }
+}
+
+/// The profile keys that make a profile an SSO root (botocore: either one).
+const SSO_ROOT_KEYS: [&str; 2] = ["sso_account_id", "sso_role_name"];
 
 impl Root {
     pub fn profile(&self) -> &str {
         match self {
             Root::Keys { profile, .. }
             | Root::Process { profile, .. }
-            | Root::Environment { profile } => profile,
+            | Root::Environment { profile }
+            | Root::Sso { profile, .. } => profile,
         }
     }
 
@@ -119,8 +157,13 @@ pub struct ChainPlan {
 impl ChainPlan {
     /// The account the credentials end up in: the target role's, from its ARN.
     pub fn account(&self) -> Option<&str> {
-        let arn = &self.hops.last()?.role_arn;
-        arn.split(':').nth(4).filter(|a| !a.is_empty())
+        let Some(hop) = self.hops.last() else {
+            return match &self.root {
+                Root::Sso { sso, .. } => Some(sso.account_id.as_str()),
+                _ => None,
+            };
+        };
+        hop.role_arn.split(':').nth(4).filter(|a| !a.is_empty())
     }
 
     /// Whether resolving may need a person: an MFA code.
@@ -228,7 +271,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
     let root = loop {
         let is_role = has_role(current) && (roles.is_empty() || !has_static_keys(current));
         if !is_role {
-            break source_root(current)?;
+            break source_root(current, config)?;
         }
         roles.push(current);
         if roles.len() > MAX_CHAIN {
@@ -278,7 +321,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
                             cycle: loop_text(&visited),
                         });
                     }
-                    break source_root(next)?;
+                    break source_root(next, config)?;
                 }
                 visited.push(source.to_string());
                 seen.insert(source);
@@ -400,7 +443,29 @@ fn file_keys(settings: &BTreeMap<String, crate::config::Setting>) -> Option<Stat
 /// A source profile that is not (or no longer) a role: botocore's profile providers in
 /// their order — credentials-file keys, then `credential_process`, then config-file
 /// keys. With none of them, keys may still come from the keyring (`awsrole add`).
-fn source_root(p: &Profile) -> Result<Root> {
+fn source_root(p: &Profile, config: &AwsConfig) -> Result<Root> {
+    // botocore tries SSO before the keys; a profile with both is ambiguous (the Go SDK
+    // takes the keys), so it is refused rather than read one way or the other.
+    if SSO_ROOT_KEYS.iter().any(|k| p.get(k).is_some()) {
+        for other in [
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "credential_process",
+        ] {
+            if p.get(other).is_some() {
+                return Err(Error::BadProfile {
+                    profile: p.name.clone(),
+                    problem: format!(
+                        "it mixes IAM Identity Center (sso_account_id / sso_role_name) with {other}; keep one kind of credentials per profile"
+                    ),
+                });
+            }
+        }
+        return Ok(Root::Sso {
+            profile: p.name.clone(),
+            sso: sso_root(p, config)?,
+        });
+    }
     check_key_pair(p, &p.credentials)?;
     if let Some(keys) = file_keys(&p.credentials) {
         return Ok(Root::Keys {
@@ -421,12 +486,7 @@ fn source_root(p: &Profile) -> Result<Root> {
             file_keys: Some(keys),
         });
     }
-    for unsupported in [
-        "sso_session",
-        "sso_start_url",
-        "web_identity_token_file",
-        "login_session",
-    ] {
+    for unsupported in ["web_identity_token_file", "login_session"] {
         if p.get(unsupported).is_some() {
             return Err(Error::BadProfile {
                 profile: p.name.clone(),
@@ -461,7 +521,88 @@ fn check_key_pair(p: &Profile, settings: &BTreeMap<String, crate::config::Settin
     })
 }
 
+/// botocore's `_load_sso_config` and `_resolve_sso_session_reference`: the four keys
+/// from the profile, or from the `[sso-session]` it names; a key set in both must agree.
+fn sso_root(p: &Profile, config: &AwsConfig) -> Result<SsoRoot> {
+    let bad = |problem: String| Error::BadProfile {
+        profile: p.name.clone(),
+        problem,
+    };
+    let session_name = p.get("sso_session");
+    let session = match session_name {
+        None => None,
+        Some(name) => Some(config.sso_sessions.get(name).ok_or_else(|| {
+            bad(format!(
+                "its sso_session '{name}' has no [sso-session {name}] section in {}{}",
+                config.config_file.display(),
+                suggest(name, config.sso_sessions.keys().map(String::as_str))
+            ))
+        })?),
+    };
+    let get = |key: &str| -> Result<Option<String>> {
+        let own = p.get(key);
+        let shared = session.and_then(|s| s.get(key)).map(|s| s.value.as_str());
+        match (own, shared) {
+            (Some(a), Some(b)) if a != b => Err(bad(format!(
+                "{key} is '{a}' in the profile but '{b}' in [sso-session {}]; make them agree or keep it in one place",
+                session_name.unwrap_or_default()
+            ))),
+            (a, b) => Ok(a.or(b).map(str::to_string)),
+        }
+    };
+    let mut missing = Vec::new();
+    let mut need = |key: &str| -> Result<String> {
+        let value = get(key)?;
+        if value.is_none() {
+            missing.push(key.to_string());
+        }
+        Ok(value.unwrap_or_default())
+    };
+    let root = SsoRoot {
+        session: session_name.map(str::to_string),
+        start_url: need("sso_start_url")?,
+        region: need("sso_region")?,
+        account_id: need("sso_account_id")?,
+        role_name: need("sso_role_name")?,
+        scopes: Vec::new(),
+    };
+    if !missing.is_empty() {
+        let place = match session_name {
+            Some(name) => format!("the profile or [sso-session {name}]"),
+            None => "the profile (or name an [sso-session] with sso_session)".into(),
+        };
+        return Err(bad(format!(
+            "it is configured for IAM Identity Center but is missing {}; add it to {place}",
+            missing.join(", ")
+        )));
+    }
+    let scopes = get("sso_registration_scopes")?
+        .map(|s| {
+            s.split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(SsoRoot {
+        scopes: if session_name.is_some() {
+            scopes
+        } else {
+            Vec::new()
+        },
+        ..root
+    })
+}
+
 fn credential_source_root(p: &Profile, kind: &str) -> Result<Root> {
+    if let Some(key) = SSO_ROOT_KEYS.iter().find(|k| p.get(k).is_some()) {
+        return Err(Error::BadProfile {
+            profile: p.name.clone(),
+            problem: format!(
+                "it mixes credential_source with IAM Identity Center ({key}); keep one kind of credentials per profile"
+            ),
+        });
+    }
     match kind {
         "Environment" => Ok(Root::Environment {
             profile: p.name.clone(),

@@ -40,6 +40,8 @@ pub struct AwsConfig {
     pub config_file: PathBuf,
     pub credentials_file: PathBuf,
     pub profiles: BTreeMap<String, Profile>,
+    /// `[sso-session NAME]` sections of the config file, by name.
+    pub sso_sessions: BTreeMap<String, BTreeMap<String, Setting>>,
 }
 
 /// Where the AWS CLI looks for its files, honouring its variables; the home directory
@@ -76,6 +78,7 @@ impl AwsConfig {
             config_file: config_file.to_path_buf(),
             credentials_file: credentials_file.to_path_buf(),
             profiles: BTreeMap::new(),
+            sso_sessions: BTreeMap::new(),
         };
         if let Some(text) = read_optional(config_file)? {
             loaded.add_config_file(&text, config_file)?;
@@ -108,8 +111,14 @@ impl AwsConfig {
                 ordered.insert(0, ("default".into(), section));
             } else if let Some(name) = profile_section_name(&section.name) {
                 ordered.push((name, section));
+            } else if let Some(name) = prefixed_section_name("sso-session", &section.name) {
+                // Duplicate sections merge key by key, as profiles do.
+                self.sso_sessions
+                    .entry(name)
+                    .or_default()
+                    .extend(settings(section, file));
             }
-            // `[sso-session …]`, `[services …]` and bare `[name]` are not profiles.
+            // `[services …]` and bare `[name]` are not profiles.
         }
         for (name, section) in ordered {
             let profile = self.profile_entry(&name);
@@ -153,7 +162,12 @@ impl AwsConfig {
 /// `profile NAME` → NAME; botocore splits the header shell-style, so
 /// `[profile "my name"]` is the profile `my name`.
 fn profile_section_name(header: &str) -> Option<String> {
-    let rest = header.strip_prefix("profile")?;
+    prefixed_section_name("profile", header)
+}
+
+/// `KIND NAME` → NAME, with the same splitting (`[sso-session "my org"]`).
+fn prefixed_section_name(kind: &str, header: &str) -> Option<String> {
+    let rest = header.strip_prefix(kind)?;
     if !rest.starts_with([' ', '\t']) {
         return None;
     }
