@@ -59,6 +59,10 @@ pub enum Error {
     #[error("{0}")]
     CredentialProcess(String),
 
+    /// IAM Identity Center: sign-in, token, GetRoleCredentials.
+    #[error("{0}")]
+    Sso(String),
+
     #[error("{0}")]
     Keyring(String),
 

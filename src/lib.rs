@@ -4,6 +4,7 @@
 //! `resolve` (cache, else STS) → `render` (one syntax per shell/format) → `cli`.
 //! `hook` (per prompt) and `trust` (`.awsrole` allow list) sit beside `cli`.
 
+pub mod browser;
 pub mod budget;
 pub mod cache;
 pub mod cli;
@@ -22,5 +23,6 @@ pub mod render;
 pub mod resolve;
 pub mod server;
 pub mod shell;
+pub mod sso;
 pub mod trust;
 pub mod tty;

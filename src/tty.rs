@@ -40,6 +40,23 @@ pub fn ask(question: &str, hidden: bool) -> Result<String, AskError> {
     imp::ask(&crate::protect::shown(question), hidden)
 }
 
+/// Whether a person could be asked here: a controlling terminal that opens.
+pub fn available() -> bool {
+    #[cfg(unix)]
+    {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::IsTerminal;
+        std::io::stderr().is_terminal()
+    }
+}
+
 /// After `Cancelled`: say so and end the process by the same signal, as an
 /// interrupted program should (bash then stops the function that ran us).
 pub fn die_cancelled(signal: i32) -> ! {

@@ -164,6 +164,15 @@ impl Cache {
         }
     }
 
+    /// Drops one entry; whether it was there.
+    pub fn remove(&self, key: &CacheKey) -> bool {
+        let Some(store) = self.store.as_ref() else {
+            return false;
+        };
+        let name = format!("{}{}", self.prefix, key.id);
+        matches!(store.get(&name), Ok(Some(_))) && store.delete(&name).is_ok()
+    }
+
     /// Every entry of ours, readable or not, with its name.
     pub fn entries(&self) -> Vec<(String, Option<CacheEntry>)> {
         let Some(store) = self.store.as_ref() else {

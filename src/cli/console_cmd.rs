@@ -142,7 +142,7 @@ fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credenti
         plan.target
     ));
     let backend = crate::cache::Backend::from_env()?;
-    let keys = provider(&plan.root, backend).credentials()?;
+    let keys = provider(&plan.root, backend, crate::sso::Interaction::Never).credentials()?;
     let sts = Sts::new(plan.region.as_deref(), plan.endpoint.as_deref())
         .map_err(|e| Error::Sts(format!("cannot start the network runtime: {e}")))?;
     let name: String = crate::resolve::default_session_name()
@@ -159,51 +159,10 @@ fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credenti
         })
 }
 
-/// `$BROWSER` when set (a command; `%s` stands for the URL, else it is appended), else
-/// the platform's opener. Errors name the program, never the URL.
 fn open_browser(url: &str) -> Result<()> {
-    let (program, args): (String, Vec<String>) = match std::env::var("BROWSER") {
-        Ok(b) if !b.trim().is_empty() => {
-            let mut words = shell_words::split(&b)
-                .map_err(|e| Error::Usage(format!("BROWSER cannot be parsed: {e}")))?;
-            if words.iter().any(|w| w.contains("%s")) {
-                words = words.iter().map(|w| w.replace("%s", url)).collect();
-            } else {
-                words.push(url.to_string());
-            }
-            let program = words.remove(0);
-            (program, words)
-        }
-        _ => platform_opener(url),
-    };
-    let status = std::process::Command::new(&program)
-        .args(&args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .map_err(|e| {
-            Error::Io(format!(
-                "could not start {program} to open the console ({e}); use --print to get the sign-in URL, or set BROWSER"
-            ))
-        })?;
-    if !status.success() {
-        return Err(Error::Io(format!(
-            "{program} could not open the console ({status}); use --print to get the sign-in URL, or set BROWSER"
-        )));
-    }
-    Ok(())
-}
-
-fn platform_opener(url: &str) -> (String, Vec<String>) {
-    if cfg!(target_os = "macos") {
-        ("open".into(), vec![url.into()])
-    } else if cfg!(windows) {
-        // `start` would read `&` in the URL as a command separator.
-        (
-            "rundll32".into(),
-            vec!["url.dll,FileProtocolHandler".into(), url.into()],
-        )
-    } else {
-        ("xdg-open".into(), vec![url.into()])
-    }
+    crate::browser::open(url, true).map_err(|why| {
+        Error::Io(format!(
+            "{why} to open the console; use --print to get the sign-in URL, or set BROWSER"
+        ))
+    })
 }

@@ -164,6 +164,7 @@ pub fn chain_line(plan: &ChainPlan, keyring_profiles: &[String]) -> String {
         })
         .collect();
     let root_name = plan.root.profile();
+    let sso_mark;
     let kind = match &plan.root {
         Root::Keys { .. } if keyring_profiles.iter().any(|p| p == root_name) => "[keyring]",
         Root::Keys {
@@ -174,6 +175,15 @@ pub fn chain_line(plan: &ChainPlan, keyring_profiles: &[String]) -> String {
         } => "[no keys]",
         Root::Process { .. } => "[credential_process]",
         Root::Environment { .. } => "[environment]",
+        Root::Sso { sso, .. } => {
+            sso_mark = format!(
+                "[sso: {} {}/{}]",
+                sso.token_key(),
+                sso.account_id,
+                sso.role_name
+            );
+            &sso_mark
+        }
     };
     let root_mfa = plan.hops.is_empty() && plan.mfa_session.is_some();
     parts.push(format!("{root_name}{} {kind}", mfa_mark(root_mfa)));
@@ -182,7 +192,11 @@ pub fn chain_line(plan: &ChainPlan, keyring_profiles: &[String]) -> String {
 
 /// When keys in the environment are enough, and when a job wants the endpoint.
 fn mode_advice(plan: &ChainPlan) -> String {
-    let chained = plan.hops.len() > 1 || (plan.hops.len() == 1 && plan.mfa_session.is_some());
+    // A role assumed from a session (an MFA session, a role, IAM Identity Center's
+    // role credentials) is a chained one.
+    let chained = plan.hops.len() > 1
+        || (plan.hops.len() == 1
+            && (plan.mfa_session.is_some() || matches!(plan.root, Root::Sso { .. })));
     let last = if chained {
         "at most 1 h (a chained session)".to_string()
     } else {
@@ -307,6 +321,16 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
         Root::Environment { profile } => {
             format!("AWS_* variables of the environment (credential_source = Environment in '{profile}')")
         }
+        Root::Sso { profile, sso } => format!(
+            "IAM Identity Center role {} in account {} (profile '{profile}', {}); {}",
+            sso.role_name,
+            sso.account_id,
+            match &sso.session {
+                Some(s) => format!("sso-session '{s}' at {}", sso.start_url),
+                None => format!("start URL {}", sso.start_url),
+            },
+            crate::cli::sso_cmd::token_state(sso, profile, backend)
+        ),
     };
     out.push_str(&format!("source:  {root_text}\n"));
     if let (Some(session), Some(key)) = (&plan.mfa_session, &mfa_key) {

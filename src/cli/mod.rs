@@ -6,6 +6,7 @@ mod keys_cmd;
 mod pick_cmd;
 mod server_cmd;
 mod shell_cmd;
+pub mod sso_cmd;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -154,6 +155,11 @@ pub enum Command {
     Remove { profile: String },
     /// Print shell completions
     Completions { shell: Shell },
+    /// Sign in to IAM Identity Center (AWS SSO), or out of it
+    Sso {
+        #[command(subcommand)]
+        action: SsoAction,
+    },
     /// Open the AWS console as the active role or PROFILE (federation sign-in)
     Console {
         /// Default: the role active in this shell
@@ -177,6 +183,35 @@ pub enum Command {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum SsoAction {
+    /// Sign in (in the browser with PKCE, or with a device code) and keep the token in
+    /// the OS keyring
+    Login {
+        /// A profile whose chain starts at an IAM Identity Center role (default: the
+        /// config's only sign-in)
+        #[arg(conflicts_with = "sso_session")]
+        profile: Option<String>,
+        /// The [sso-session NAME] to sign in to
+        #[arg(long, value_name = "NAME")]
+        sso_session: Option<String>,
+        /// The device-code flow (a code to confirm in any browser) instead of PKCE
+        #[arg(long)]
+        use_device_code: bool,
+        /// Do not open a browser: print the address (and code) on stderr
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Sign out at the portal; drop the token and every credential cached from it
+    /// (default: every sign-in of the config)
+    Logout {
+        #[arg(conflicts_with = "sso_session")]
+        profile: Option<String>,
+        #[arg(long, value_name = "NAME")]
+        sso_session: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum CacheAction {
     /// What is cached: profile, role, expiry, time left (never a secret)
     List,
@@ -196,7 +231,29 @@ pub fn run(cli: Cli) -> Result<()> {
             server,
             flags,
             command,
-        } => credentials_cmd::exec(&profile, &flags, &command, server),
+        } => {
+            crate::sso::allow_login_here();
+            credentials_cmd::exec(&profile, &flags, &command, server)
+        }
+        Command::Sso { action } => match action {
+            SsoAction::Login {
+                profile,
+                sso_session,
+                use_device_code,
+                no_browser,
+            } => sso_cmd::login_cmd(
+                profile.as_deref(),
+                sso_session.as_deref(),
+                crate::sso::login::Options {
+                    device_code: use_device_code,
+                    no_browser,
+                },
+            ),
+            SsoAction::Logout {
+                profile,
+                sso_session,
+            } => sso_cmd::logout_cmd(profile.as_deref(), sso_session.as_deref()),
+        },
         Command::List { names } => credentials_cmd::list(names),
         Command::Explain { profile, duration } => credentials_cmd::explain(&profile, duration),
         Command::Cache { action } => keys_cmd::cache(action),
@@ -208,7 +265,10 @@ pub fn run(cli: Cli) -> Result<()> {
             flags,
             server,
             shell,
-        } => shell_cmd::use_profile(profile.as_deref(), &flags, server, shell),
+        } => {
+            crate::sso::allow_login_here();
+            shell_cmd::use_profile(profile.as_deref(), &flags, server, shell)
+        }
         Command::ServeShell {
             profile,
             shell_pid,
@@ -230,14 +290,17 @@ pub fn run(cli: Cli) -> Result<()> {
             print,
             logout_first,
             flags,
-        } => console_cmd::console(console_cmd::ConsoleArgs {
-            profile,
-            service,
-            destination,
-            print,
-            logout_first,
-            flags,
-        }),
+        } => {
+            crate::sso::allow_login_here();
+            console_cmd::console(console_cmd::ConsoleArgs {
+                profile,
+                service,
+                destination,
+                print,
+                logout_first,
+                flags,
+            })
+        }
     }
 }
 

@@ -86,7 +86,7 @@ impl Resolver<'_> {
             Some(c) => c,
             None => {
                 let root_creds = root::Cached {
-                    inner: root::provider(&plan.root, self.backend),
+                    inner: root::provider(&plan.root, self.backend, self.sso_interaction()),
                     cache: self.cache,
                 }
                 .credentials()?;
@@ -182,6 +182,17 @@ impl Resolver<'_> {
             );
         }
         Ok(creds)
+    }
+}
+
+impl Resolver<'_> {
+    /// A sign-in may start only where an MFA code may be asked, and only in the
+    /// commands a person types (`crate::sso::allow_login_here`).
+    fn sso_interaction(&self) -> crate::sso::Interaction {
+        match self.mfa {
+            MfaPolicy::NeverAsk => crate::sso::Interaction::Never,
+            MfaPolicy::Interactive { .. } => crate::sso::interaction(),
+        }
     }
 }
 

@@ -1,12 +1,13 @@
 //! The credentials a chain starts from. One provider per kind of root — long-term keys
-//! (the keyring, then the files), `credential_process`, the environment; SSO will be the
-//! next — behind one interface, and caching added by one wrapper (`Cached`), so root
+//! (the keyring, then the files), `credential_process`, the environment, IAM Identity
+//! Center — behind one interface, and caching added by one wrapper (`Cached`), so root
 //! credentials that expire (a `credential_process` with `Expiration`) are cached in the
 //! keyring like any hop, and long-term keys never are.
 
 mod environment;
 mod keys;
 mod process;
+mod sso;
 
 use chrono::Utc;
 
@@ -15,6 +16,7 @@ use crate::cache::{Backend, Cache, CacheEntry};
 use crate::credentials::Credentials;
 use crate::error::Result;
 use crate::plan::Root;
+use crate::sso::Interaction;
 
 pub use keys::keyring_name;
 
@@ -29,7 +31,7 @@ pub trait Provider {
 }
 
 /// The registry: one arm per kind of root.
-pub fn provider(root: &Root, backend: Backend) -> Box<dyn Provider + '_> {
+pub fn provider(root: &Root, backend: Backend, sso: Interaction) -> Box<dyn Provider + '_> {
     match root {
         Root::Keys { profile, file_keys } => Box::new(keys::Keys {
             profile,
@@ -38,12 +40,18 @@ pub fn provider(root: &Root, backend: Backend) -> Box<dyn Provider + '_> {
         }),
         Root::Process { profile, command } => Box::new(process::Process { profile, command }),
         Root::Environment { profile } => Box::new(environment::Environment { profile }),
+        Root::Sso { profile, sso: root } => Box::new(sso::Sso {
+            profile,
+            sso: root,
+            backend,
+            interaction: sso,
+        }),
     }
 }
 
 /// A stable name for the root, used in cache keys.
 pub fn identity(root: &Root) -> String {
-    provider(root, Backend::None).identity()
+    provider(root, Backend::None, Interaction::Never).identity()
 }
 
 /// Any provider, with its expiring credentials kept in the cache.

@@ -1,0 +1,246 @@
+//! `awsrole sso login` / `awsrole sso logout`.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+
+use super::notice;
+use crate::cache::key::{chain_keys, root_key};
+use crate::cache::{Backend, Cache};
+use crate::config::AwsConfig;
+use crate::error::{suggest, Error, Result};
+use crate::plan::{plan, Root, SsoRoot};
+use crate::resolve::root;
+use crate::sso::token::{self, Origin};
+use crate::sso::{known_tokens, login, token_store, SignIn};
+
+/// Which sign-in a command names: `--sso-session NAME`, a profile (whose chain starts at
+/// an SSO root), or, with neither, the only one the config has.
+pub fn sign_in_of(
+    config: &AwsConfig,
+    profile: Option<&str>,
+    session: Option<&str>,
+) -> Result<SignIn> {
+    if let Some(name) = session {
+        return session_sign_in(config, name);
+    }
+    if let Some(profile) = profile {
+        let p = plan(config, profile, &super::credentials_cmd::listing_inputs())?;
+        return match &p.root {
+            Root::Sso { profile, sso } => Ok(SignIn::of_root(sso, profile)),
+            other => Err(Error::Usage(format!(
+                "profile '{profile}' does not sign in through IAM Identity Center (its chain starts at profile '{}'); name a profile with sso_session or sso_start_url, or use --sso-session",
+                other.profile()
+            ))),
+        };
+    }
+    let all = all_sign_ins(config);
+    match all.len() {
+        1 => Ok(all.into_values().next().expect("one")),
+        0 => Err(Error::Usage(format!(
+            "{} has no IAM Identity Center sign-in ([sso-session NAME], or a profile with sso_start_url)",
+            config.config_file.display()
+        ))),
+        _ => Err(Error::Usage(format!(
+            "the config has several IAM Identity Center sign-ins ({}); name one with --sso-session NAME or a PROFILE",
+            all.values().map(SignIn::name).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+fn session_sign_in(config: &AwsConfig, name: &str) -> Result<SignIn> {
+    let section = config.sso_sessions.get(name).ok_or_else(|| {
+        Error::Usage(format!(
+            "there is no [sso-session {name}] in {}{}",
+            config.config_file.display(),
+            suggest(name, config.sso_sessions.keys().map(String::as_str))
+        ))
+    })?;
+    let get = |k: &str| {
+        section
+            .get(k)
+            .map(|s| s.value.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let need = |k: &str| {
+        get(k).ok_or_else(|| Error::BadProfile {
+            profile: format!("sso-session {name}"),
+            problem: format!("{k} is missing; add it to [sso-session {name}]"),
+        })
+    };
+    let root = SsoRoot {
+        session: Some(name.to_string()),
+        start_url: need("sso_start_url")?,
+        region: need("sso_region")?,
+        account_id: String::new(),
+        role_name: String::new(),
+        scopes: get("sso_registration_scopes")
+            .map(|s| {
+                s.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    Ok(SignIn::of_root(&root, ""))
+}
+
+/// Every sign-in of the config, by key: each `[sso-session]`, and each legacy start URL.
+fn all_sign_ins(config: &AwsConfig) -> BTreeMap<String, SignIn> {
+    let mut found = BTreeMap::new();
+    for name in config.sso_sessions.keys() {
+        if let Ok(s) = session_sign_in(config, name) {
+            found.insert(s.key().to_string(), s);
+        }
+    }
+    for (_, sso, profile) in sso_roots(config) {
+        if sso.session.is_none() {
+            let s = SignIn::of_root(&sso, &profile);
+            found.entry(s.key().to_string()).or_insert(s);
+        }
+    }
+    found
+}
+
+/// The SSO roots of every profile that plans: (profile, root, root profile).
+fn sso_roots(config: &AwsConfig) -> Vec<(String, SsoRoot, String)> {
+    let inputs = super::credentials_cmd::listing_inputs();
+    config
+        .profiles
+        .keys()
+        .filter_map(|name| {
+            let p = plan(config, name, &inputs).ok()?;
+            match p.root {
+                Root::Sso { sso, profile } => Some((name.clone(), sso, profile)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+pub fn login_cmd(
+    profile: Option<&str>,
+    session: Option<&str>,
+    options: login::Options,
+) -> Result<()> {
+    let config = AwsConfig::load()?;
+    let sign_in = sign_in_of(&config, profile, session)?;
+    let backend = Backend::from_env()?;
+    // Shared with refreshes: a second login waits for this one.
+    let _lock = crate::resolve::lock::acquire(
+        &token::sha1_hex(&format!("sso-lock:{}", sign_in.key())),
+        std::time::Duration::from_secs(11 * 60),
+    );
+    login::login(&sign_in, backend, &options)?;
+    Ok(())
+}
+
+pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
+    let config = AwsConfig::load()?;
+    let backend = Backend::from_env()?;
+    let sign_ins: Vec<SignIn> = if profile.is_some() || session.is_some() {
+        vec![sign_in_of(&config, profile, session)?]
+    } else {
+        all_sign_ins(&config).into_values().collect()
+    };
+    let store = token_store(backend);
+    let cache = Cache::open(backend);
+    let roots = sso_roots(&config);
+    for sign_in in &sign_ins {
+        let found = known_tokens(sign_in, store.as_deref());
+        let mut told = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (t, _) in &found {
+            if t.seconds_left(Utc::now()) > 0 && seen.insert(t.access_token.clone()) {
+                let clients = crate::sso::client::Clients::new(&sign_in.region)?;
+                if let Err(e) = clients.logout(&t.access_token) {
+                    crate::cache::warn(&format!(
+                        "the portal's Logout for {} failed ({e}); the token is dropped here anyway",
+                        sign_in.name()
+                    ));
+                }
+            }
+        }
+        for (_, origin) in &found {
+            match origin {
+                Origin::Keyring => {
+                    if let Some(store) = &store {
+                        let _ = store.delete(&token::keyring_name(sign_in.key()));
+                        told.push("the token in the keyring".to_string());
+                    }
+                }
+                // As `aws sso logout` does: the AWS CLI's copy is spent too.
+                Origin::File(path) => {
+                    if std::fs::remove_file(path).is_ok() {
+                        told.push(format!("the AWS CLI's token {}", path.display()));
+                    }
+                }
+            }
+        }
+        // Every cached credential that came from this sign-in: the roots and each hop.
+        let mut dropped = 0;
+        for (name, sso, root_profile) in &roots {
+            if sso.token_key() != sign_in.key() {
+                continue;
+            }
+            let Ok(p) = plan(&config, name, &super::credentials_cmd::listing_inputs()) else {
+                continue;
+            };
+            let identity = root::identity(&Root::Sso {
+                profile: root_profile.clone(),
+                sso: sso.clone(),
+            });
+            let (_, hops) = chain_keys(&p, &identity);
+            for key in std::iter::once(root_key(&identity)).chain(hops) {
+                if cache.remove(&key) {
+                    dropped += 1;
+                }
+            }
+        }
+        if dropped > 0 {
+            told.push(format!("{dropped} cached credential(s)"));
+        }
+        if told.is_empty() {
+            notice(&format!(
+                "{}: not signed in; nothing to drop",
+                sign_in.name()
+            ));
+        } else {
+            notice(&format!(
+                "signed out of {}: dropped {}",
+                sign_in.name(),
+                told.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One line for `explain`: whether the sign-in is there, until when, and from where.
+pub fn token_state(sso: &SsoRoot, profile: &str, backend: Backend) -> String {
+    let sign_in = SignIn::of_root(sso, profile);
+    let store = token_store(backend);
+    let now = Utc::now();
+    let found = known_tokens(&sign_in, store.as_deref());
+    let best = found
+        .iter()
+        .find(|(t, _)| t.seconds_left(now) > 0)
+        .or_else(|| found.iter().find(|(t, _)| t.refreshable(now)));
+    match best {
+        Some((t, origin)) => format!(
+            "signed in ({}) until {}{}",
+            match origin {
+                Origin::Keyring => "token in the keyring".to_string(),
+                Origin::File(p) => format!("the AWS CLI's token {}", p.display()),
+            },
+            t.expires_at.format("%Y-%m-%d %H:%M UTC"),
+            if t.refreshable(now) {
+                ", refreshable"
+            } else {
+                ""
+            }
+        ),
+        None => format!("not signed in: run '{}'", sign_in.login_command),
+    }
+}

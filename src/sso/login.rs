@@ -1,0 +1,420 @@
+//! Signing in to IAM Identity Center: the authorization-code flow with PKCE (the AWS
+//! CLI's default since 2.22 for `sso_session` profiles) through a listener on
+//! 127.0.0.1 only, or the device-code flow (legacy profiles, `--use-device-code`, and
+//! wherever no browser can be shown). The token, its refresh token and the client
+//! registration go to the OS keyring, never to a file.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::client::{Clients, Failure, Grant, Registration};
+use super::token::{self, Token};
+use super::{token_store, SignIn};
+use crate::cache::{name_prefix, Backend, SecretStore};
+use crate::cli::notice;
+use crate::error::{Error, Result};
+
+/// What the sign-in page may take: the AWS CLI waits as long.
+const LOGIN_LIMIT: Duration = Duration::from_secs(600);
+/// Scopes asked for when the session names none: with them, a refresh token is issued.
+pub const DEFAULT_SCOPES: [&str; 1] = ["sso:account:access"];
+const CALLBACK_PATH: &str = "/oauth/callback";
+
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub device_code: bool,
+    pub no_browser: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Pkce,
+    Device,
+}
+
+/// Signs in and keeps the token in the keyring; returns it.
+pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<Token> {
+    let store = token_store(backend).ok_or_else(|| {
+        Error::Sso(format!(
+            "there is no keyring to keep the IAM Identity Center token in (AWSROLE_KEYRING={}); awsrole keeps tokens only there. Set AWSROLE_KEYRING to keyutils or secret-service, or sign in with 'aws sso login', whose token awsrole reads",
+            std::env::var("AWSROLE_KEYRING").unwrap_or_default()
+        ))
+    })?;
+    let flow = if options.device_code || sign_in.session.is_none() || crate::browser::headless() {
+        Flow::Device
+    } else {
+        Flow::Pkce
+    };
+    let scopes: Vec<String> = if sign_in.scopes.is_empty() {
+        DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        sign_in.scopes.clone()
+    };
+    let clients = Clients::new(&sign_in.region).map_err(|e| oidc_error(&e, "", sign_in))?;
+    let fail = |e: Failure| oidc_error(&e, &clients.oidc_endpoint, sign_in);
+    let show_browser = !options.no_browser && !crate::browser::headless();
+
+    let (registration, new) = match flow {
+        Flow::Pkce => {
+            let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| {
+                Error::Io(format!("cannot listen on 127.0.0.1 for the sign-in ({e})"))
+            })?;
+            let port = listener
+                .local_addr()
+                .map_err(|e| Error::Io(e.to_string()))?
+                .port();
+            let registration = registered(store.as_ref(), sign_in, flow, &scopes, || {
+                clients.register_client(
+                    &client_name(sign_in),
+                    &scopes,
+                    &["authorization_code", "refresh_token"],
+                    Some(&format!("http://127.0.0.1{CALLBACK_PATH}")),
+                    &sign_in.start_url,
+                )
+            })
+            .map_err(fail)?;
+            let redirect_uri = format!("http://127.0.0.1:{port}{CALLBACK_PATH}");
+            let verifier = random_text(64);
+            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(Sha256::digest(verifier.as_bytes()));
+            let state = random_text(24);
+            let url = format!(
+                "{}/authorize?{}",
+                clients.oidc_endpoint,
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("response_type", "code")
+                    .append_pair("client_id", &registration.client_id)
+                    .append_pair("redirect_uri", &redirect_uri)
+                    .append_pair("state", &state)
+                    .append_pair("code_challenge_method", "S256")
+                    .append_pair("scopes", &scopes.join(" "))
+                    .append_pair("code_challenge", &challenge)
+                    .finish()
+            );
+            tell_or_open(&url, None, show_browser);
+            let code = wait_for_code(&listener, &state)?;
+            let new = clients
+                .create_token(
+                    &registration,
+                    Grant::AuthorizationCode {
+                        code: &code,
+                        verifier: &verifier,
+                        redirect_uri: &redirect_uri,
+                    },
+                )
+                .map_err(fail)?;
+            (registration, new)
+        }
+        Flow::Device => {
+            let registration = registered(store.as_ref(), sign_in, flow, &scopes, || {
+                clients.register_client(
+                    &client_name(sign_in),
+                    &scopes,
+                    &[
+                        "urn:ietf:params:oauth:grant-type:device_code",
+                        "refresh_token",
+                    ],
+                    None,
+                    &sign_in.start_url,
+                )
+            })
+            .map_err(fail)?;
+            let device = clients
+                .start_device_authorization(&registration, &sign_in.start_url)
+                .map_err(fail)?;
+            let url = device
+                .verification_uri_complete
+                .clone()
+                .unwrap_or_else(|| device.verification_uri.clone());
+            notice(&format!(
+                "to sign in to {}, open {} and check that it shows the code {}",
+                sign_in.name(),
+                device.verification_uri,
+                device.user_code
+            ));
+            tell_or_open(&url, Some(&device.user_code), show_browser);
+            let new = poll_device(&clients, &registration, &device).map_err(|e| match e {
+                PollEnd::Failed(f) => fail(f),
+                PollEnd::Expired => Error::Sso(format!(
+                    "the sign-in code expired before it was approved; run '{}' again",
+                    sign_in.login_command
+                )),
+            })?;
+            (registration, new)
+        }
+    };
+    let token = Token {
+        access_token: new.access_token,
+        expires_at: Utc::now() + chrono::Duration::seconds(new.expires_in),
+        refresh_token: new.refresh_token,
+        client_id: Some(registration.client_id),
+        client_secret: Some(registration.client_secret),
+        registration_expires_at: Some(registration.expires_at),
+        region: Some(sign_in.region.clone()),
+        start_url: Some(sign_in.start_url.clone()),
+        other: Default::default(),
+    };
+    token::write_keyring(store.as_ref(), sign_in.key(), &token)?;
+    notice(&format!(
+        "signed in to {} until {}{}",
+        sign_in.name(),
+        token.expires_at.format("%Y-%m-%d %H:%M UTC"),
+        if token.refresh_token.is_some() {
+            " (renewed without a browser while the session allows)"
+        } else {
+            ""
+        }
+    ));
+    Ok(token)
+}
+
+fn client_name(sign_in: &SignIn) -> String {
+    let who: String = sign_in
+        .key()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
+        .collect();
+    format!("awsrole-{who}")
+}
+
+fn oidc_error(e: &Failure, endpoint: &str, sign_in: &SignIn) -> Error {
+    match e {
+        Failure::Unreachable(detail) => Error::Sso(format!(
+            "cannot reach IAM Identity Center's sign-in service at {endpoint} ({detail}); check sso_region ({}), the network, or AWS_ENDPOINT_URL_SSO_OIDC",
+            sign_in.region
+        )),
+        Failure::Service { code, .. } if code == "AccessDeniedException" => Error::Sso(format!(
+            "the sign-in to {} was denied ({e})",
+            sign_in.name()
+        )),
+        other => Error::Sso(format!("signing in to {} failed: {other}", sign_in.name())),
+    }
+}
+
+/// A stored client registration.
+#[derive(Serialize, Deserialize)]
+struct StoredRegistration {
+    id: String,
+    secret: String,
+    expires: i64,
+}
+
+/// The client registration of this sign-in and flow: reused until a day before it
+/// expires (AWS gives 90 days), else made and kept.
+fn registered(
+    store: &dyn SecretStore,
+    sign_in: &SignIn,
+    flow: Flow,
+    scopes: &[String],
+    register: impl FnOnce() -> std::result::Result<Registration, Failure>,
+) -> std::result::Result<Registration, Failure> {
+    let name = format!(
+        "{}{}",
+        name_prefix("sso-client"),
+        token::sha1_hex(&format!(
+            "{}|{}|{:?}|{}",
+            sign_in.key(),
+            sign_in.region,
+            flow,
+            scopes.join(",")
+        ))
+    );
+    let reusable = store
+        .get(&name)
+        .ok()
+        .flatten()
+        .and_then(|b| serde_json::from_slice::<StoredRegistration>(&b).ok())
+        .and_then(|r| {
+            let expires = chrono::DateTime::from_timestamp(r.expires, 0)?;
+            (expires - Utc::now() > chrono::Duration::days(1)).then_some(Registration {
+                client_id: r.id,
+                client_secret: r.secret,
+                expires_at: expires,
+            })
+        });
+    if let Some(r) = reusable {
+        return Ok(r);
+    }
+    let r = register()?;
+    let stored = StoredRegistration {
+        id: r.client_id.clone(),
+        secret: r.client_secret.clone(),
+        expires: r.expires_at.timestamp(),
+    };
+    if let Ok(bytes) = serde_json::to_vec(&stored) {
+        if let Err(e) = store.put(&name, &bytes, Some(r.expires_at)) {
+            crate::cache::warn(&format!("could not keep the client registration ({e})"));
+        }
+    }
+    Ok(r)
+}
+
+/// Opens the browser, or says on stderr what to open. The URL of the PKCE flow holds no
+/// secret (the challenge is a hash), so it may be shown.
+fn tell_or_open(url: &str, user_code: Option<&str>, show_browser: bool) {
+    if show_browser {
+        match crate::browser::open(url, false) {
+            Ok(()) => {
+                notice("a browser was opened to sign in; waiting for it (Ctrl-C to stop)");
+                return;
+            }
+            Err(why) => notice(&format!("{why}; open the address below yourself")),
+        }
+    }
+    match user_code {
+        Some(code) => notice(&format!(
+            "open this address in a browser (code {code}):\n  {url}"
+        )),
+        None => notice(&format!(
+            "open this address in a browser on this machine:\n  {url}"
+        )),
+    }
+}
+
+fn random_text(bytes: usize) -> String {
+    let mut raw = vec![0u8; bytes];
+    getrandom::fill(&mut raw).expect("the OS random source");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// Waits for the browser's redirect to the listener: the first request to the callback
+/// path with the right `state` ends it; anything else is answered and ignored.
+fn wait_for_code(listener: &TcpListener, state: &str) -> Result<String> {
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| Error::Io(e.to_string()))?;
+    let started = Instant::now();
+    loop {
+        if started.elapsed() > LOGIN_LIMIT {
+            return Err(Error::Sso(
+                "no answer from the browser within 10 minutes; run the sign-in again (or add --use-device-code)".into(),
+            ));
+        }
+        match listener.accept() {
+            Ok((stream, _)) => {
+                if let Some(result) = callback(stream, state) {
+                    return result;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => return Err(Error::Io(format!("the sign-in listener failed ({e})"))),
+        }
+    }
+}
+
+/// One request to the listener: `Some` once the sign-in has ended, either way.
+fn callback(mut stream: TcpStream, state: &str) -> Option<Result<String>> {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut request = Vec::new();
+    let mut buf = [0u8; 2048];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&request);
+    let target = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("GET "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or("");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != CALLBACK_PATH {
+        reply(&mut stream, "404 Not Found", "Not found.");
+        return None;
+    }
+    let params: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+    if params.get("state").map(String::as_str) != Some(state) {
+        // Not the answer to our request (another page, or a forged one): ignored.
+        reply(
+            &mut stream,
+            "400 Bad Request",
+            "This sign-in request is not awsrole's current one.",
+        );
+        return None;
+    }
+    if let Some(error) = params.get("error") {
+        reply(
+            &mut stream,
+            "200 OK",
+            "The sign-in failed; see the terminal.",
+        );
+        let detail = params
+            .get("error_description")
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        return Some(Err(Error::Sso(format!(
+            "the sign-in was not completed ({error}{detail})"
+        ))));
+    }
+    match params.get("code").filter(|c| !c.is_empty()) {
+        Some(code) => {
+            reply(
+                &mut stream,
+                "200 OK",
+                "Signed in to awsrole. You can close this tab and go back to the terminal.",
+            );
+            Some(Ok(code.clone()))
+        }
+        None => {
+            reply(&mut stream, "400 Bad Request", "The answer has no code.");
+            Some(Err(Error::Sso("the sign-in answer had no code".into())))
+        }
+    }
+}
+
+fn reply(stream: &mut TcpStream, status: &str, text: &str) {
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>awsrole</title></head><body><p>{text}</p></body></html>"
+    );
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+}
+
+enum PollEnd {
+    Failed(Failure),
+    Expired,
+}
+
+/// CreateToken with the device code until it is approved: `AuthorizationPending` waits
+/// one interval, `SlowDown` adds 5 s to it (RFC 8628), `ExpiredToken` ends it.
+fn poll_device(
+    clients: &Clients,
+    registration: &Registration,
+    device: &super::client::DeviceAuthorization,
+) -> std::result::Result<super::client::NewToken, PollEnd> {
+    let mut interval = device.interval.max(1) as u64;
+    let deadline = Instant::now() + Duration::from_secs(device.expires_in.clamp(1, 3600) as u64);
+    loop {
+        std::thread::sleep(Duration::from_secs(interval));
+        match clients.create_token(registration, Grant::DeviceCode(&device.device_code)) {
+            Ok(token) => return Ok(token),
+            Err(f) if f.code() == "AuthorizationPendingException" => {}
+            Err(f) if f.code() == "SlowDownException" => interval += 5,
+            Err(f) if f.code() == "ExpiredTokenException" => return Err(PollEnd::Expired),
+            Err(f) => return Err(PollEnd::Failed(f)),
+        }
+        if Instant::now() >= deadline {
+            return Err(PollEnd::Expired);
+        }
+    }
+}
