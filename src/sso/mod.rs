@@ -143,7 +143,15 @@ impl Tokens<'_> {
             return Ok(t.access_token);
         }
         let now = Utc::now();
-        if let Some((t, origin)) = found.iter().find(|(t, _)| t.refreshable(now)) {
+        // botocore never refreshes a legacy profile's token from the AWS CLI's cache;
+        // neither does awsrole (its own legacy sign-ins, in the keyring, it does).
+        let may_refresh = |origin: &Origin| {
+            self.sign_in.session.is_some() || *origin == Origin::Keyring
+        };
+        if let Some((t, origin)) = found
+            .iter()
+            .find(|(t, origin)| t.refreshable(now) && may_refresh(origin))
+        {
             if self.may_try_refresh() {
                 match self.refresh(t, origin, store.as_deref()) {
                     Ok(t) => return Ok(t.access_token),

@@ -7,7 +7,10 @@ profile that names itself while holding its own keys, credential_source =
 Environment, credential_process roots, missing source profiles, source_profile plus
 credential_source, keys in the credentials file, the config file or both,
 [default] vs [profile default], duplicate sections, comments and odd whitespace,
-role_session_name, external_id, duration_seconds and region in various places.
+role_session_name, external_id, duration_seconds and region in various places;
+IAM Identity Center roots ([sso-session] or legacy, a key repeated in the profile that
+agrees or not, a key missing, a session that does not exist) with the sign-in token in
+the AWS CLI's cache fresh, due for a refresh, expired or missing.
 
     python3 generate.py --seed 7 --worlds 3     # prints the worlds as JSON
 """
@@ -23,6 +26,9 @@ CONFIG_KEYS = ("AKIDCONFIGFILE000001", "secret-from-config-file")
 PROCESS_KEYS = ("AKIDPROCESS000000001", "secret-from-credential-process")
 ENV_KEYS = ("AKIDENVIRONMENT00001", "secret-from-environment")
 MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/conformance"
+SSO_ACCOUNT = "210987654321"
+# What the AWS CLI's token cache holds for a sign-in when the profile is resolved.
+TOKEN_STATES = ["fresh", "fresh", "fresh", "refresh", "expired", "missing"]
 
 
 class World:
@@ -34,6 +40,7 @@ class World:
         self.order = []         # (file, header) in writing order
         self.targets = []       # profile names to resolve
         self.names = 0
+        self.sso_tokens = {}    # token key (session name or start URL) -> state
 
     def name(self, stem="p"):
         self.names += 1
@@ -65,6 +72,36 @@ class World:
         if where == "config" and self.rng.random() < 0.3:
             # credential_process beats config-file keys in botocore's order.
             self.put("config", name, "credential_process", f"{self.emit_script} {PROCESS_KEYS[0]} {PROCESS_KEYS[1]}")
+        return name
+
+    def sso_root(self):
+        name = self.name("sso")
+        r = self.rng.random
+        region = self.rng.choice(["eu-west-1", "us-east-1"])
+        if r() < 0.7:
+            session = self.name("corp")
+            start_url = f"https://{session}.awsapps.com/start"
+            table = self.section("config", f"sso-session {session}")
+            table += [("sso_start_url", start_url), ("sso_region", region)]
+            if r() < 0.5:
+                table.append(("sso_registration_scopes", "sso:account:access"))
+            self.put("config", name, "sso_session", session if r() > 0.03 else session + "x")
+            if r() < 0.15:
+                # The same key in the profile: agreeing, or (rarely) not.
+                self.put("config", name, "sso_region", region if r() < 0.8 else "ap-south-1")
+            key = session
+        else:
+            start_url = f"https://{name}.awsapps.com/start"
+            self.put("config", name, "sso_start_url", start_url)
+            if r() > 0.05:
+                self.put("config", name, "sso_region", region)
+            key = start_url
+        self.put("config", name, "sso_account_id", SSO_ACCOUNT)
+        if r() > 0.05:
+            self.put("config", name, "sso_role_name", self.rng.choice(["Admin", "ReadOnly"]))
+        if r() < 0.2:
+            self.put("config", name, "region", "ca-central-1")
+        self.sso_tokens.setdefault(key, self.rng.choice(TOKEN_STATES))
         return name
 
     def process_root(self):
@@ -106,10 +143,14 @@ class World:
     def chain(self):
         depth = self.rng.randint(1, 8)
         root_kind = self.rng.random()
-        if root_kind < 0.6:
+        if root_kind < 0.4:
             source, env = self.keys_root(), None
-        elif root_kind < 0.8:
+        elif root_kind < 0.55:
             source, env = self.process_root(), None
+        elif root_kind < 0.85:
+            source, env = self.sso_root(), None
+            if self.rng.random() < 0.3:
+                self.targets.append(source)
         else:
             source, env = None, "Environment"
         names = []
@@ -233,6 +274,7 @@ def world(seed, index, emit_script):
         "config": w.render("config", duplicate),
         "credentials": w.render("credentials", duplicate),
         "targets": targets,
+        "sso_tokens": w.sso_tokens,
     }
 
 

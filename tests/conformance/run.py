@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Differential conformance: every profile of generated configs, resolved by botocore
-and by awsrole against one moto STS with its request recorder on.
+and by awsrole against one moto STS with its request recorder on, and (for IAM Identity
+Center roots) one local portal/OIDC (tests/support/sso_fake.py) whose role credentials
+are real in that moto; botocore and awsrole read the same AWS CLI token cache, written
+afresh before each side runs.
 
 For each profile both sides must agree on success or failure; on success, on the
 sequence of (Action, RoleArn, RoleSessionName when configured, ExternalId,
-DurationSeconds, signing key) sent to STS and on the final caller ARN; on failure, on
+DurationSeconds, signing key) sent to STS and on the final caller ARN; on the IAM Identity
+Center calls (GetRoleCredentials per account and role, token refreshes); on failure, on
 the class of error. Where awsrole differs on purpose, the difference must be listed in
 differences.toml. A disagreement prints the config that produced it, minimised.
 
@@ -15,6 +19,7 @@ import configparser
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +28,9 @@ import tomllib
 import urllib.request
 
 import boto3
+import botocore.credentials
 import botocore.exceptions
+import botocore.tokens
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -33,6 +40,7 @@ import generate  # noqa: E402
 import sts_calls  # noqa: E402
 
 MFA_CODE = "123456"
+SSO_PROFILES = [0]  # how many resolutions went through IAM Identity Center
 DIFFERENCES = tomllib.load(open(os.path.join(HERE, "differences.toml"), "rb"))
 
 
@@ -62,6 +70,43 @@ class Moto:
         self.proc.wait(timeout=10)
 
 
+class SsoFake:
+    def __init__(self, moto_url):
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tests", "support", "sso_fake.py"), moto_url, "--until-stdin-closes"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )
+        self.url = f"http://127.0.0.1:{self.proc.stdout.readline().decode().strip()}"
+
+    def post(self, path, body):
+        req = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body).encode(), method="POST")
+        return json.loads(urllib.request.urlopen(req).read())
+
+    def calls(self):
+        """What was asked of it: (GetRoleCredentials, account, role) and (CreateToken, grant)."""
+        seen = json.loads(urllib.request.urlopen(f"{self.url}/requests").read())
+        return [(c["op"], c.get("account"), c.get("role")) if c["op"] == "GetRoleCredentials" else (c["op"], c.get("grant"))
+                for c in seen if c["op"] in ("GetRoleCredentials", "CreateToken")]
+
+    def write_tokens(self, tokens, cache_dir):
+        """The AWS CLI's cache as `aws sso login` would leave it, in each state."""
+        import hashlib
+        os.makedirs(cache_dir, exist_ok=True)
+        for name in os.listdir(cache_dir):
+            os.remove(os.path.join(cache_dir, name))
+        for key, state in tokens.items():
+            if state == "missing":
+                continue
+            expires_in = {"fresh": 7200, "refresh": 600, "expired": -60}[state]
+            doc = self.post("/issue", {"start_url": key, "expires_in": expires_in, "refreshable": state == "refresh"})
+            with open(os.path.join(cache_dir, hashlib.sha1(key.encode()).hexdigest() + ".json"), "w") as f:
+                json.dump(doc, f)
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
 def caller_arn(url, creds):
     client = boto3.client(
         "sts", endpoint_url=url, region_name="us-east-1",
@@ -83,7 +128,12 @@ def botocore_class(error):
         return "incomplete"
     if isinstance(error, (botocore.exceptions.NoCredentialsError,)):
         return "no-credentials"
+    if isinstance(error, (botocore.exceptions.SSOTokenLoadError, botocore.exceptions.UnauthorizedSSOTokenError,
+                          botocore.exceptions.TokenRetrievalError)):
+        return "sso-login"
     if isinstance(error, botocore.exceptions.InvalidConfigError):
+        if "configured to use SSO" in text or "sso-session" in text or "inconsistent between profile" in text:
+            return "sso-config"
         if "does not exist" in text:
             return "missing-source"
         if "must have credentials" in text:
@@ -97,6 +147,9 @@ def botocore_class(error):
 
 def awsrole_class(message):
     rules = [
+        ("to IAM Identity Center (", "sso-login"),
+        ("configured for IAM Identity Center but is missing", "sso-config"),
+        ("[sso-session", "sso-config"),
         ("source_profile loop", "loop"),
         ("both source_profile and credential_source", "invalid-combination"),
         ("neither source_profile nor credential_source", "incomplete"),
@@ -175,13 +228,15 @@ def has_duplicate_sections(world):
     return False
 
 
-def compare(world, profile, boto, boto_calls, ours, our_calls):
+def compare(world, profile, boto, boto_calls, ours, our_calls, boto_sso=(), our_sso=()):
     """None when they agree (or differ only as listed), else a description."""
     used = set()
     if not boto["ok"] and boto["class"] == "config-parse" and has_duplicate_sections(world):
         # botocore refuses the whole file; awsrole merges and judges the profile itself.
         used.add(expect_listed("duplicate-sections"))
         return None, used
+    if list(boto_sso) != list(our_sso):
+        return f"IAM Identity Center calls differ:\n  botocore: {list(boto_sso)}\n  awsrole:  {list(our_sso)}", used
     if boto["ok"] != ours["ok"]:
         return f"botocore {'succeeded' if boto['ok'] else 'failed: ' + boto['class']}; awsrole {'succeeded' if ours['ok'] else 'failed: ' + ours['class']}", used
     if not boto["ok"]:
@@ -219,7 +274,7 @@ def compare(world, profile, boto, boto_calls, ours, our_calls):
     return None, used
 
 
-def run_profile(moto, binary, world, profile, workdir):
+def run_profile(moto, sso, binary, world, profile, workdir):
     config = os.path.join(workdir, "config")
     credentials = os.path.join(workdir, "credentials")
     with open(config, "w") as f:
@@ -230,24 +285,42 @@ def run_profile(moto, binary, world, profile, workdir):
         "AWS_CONFIG_FILE": config,
         "AWS_SHARED_CREDENTIALS_FILE": credentials,
         "AWS_ENDPOINT_URL_STS": moto.url,
+        "AWS_ENDPOINT_URL_SSO": sso.url,
+        "AWS_ENDPOINT_URL_SSO_OIDC": sso.url,
         "AWS_ACCESS_KEY_ID": generate.ENV_KEYS[0],
         "AWS_SECRET_ACCESS_KEY": generate.ENV_KEYS[1],
         "AWS_EC2_METADATA_DISABLED": "true",
         # botocore needs a region for its STS client; regions are not compared.
         "AWS_DEFAULT_REGION": "us-east-1",
     }
+    tokens = world.get("sso_tokens", {})
+    cache_dir = os.path.join(workdir, ".aws", "sso", "cache")
+    # botocore fixes its token directory at import; point it at this HOME's.
+    botocore.credentials.SSOProvider._SSO_TOKEN_CACHE_DIR = cache_dir
+    botocore.tokens.SSOTokenProvider._SSO_TOKEN_CACHE_DIR = cache_dir
+    sso.write_tokens(tokens, cache_dir)
     moto.reset()
+    sso_before = len(sso.calls())
     boto = resolve_botocore(moto.url, (config, credentials), profile, env)
-    boto_calls = moto.calls()
+    boto_calls = [c for c in moto.calls() if "AWSReservedSSO" not in c.get("RoleArn", "")]
+    boto_sso = sso.calls()[sso_before:]
+    sso.write_tokens(tokens, cache_dir)
     moto.reset()
+    sso_before = len(sso.calls())
+    # A new botocore Session remembers no earlier refresh try; neither may awsrole's
+    # once-a-minute marker from another world's run.
+    shutil.rmtree(os.path.join(workdir, ".run"), ignore_errors=True)
     child_env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, "USER": "conformance",
-                 "AWSROLE_KEYRING": "none", **env}
+                 "AWSROLE_KEYRING": "none", "XDG_RUNTIME_DIR": os.path.join(workdir, ".run"), **env}
     ours = resolve_awsrole(moto.url, binary, profile, child_env)
-    our_calls = moto.calls()
-    return compare(world, profile, boto, boto_calls, ours, our_calls)
+    our_calls = [c for c in moto.calls() if "AWSReservedSSO" not in c.get("RoleArn", "")]
+    our_sso = sso.calls()[sso_before:]
+    if boto_sso or our_sso or str(boto.get("class", "")).startswith("sso"):
+        SSO_PROFILES[0] += 1
+    return compare(world, profile, boto, boto_calls, ours, our_calls, boto_sso, our_sso)
 
 
-def minimise(moto, binary, world, profile, workdir):
+def minimise(moto, sso, binary, world, profile, workdir):
     """Drops sections one at a time while the disagreement stays."""
     def sections(text):
         blocks, current = [], []
@@ -266,7 +339,7 @@ def minimise(moto, binary, world, profile, workdir):
         while i < len(blocks):
             trial = blocks[:i] + blocks[i + 1:]
             candidate = dict(world, **{file: "".join("".join(b) for b in trial)})
-            problem, _ = run_profile(moto, binary, candidate, profile, workdir)
+            problem, _ = run_profile(moto, sso, binary, candidate, profile, workdir)
             if problem:
                 blocks = trial
                 world = candidate
@@ -287,6 +360,7 @@ def main():
     emit = f"{shlex.quote(sys.executable)} {shlex.quote(os.path.join(HERE, 'emit_credentials.py'))}"
 
     moto = Moto()
+    sso = SsoFake(moto.url)
     started = time.time()
     passed = failed = 0
     used = set()
@@ -300,7 +374,7 @@ def main():
                 for profile in world["targets"]:
                     if passed + failed >= args.profiles:
                         break
-                    problem, differences = run_profile(moto, args.binary, world, profile, workdir)
+                    problem, differences = run_profile(moto, sso, args.binary, world, profile, workdir)
                     used |= differences
                     if problem:
                         failed += 1
@@ -308,12 +382,14 @@ def main():
                     else:
                         passed += 1
             for world, profile, problem in failures[: args.show]:
-                small = minimise(moto, args.binary, world, profile, workdir)
+                small = minimise(moto, sso, args.binary, world, profile, workdir)
                 print(f"\n--- world {world['index']} (seed {args.seed}), profile '{profile}': {problem}")
                 print("# config\n" + small["config"] + "# credentials\n" + small["credentials"])
     finally:
+        sso.stop()
         moto.stop()
-    print(f"\nworlds: {index}, deliberate differences seen: {', '.join(sorted(used)) or 'none'}, "
+    print(f"\nthrough IAM Identity Center: {SSO_PROFILES[0]} (GetRoleCredentials, refreshes or sign-in errors)")
+    print(f"worlds: {index}, deliberate differences seen: {', '.join(sorted(used)) or 'none'}, "
           f"{time.time() - started:.0f} s")
     print(f"conformance: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
