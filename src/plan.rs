@@ -933,4 +933,112 @@ mod tests {
             "{dump}"
         );
     }
+
+    const SSO: &str = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\nsso_registration_scopes = sso:account:access, sso:extra\n\n\
+        [profile sso-dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = eu-central-1\n\n\
+        [profile role-x]\nrole_arn = arn:aws:iam::111111111111:role/X\nsource_profile = sso-dev\nduration_seconds = 7200\n\n\
+        [profile role-y]\nrole_arn = arn:aws:iam::222222222222:role/Y\nsource_profile = role-x\n\n\
+        [profile legacy]\nsso_start_url = https://legacy.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 1\nsso_role_name = R\n";
+
+    #[test]
+    fn an_sso_root_under_a_chain_is_chained_and_inherits_the_region() {
+        let p = plan_of(SSO, "", "role-y").unwrap();
+        let Root::Sso { profile, sso } = &p.root else {
+            panic!("{:?}", p.root)
+        };
+        assert_eq!(profile, "sso-dev");
+        assert_eq!(sso.session.as_deref(), Some("corp"));
+        assert_eq!(sso.start_url, "https://corp.awsapps.com/start");
+        assert_eq!(
+            (sso.account_id.as_str(), sso.role_name.as_str()),
+            ("123456789012", "Admin")
+        );
+        assert_eq!(sso.scopes, ["sso:account:access", "sso:extra"]);
+        assert_eq!(sso.token_key(), "corp");
+        assert_eq!(p.chain_names(), ["role-y", "role-x", "sso-dev"]);
+        // Role credentials are a session: the first hop is chained, capped at an hour.
+        assert_eq!(p.hops[0].duration, Some(3600));
+        assert_eq!(p.hops[0].capped_from, Some(7200));
+        assert!(!p.needs_mfa());
+        assert_eq!(p.region.as_deref(), Some("eu-central-1"));
+        assert_eq!(p.account(), Some("222222222222"));
+        let root_only = plan_of(SSO, "", "sso-dev").unwrap();
+        assert!(root_only.hops.is_empty());
+        assert_eq!(root_only.account(), Some("123456789012"));
+    }
+
+    #[test]
+    fn legacy_sso_profiles_use_the_start_url_and_no_scopes() {
+        let p = plan_of(SSO, "", "legacy").unwrap();
+        let Root::Sso { sso, .. } = &p.root else {
+            panic!()
+        };
+        assert_eq!(sso.session, None);
+        assert_eq!(sso.token_key(), "https://legacy.awsapps.com/start");
+        assert!(sso.scopes.is_empty());
+        assert_eq!(sso.login_command("legacy"), "awsrole sso login legacy");
+        let with_space = SsoRoot {
+            session: Some("my org".into()),
+            ..sso.clone()
+        };
+        assert_eq!(
+            with_space.login_command("x"),
+            "awsrole sso login --sso-session 'my org'"
+        );
+    }
+
+    #[test]
+    fn sso_config_errors_follow_botocore() {
+        let err = |extra: &str, target: &str| {
+            plan_of(&format!("{SSO}{extra}"), "", target)
+                .unwrap_err()
+                .to_string()
+        };
+        // Either key makes an SSO root; then every one is needed.
+        let e = err("[profile p]\nsso_role_name = R\n", "p");
+        assert!(
+            e.contains("missing sso_start_url, sso_region, sso_account_id"),
+            "{e}"
+        );
+        let e = err("[profile p]\nsso_session = corp\nsso_account_id = 1\n", "p");
+        assert!(
+            e.contains("missing sso_role_name") && e.contains("[sso-session corp]"),
+            "{e}"
+        );
+        let e = err("[profile p]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\nsso_start_url = https://other/start\n", "p");
+        assert!(e.contains("sso_start_url is 'https://other/start' in the profile but 'https://corp.awsapps.com/start'"), "{e}");
+        let e = err(
+            "[profile p]\nsso_session = nope\nsso_account_id = 1\nsso_role_name = R\n",
+            "p",
+        );
+        assert!(
+            e.contains("its sso_session 'nope' has no [sso-session nope] section"),
+            "{e}"
+        );
+        let e = err("[profile p]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\ncredential_process = x\n", "p");
+        assert!(
+            e.contains("mixes IAM Identity Center") && e.contains("credential_process"),
+            "{e}"
+        );
+        let e = err("[profile p]\nrole_arn = arn:aws:iam::1:role/P\ncredential_source = Environment\nsso_account_id = 1\n", "p");
+        assert!(
+            e.contains("mixes credential_source with IAM Identity Center"),
+            "{e}"
+        );
+        // A key repeated with the same value is fine; sso_start_url alone is no root.
+        assert!(plan_of(&format!("{SSO}[profile p]\nsso_session = corp\nsso_region = eu-west-1\nsso_account_id = 1\nsso_role_name = R\n"), "", "p").is_ok());
+        let p = plan_of(
+            &format!("{SSO}[profile p]\nsso_start_url = https://x/start\n"),
+            "",
+            "p",
+        )
+        .unwrap();
+        assert!(matches!(
+            p.root,
+            Root::Keys {
+                file_keys: None,
+                ..
+            }
+        ));
+    }
 }

@@ -251,7 +251,12 @@ fn pkce_login_then_a_chain_of_real_assume_roles_with_the_token_in_the_keyring_on
     let assumes: Vec<_> = calls
         .iter()
         .filter(|c| c.action == "AssumeRole")
-        .filter(|c| !c.role_arn.as_deref().unwrap_or("").contains("AWSReservedSSO"))
+        .filter(|c| {
+            !c.role_arn
+                .as_deref()
+                .unwrap_or("")
+                .contains("AWSReservedSSO")
+        })
         .collect();
     assert_eq!(assumes.len(), 2, "{calls:?}");
     assert_eq!(assumes[1].duration.as_deref(), Some("3600"));

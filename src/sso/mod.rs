@@ -145,9 +145,8 @@ impl Tokens<'_> {
         let now = Utc::now();
         // botocore never refreshes a legacy profile's token from the AWS CLI's cache;
         // neither does awsrole (its own legacy sign-ins, in the keyring, it does).
-        let may_refresh = |origin: &Origin| {
-            self.sign_in.session.is_some() || *origin == Origin::Keyring
-        };
+        let may_refresh =
+            |origin: &Origin| self.sign_in.session.is_some() || *origin == Origin::Keyring;
         if let Some((t, origin)) = found
             .iter()
             .find(|(t, origin)| t.refreshable(now) && may_refresh(origin))
