@@ -128,10 +128,16 @@ pub fn login_cmd(
     let sign_in = sign_in_of(&config, profile, session)?;
     let backend = Backend::from_env()?;
     // Shared with refreshes: a second login waits for this one.
-    let _lock = crate::resolve::lock::acquire(
-        &token::sha1_hex(&format!("sso-lock:{}", sign_in.key())),
-        std::time::Duration::from_secs(11 * 60),
-    );
+    let lock_id = token::sha1_hex(&format!("sso-lock:{}", sign_in.key()));
+    let mut lock = crate::resolve::lock::acquire(&lock_id, std::time::Duration::from_millis(200));
+    if lock.is_none() {
+        notice(&format!(
+            "another awsrole is signing in to {} or refreshing it; waiting for it",
+            sign_in.name()
+        ));
+        lock = crate::resolve::lock::acquire(&lock_id, std::time::Duration::from_secs(11 * 60));
+    }
+    let _lock = lock;
     login::login(&sign_in, backend, &options)?;
     Ok(())
 }

@@ -418,3 +418,65 @@ fn poll_device(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(port: u16, target: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(s, "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    /// The listener ignores what is not the answer to its own request (another path, a
+    /// forged or stale `state`) and ends on the right one.
+    #[test]
+    fn the_callback_checks_path_and_state() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let browser = std::thread::spawn(move || {
+            let a = get(port, "/favicon.ico");
+            let b = get(port, "/oauth/callback?code=evil&state=forged");
+            let c = get(port, "/oauth/callback?code=good&state=s%2B1");
+            (a, b, c)
+        });
+        let code = wait_for_code(&listener, "s+1").unwrap();
+        let (a, b, c) = browser.join().unwrap();
+        assert_eq!(code, "good");
+        assert!(a.starts_with("HTTP/1.1 404"), "{a}");
+        assert!(b.starts_with("HTTP/1.1 400"), "{b}");
+        assert!(
+            c.starts_with("HTTP/1.1 200") && c.contains("You can close this tab"),
+            "{c}"
+        );
+    }
+
+    #[test]
+    fn an_error_answer_ends_the_sign_in_with_its_reason() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let browser = std::thread::spawn(move || {
+            get(
+                port,
+                "/oauth/callback?error=access_denied&error_description=no&state=s",
+            )
+        });
+        let err = wait_for_code(&listener, "s").unwrap_err().to_string();
+        browser.join().unwrap();
+        assert!(err.contains("access_denied: no"), "{err}");
+    }
+
+    #[test]
+    fn pkce_verifier_and_state_are_random_and_url_safe() {
+        let (a, b) = (random_text(64), random_text(64));
+        assert_ne!(a, b);
+        // RFC 7636: 43 to 128 characters of the unreserved set.
+        assert!((43..=128).contains(&a.len()), "{}", a.len());
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+}
