@@ -13,14 +13,12 @@ the client was pointed at (AWS_ENDPOINT_URL_STS=http://127.0.0.1:PORT/<mode>).
 
 Prints the port on the first line, then serves until its parent exits.
 """
-import os
-import socketserver
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
-from lifetime import serve_until_done
+from lifetime import serve_on_loopback
 
 NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 LOCK = threading.Lock()
@@ -116,18 +114,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
-    parent = os.getppid()
-    server = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
-    serve_until_done(parent)
-    server.shutdown()
+    serve_on_loopback(Handler)
 
 
 if __name__ == "__main__":

@@ -12,3 +12,21 @@ def serve_until_done(parent):
         return
     while os.getppid() == parent:
         time.sleep(0.5)
+
+
+def serve_on_loopback(handler):
+    """Serves `handler` on 127.0.0.1 (a free port, printed first) from threads, until
+    `serve_until_done` says the parent is done."""
+    import socketserver
+    import threading
+
+    class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    parent = os.getppid()
+    server = Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_address[1], flush=True)
+    serve_until_done(parent)
+    server.shutdown()

@@ -12,15 +12,12 @@ GET /requests lists what it was sent, for the tests. Usage: signin_fake.py MOTO_
 prints its port, serves until its parent exits.
 """
 import json
-import os
-import socketserver
 import sys
-import threading
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler
 
-from lifetime import serve_until_done
+from lifetime import serve_on_loopback
 from sts_calls import calls
 
 SEEN = []
@@ -87,20 +84,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
-    parent = os.getppid()
     Handler.moto = sys.argv[1]
     Handler.federation_key = federation_key(sys.argv[1])
-    server = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
-    serve_until_done(parent)
-    server.shutdown()
+    serve_on_loopback(Handler)
 
 
 if __name__ == "__main__":

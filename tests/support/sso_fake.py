@@ -27,16 +27,14 @@ Usage: sso_fake.py MOTO_URL; prints its port, serves until its parent exits.
 import base64
 import hashlib
 import json
-import os
 import secrets
-import socketserver
 import sys
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
-from lifetime import serve_until_done
+from lifetime import serve_on_loopback
 
 LOCK = threading.Lock()
 SEEN = []
@@ -328,19 +326,9 @@ class Handler(BaseHTTPRequestHandler):
         return doc
 
 
-class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
-    parent = os.getppid()
     Handler.moto = sys.argv[1]
-    server = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
-    serve_until_done(parent)
-    server.shutdown()
+    serve_on_loopback(Handler)
 
 
 if __name__ == "__main__":
