@@ -5,7 +5,8 @@
 __awsrole_complete() {
     \builtin local cur=${COMP_WORDS[COMP_CWORD]} sub=${COMP_WORDS[1]-} name
     if [[ ${COMP_CWORD} -eq 2 && ${sub} =~ ^(use|export|exec|explain|add|remove)$ ]] ||
-        [[ ${COMP_CWORD} -eq 3 && ${sub} == cache && ${COMP_WORDS[2]} == clear ]]; then
+        [[ ${COMP_CWORD} -eq 3 && ${sub} == cache && ${COMP_WORDS[2]} == clear ]] ||
+        [[ ${COMP_CWORD} -eq 3 && ${sub} == sso && ${COMP_WORDS[2]} =~ ^(login|logout)$ ]]; then
         COMPREPLY=()
         while IFS= \builtin read -r name; do
             [[ ${name} == "${cur}"* ]] && COMPREPLY+=("${name}")

@@ -4,7 +4,8 @@
 __awsrole_complete() {
     \builtin local -a profiles
     if { (( CURRENT == 3 )) && [[ ${words[2]} == (use|export|exec|explain|add|remove) ]]; } ||
-        { (( CURRENT == 4 )) && [[ ${words[2]} == cache && ${words[3]} == clear ]]; }; then
+        { (( CURRENT == 4 )) && [[ ${words[2]} == cache && ${words[3]} == clear ]]; } ||
+        { (( CURRENT == 4 )) && [[ ${words[2]} == sso && ${words[3]} == (login|logout) ]]; }; then
         profiles=(${(f)"$(\command awsrole list --names 2>/dev/null)"})
         compadd -a profiles
         return

@@ -237,6 +237,7 @@ fn completions_come_with_init_alone() {
         "bash",
         "eval \"$(awsrole init bash)\"; complete -p awsrole; \
          COMP_WORDS=(awsrole cache clear rol); COMP_CWORD=3; __awsrole_complete; echo \"clear: ${COMPREPLY[*]}\"; \
+         COMP_WORDS=(awsrole sso login role-d); COMP_CWORD=3; __awsrole_complete; echo \"sso: ${COMPREPLY[*]}\"; \
          COMP_WORDS=(awsrole allow som); COMP_CWORD=2; __awsrole_complete; echo \"allow: ${COMPREPLY[*]}\"",
     );
     let text = stdout(&out);
@@ -250,17 +251,24 @@ fn completions_come_with_init_alone() {
         "{text}"
     );
     assert!(text.contains("allow: somedir"), "{text}");
+    assert!(text.contains("sso: role-d\n"), "{text}");
     // fish: its own completion engine answers.
     let out = shell_run(
         &s,
         "fish",
-        "awsrole init fish | source; complete -C 'awsrole cache clear role-'; complete -C 'awsrole use de'",
+        "awsrole init fish | source; complete -C 'awsrole cache clear role-'; complete -C 'awsrole use de'; echo sso:; complete -C 'awsrole sso logout role-c'",
     );
     let text = stdout(&out);
     assert!(
         text.contains("role-b") && text.contains("dev"),
         "{text} {}",
         stderr(&out)
+    );
+    assert!(
+        text.split("sso:")
+            .nth(1)
+            .is_some_and(|t| t.contains("role-c")),
+        "{text}"
     );
     // zsh: with compinit loaded first, as frameworks do.
     let out = shell_run(

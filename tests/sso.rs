@@ -185,6 +185,25 @@ impl Sso {
     }
 }
 
+impl Drop for Sso {
+    /// Sign-in tokens and client registrations are kept for weeks (as long as they can
+    /// be refreshed); a test leaves none of its own in the user's kernel keyring.
+    fn drop(&mut self) {
+        for kind in ["sso", "sso-client"] {
+            let _ = Command::new("keyctl")
+                .args([
+                    "purge",
+                    "-p",
+                    "user",
+                    &format!("awsrole:{kind}:{}:", self.s.world.prefix),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// The AWS CLI's file names: SHA-1 of the session name or start URL, from Python's
 /// hashlib (not from the code under test).
 mod sha1_of {
@@ -648,4 +667,53 @@ fn the_fake_speaks_the_wire_format_botocore_expects() {
         .unwrap();
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert_eq!(stdout(&out).trim(), "ok");
+}
+
+#[test]
+fn with_a_secret_service_the_token_lives_there_and_the_aws_cli_uses_awsrole_as_credential_process()
+{
+    let mut t = Sso::new("ssosecretservice");
+    t.s.keyring = "auto";
+    t.s.bus = Some(secret_service_bus().to_string());
+    t.ok(&["sso", "login", "--sso-session", "corp"]);
+    // Not in the kernel keyring (that is for temporary credentials): the Secret Service
+    // answers alone.
+    let keys = std::fs::read_to_string("/proc/keys").unwrap_or_default();
+    assert!(
+        !keys.contains(&format!("awsrole:sso:{}", t.s.world.prefix)),
+        "token in the kernel keyring"
+    );
+    let mut c = t.cmd(&["export", "sso-dev", "--no-cache", "--format", "json"]);
+    c.env("AWSROLE_KEYRING", "secret-service");
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(t.fake.count("CreateToken", None), 1, "no second sign-in");
+
+    // The AWS CLI itself, with awsrole as its credential_process for the whole chain.
+    t.s.append_config(&format!(
+        "\n[profile via-process]\ncredential_process = {BIN} export role-y --format json\n"
+    ));
+    let out = Command::new("aws")
+        .args([
+            "sts",
+            "get-caller-identity",
+            "--profile",
+            "via-process",
+            "--output",
+            "json",
+        ])
+        .env_clear()
+        .envs(t.s.envs())
+        .env("AWS_ENDPOINT_URL_SSO", &t.fake.url)
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &t.fake.url)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "aws: {}", stderr(&out));
+    let arn = serde_json::from_slice::<Value>(&out.stdout).unwrap()["Arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let role_b = t.s.world.role_arns[1].rsplit('/').next().unwrap();
+    assert!(arn.contains(&format!("assumed-role/{role_b}/")), "{arn}");
 }
