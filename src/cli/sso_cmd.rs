@@ -235,10 +235,15 @@ pub fn token_state(sso: &SsoRoot, profile: &str, backend: Backend) -> String {
         .or_else(|| found.iter().find(|(t, _)| t.refreshable(now)));
     match best {
         Some((t, origin)) => format!(
-            "signed in ({}) until {}{}",
+            "signed in ({}), {} {}{}",
             match origin {
                 Origin::Keyring => "token in the keyring".to_string(),
                 Origin::File(p) => format!("the AWS CLI's token {}", p.display()),
+            },
+            if t.seconds_left(now) > 0 {
+                "until"
+            } else {
+                "expired at"
             },
             t.expires_at.format("%Y-%m-%d %H:%M UTC"),
             if t.refreshable(now) {
