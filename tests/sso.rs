@@ -717,3 +717,61 @@ fn with_a_secret_service_the_token_lives_there_and_the_aws_cli_uses_awsrole_as_c
     let role_b = t.s.world.role_arns[1].rsplit('/').next().unwrap();
     assert!(arn.contains(&format!("assumed-role/{role_b}/")), "{arn}");
 }
+
+#[test]
+fn an_unreachable_identity_center_fails_within_seconds_naming_the_endpoint() {
+    let t = Sso::new("ssounreachable");
+    // A closed port: the sign-in service, then (signed in) the portal.
+    let started = Instant::now();
+    let out = t
+        .cmd(&["sso", "login", "--sso-session", "corp"])
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .contains("cannot reach IAM Identity Center's sign-in service at http://127.0.0.1:1"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+    t.ok(&["sso", "login", "--sso-session", "corp"]);
+    let started = Instant::now();
+    let out = t
+        .cmd(&["export", "role-x", "--format", "json"])
+        .env("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot reach IAM Identity Center at http://127.0.0.1:1"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+    assert!(started.elapsed() < Duration::from_secs(15));
+}
+
+#[test]
+fn without_a_keyring_sign_in_is_refused_but_the_aws_cli_token_still_serves() {
+    let mut t = Sso::new("ssonokeyring");
+    t.s.keyring = "none";
+    let out = t.run(&["sso", "login", "--sso-session", "corp"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no keyring to keep the IAM Identity Center token in (AWSROLE_KEYRING=none)")
+            && err.contains("aws sso login"),
+        "{err}"
+    );
+    assert_eq!(
+        t.fake.count("RegisterClient", None),
+        0,
+        "refused before any call"
+    );
+    assert_eq!(t.browser_opened(), 0);
+    t.cli_token("corp", 7200, true);
+    let out = t.ok(&["export", "role-x", "--format", "json"]);
+    assert!(t.caller(&out).contains("assumed-role/"));
+}
