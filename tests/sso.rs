@@ -320,8 +320,22 @@ fn pkce_login_then_a_chain_of_real_assume_roles_with_the_token_in_the_keyring_on
         "{explain}"
     );
 
-    // A second login reuses the client registration.
-    t.ok(&["sso", "login", "sso-dev"]);
+    // A second login reuses the client registration. With no argument: the sign-in of
+    // the role active in this shell (the config has two).
+    let out = t.run(&["sso", "login"]);
+    assert_eq!(out.status.code(), Some(2), "two sign-ins, none named");
+    assert!(
+        stderr(&out).contains("several IAM Identity Center sign-ins"),
+        "{}",
+        stderr(&out)
+    );
+    let out = t
+        .cmd(&["sso", "login"])
+        .env("AWSROLE_PROFILE", "role-y")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("signed in to sso-session 'corp'"));
     assert_eq!(t.fake.count("RegisterClient", None), 1);
     assert_eq!(t.fake.count("CreateToken", Some("authorization_code")), 2);
 }

@@ -188,7 +188,7 @@ pub enum SsoAction {
     /// the OS keyring
     Login {
         /// A profile whose chain starts at an IAM Identity Center role (default: the
-        /// config's only sign-in)
+        /// active profile's sign-in, else the config's only one)
         #[arg(conflicts_with = "sso_session")]
         profile: Option<String>,
         /// The [sso-session NAME] to sign in to

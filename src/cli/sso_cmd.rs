@@ -15,7 +15,7 @@ use crate::sso::token::{self, Origin};
 use crate::sso::{known_tokens, login, token_store, SignIn};
 
 /// Which sign-in a command names: `--sso-session NAME`, a profile (whose chain starts at
-/// an SSO root), or, with neither, the only one the config has.
+/// an SSO root), or, with neither, the active profile's, else the only one the config has.
 pub fn sign_in_of(
     config: &AwsConfig,
     profile: Option<&str>,
@@ -33,6 +33,15 @@ pub fn sign_in_of(
                 other.profile()
             ))),
         };
+    }
+    // The role active in this shell, when it comes from a sign-in.
+    if let Ok(active) = std::env::var("AWSROLE_PROFILE") {
+        let inputs = super::credentials_cmd::listing_inputs();
+        if let Ok(p) = plan(config, &active, &inputs) {
+            if let Root::Sso { profile, sso } = &p.root {
+                return Ok(SignIn::of_root(sso, profile));
+            }
+        }
     }
     let all = all_sign_ins(config);
     match all.len() {
