@@ -625,19 +625,28 @@ fn logout_signs_out_at_the_portal_and_drops_the_token_and_what_came_from_it() {
 
 #[test]
 fn use_at_a_terminal_signs_in_by_itself() {
-    let t = Sso::new("ssouse");
-    let mut sh = pty::Shell::start("bash", &t.s);
-    let browser = format!("python3 {}", support("sso_browser.py").display());
-    sh.line(&format!(
-        "export AWS_ENDPOINT_URL_SSO={0} AWS_ENDPOINT_URL_SSO_OIDC={0} BROWSER='{browser}' SSO_BROWSER_LOG={1}",
-        t.fake.url,
-        t.browser_log.display()
-    ));
-    sh.line("eval \"$(awsrole init bash)\"");
-    sh.line("awsrole use role-x");
-    assert_eq!(sh.var("AWSROLE_PROFILE"), "role-x");
-    assert_eq!(t.browser_opened(), 1);
-    assert_eq!(t.fake.count("CreateToken", Some("authorization_code")), 1);
+    for shell in pty::SHELLS {
+        let t = Sso::new(&format!("ssouse{shell}"));
+        let mut sh = pty::Shell::start(shell, &t.s);
+        let browser = format!("python3 {}", support("sso_browser.py").display());
+        sh.export("AWS_ENDPOINT_URL_SSO", &t.fake.url);
+        sh.export("AWS_ENDPOINT_URL_SSO_OIDC", &t.fake.url);
+        sh.export("BROWSER", &browser);
+        sh.export("SSO_BROWSER_LOG", &t.browser_log.display().to_string());
+        sh.init();
+        sh.line("awsrole use role-x");
+        assert_eq!(sh.var("AWSROLE_PROFILE"), "role-x", "{shell}");
+        assert_eq!(t.browser_opened(), 1, "{shell}");
+        assert_eq!(
+            t.fake.count("CreateToken", Some("authorization_code")),
+            1,
+            "{shell}"
+        );
+        // The next switch needs no sign-in.
+        sh.line("awsrole use role-y");
+        assert_eq!(sh.var("AWSROLE_PROFILE"), "role-y", "{shell}");
+        assert_eq!(t.browser_opened(), 1, "{shell}");
+    }
 }
 
 #[test]
