@@ -35,7 +35,7 @@ pub struct EnvDiff {
 fn fingerprint(value: Option<&str>) -> Option<String> {
     value.map(|v| {
         let digest = Sha256::digest(v.as_bytes());
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        to_hex(&digest[..8])
     })
 }
 

@@ -577,12 +577,7 @@ fn sso_root(p: &Profile, config: &AwsConfig) -> Result<SsoRoot> {
         )));
     }
     let scopes = get("sso_registration_scopes")?
-        .map(|s| {
-            s.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        })
+        .map(|s| parse_scopes(&s))
         .unwrap_or_default();
     Ok(SsoRoot {
         scopes: if session_name.is_some() {
@@ -592,6 +587,14 @@ fn sso_root(p: &Profile, config: &AwsConfig) -> Result<SsoRoot> {
         },
         ..root
     })
+}
+
+/// `sso_registration_scopes`: a comma-separated list, as botocore splits it.
+pub fn parse_scopes(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 fn credential_source_root(p: &Profile, kind: &str) -> Result<Root> {

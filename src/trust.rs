@@ -158,7 +158,7 @@ fn trust_hash(file: &Path, content: &str) -> String {
     h.update(file.as_os_str().as_encoded_bytes());
     h.update(b"\n");
     h.update(content.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::envdiff::to_hex(&h.finalize())
 }
 
 pub fn is_allowed(file: &Path, content: &str) -> bool {

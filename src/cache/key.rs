@@ -21,11 +21,7 @@ fn digest(parts: &[&str]) -> CacheKey {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    let id = h
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
+    let id = crate::envdiff::to_hex(&h.finalize());
     CacheKey { id }
 }
 

@@ -9,7 +9,7 @@ use crate::cache::key::{chain_keys, root_key};
 use crate::cache::{Backend, Cache};
 use crate::config::AwsConfig;
 use crate::error::{suggest, Error, Result};
-use crate::plan::{plan, Root, SsoRoot};
+use crate::plan::{parse_scopes, plan, ChainPlan, Root, SsoRoot};
 use crate::resolve::root;
 use crate::sso::token::{self, Origin};
 use crate::sso::{known_tokens, login, token_store, SignIn};
@@ -24,23 +24,22 @@ pub fn sign_in_of(
     if let Some(name) = session {
         return session_sign_in(config, name);
     }
+    let inputs = super::credentials_cmd::listing_inputs();
     if let Some(profile) = profile {
-        let p = plan(config, profile, &super::credentials_cmd::listing_inputs())?;
-        return match &p.root {
-            Root::Sso { profile, sso } => Ok(SignIn::of_root(sso, profile)),
-            other => Err(Error::Usage(format!(
-                "profile '{profile}' does not sign in through IAM Identity Center (its chain starts at profile '{}'); name a profile with sso_session or sso_start_url, or use --sso-session",
-                other.profile()
-            ))),
-        };
+        let p = plan(config, profile, &inputs)?;
+        return root_sign_in(&p).ok_or_else(|| Error::Usage(format!(
+            "profile '{profile}' does not sign in through IAM Identity Center (its chain starts at profile '{}'); name a profile with sso_session or sso_start_url, or use --sso-session",
+            p.root.profile()
+        )));
     }
     // The role active in this shell, when it comes from a sign-in.
     if let Ok(active) = std::env::var("AWSROLE_PROFILE") {
-        let inputs = super::credentials_cmd::listing_inputs();
-        if let Ok(p) = plan(config, &active, &inputs) {
-            if let Root::Sso { profile, sso } = &p.root {
-                return Ok(SignIn::of_root(sso, profile));
-            }
+        if let Some(s) = plan(config, &active, &inputs)
+            .ok()
+            .as_ref()
+            .and_then(root_sign_in)
+        {
+            return Ok(s);
         }
     }
     let all = all_sign_ins(config);
@@ -54,6 +53,14 @@ pub fn sign_in_of(
             "the config has several IAM Identity Center sign-ins ({}); name one with --sso-session NAME or a PROFILE",
             all.values().map(SignIn::name).collect::<Vec<_>>().join(", ")
         ))),
+    }
+}
+
+/// The sign-in a chain starts from, if it starts at IAM Identity Center.
+fn root_sign_in(p: &ChainPlan) -> Option<SignIn> {
+    match &p.root {
+        Root::Sso { profile, sso } => Some(SignIn::of_root(sso, profile)),
+        _ => None,
     }
 }
 
@@ -84,12 +91,7 @@ fn session_sign_in(config: &AwsConfig, name: &str) -> Result<SignIn> {
         account_id: String::new(),
         role_name: String::new(),
         scopes: get("sso_registration_scopes")
-            .map(|s| {
-                s.split(',')
-                    .map(|x| x.trim().to_string())
-                    .filter(|x| !x.is_empty())
-                    .collect()
-            })
+            .map(|s| parse_scopes(&s))
             .unwrap_or_default(),
     };
     Ok(SignIn::of_root(&root, ""))
@@ -103,28 +105,22 @@ fn all_sign_ins(config: &AwsConfig) -> BTreeMap<String, SignIn> {
             found.insert(s.key().to_string(), s);
         }
     }
-    for (_, sso, profile) in sso_roots(config) {
-        if sso.session.is_none() {
-            let s = SignIn::of_root(&sso, &profile);
+    for s in sso_plans(config).iter().filter_map(root_sign_in) {
+        if s.session.is_none() {
             found.entry(s.key().to_string()).or_insert(s);
         }
     }
     found
 }
 
-/// The SSO roots of every profile that plans: (profile, root, root profile).
-fn sso_roots(config: &AwsConfig) -> Vec<(String, SsoRoot, String)> {
+/// The plan of every profile whose chain starts at IAM Identity Center.
+fn sso_plans(config: &AwsConfig) -> Vec<ChainPlan> {
     let inputs = super::credentials_cmd::listing_inputs();
     config
         .profiles
         .keys()
-        .filter_map(|name| {
-            let p = plan(config, name, &inputs).ok()?;
-            match p.root {
-                Root::Sso { sso, profile } => Some((name.clone(), sso, profile)),
-                _ => None,
-            }
-        })
+        .filter_map(|name| plan(config, name, &inputs).ok())
+        .filter(|p| matches!(p.root, Root::Sso { .. }))
         .collect()
 }
 
@@ -137,7 +133,7 @@ pub fn login_cmd(
     let sign_in = sign_in_of(&config, profile, session)?;
     let backend = Backend::from_env()?;
     // Shared with refreshes: a second login waits for this one.
-    let lock_id = token::sha1_hex(&format!("sso-lock:{}", sign_in.key()));
+    let lock_id = sign_in.lock_id();
     let mut lock = crate::resolve::lock::acquire(&lock_id, std::time::Duration::from_millis(200));
     if lock.is_none() {
         notice(&format!(
@@ -161,15 +157,20 @@ pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
     };
     let store = token_store(backend);
     let cache = Cache::open(backend);
-    let roots = sso_roots(&config);
+    let plans = sso_plans(&config);
     for sign_in in &sign_ins {
         let found = known_tokens(sign_in, store.as_deref());
         let mut told = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (t, _) in &found {
-            if t.seconds_left(Utc::now()) > 0 && seen.insert(t.access_token.clone()) {
-                let clients = crate::sso::client::Clients::new(&sign_in.region)?;
-                if let Err(e) = clients.logout(&t.access_token) {
+        let mut live: Vec<&str> = found
+            .iter()
+            .filter(|(t, _)| t.seconds_left(Utc::now()) > 0)
+            .map(|(t, _)| t.access_token.as_str())
+            .collect();
+        live.dedup();
+        if !live.is_empty() {
+            let clients = crate::sso::client::Clients::new(&sign_in.region)?;
+            for access_token in live {
+                if let Err(e) = clients.logout(access_token) {
                     crate::cache::warn(&format!(
                         "the portal's Logout for {} failed ({e}); the token is dropped here anyway",
                         sign_in.name()
@@ -195,18 +196,12 @@ pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
         }
         // Every cached credential that came from this sign-in: the roots and each hop.
         let mut dropped = 0;
-        for (name, sso, root_profile) in &roots {
-            if sso.token_key() != sign_in.key() {
+        for p in &plans {
+            if !matches!(&p.root, Root::Sso { sso, .. } if sso.token_key() == sign_in.key()) {
                 continue;
             }
-            let Ok(p) = plan(&config, name, &super::credentials_cmd::listing_inputs()) else {
-                continue;
-            };
-            let identity = root::identity(&Root::Sso {
-                profile: root_profile.clone(),
-                sso: sso.clone(),
-            });
-            let (_, hops) = chain_keys(&p, &identity);
+            let identity = root::identity(&p.root);
+            let (_, hops) = chain_keys(p, &identity);
             for key in std::iter::once(root_key(&identity)).chain(hops) {
                 if cache.remove(&key) {
                     dropped += 1;

@@ -80,10 +80,10 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
             })
             .map_err(fail)?;
             let redirect_uri = format!("http://127.0.0.1:{port}{CALLBACK_PATH}");
-            let verifier = random_text(64);
+            let verifier = random_text(64)?;
             let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(Sha256::digest(verifier.as_bytes()));
-            let state = random_text(24);
+            let state = random_text(24)?;
             let url = format!(
                 "{}/authorize?{}",
                 clients.oidc_endpoint,
@@ -278,10 +278,12 @@ fn tell_or_open(url: &str, user_code: Option<&str>, show_browser: bool) {
     }
 }
 
-fn random_text(bytes: usize) -> String {
+/// A failing random source is an error like any other, never a panic.
+fn random_text(bytes: usize) -> Result<String> {
     let mut raw = vec![0u8; bytes];
-    getrandom::fill(&mut raw).expect("the OS random source");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    getrandom::fill(&mut raw)
+        .map_err(|e| Error::Io(format!("no randomness for the sign-in: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
 }
 
 /// Waits for the browser's redirect to the listener: the first request to the callback
@@ -471,7 +473,7 @@ mod tests {
 
     #[test]
     fn pkce_verifier_and_state_are_random_and_url_safe() {
-        let (a, b) = (random_text(64), random_text(64));
+        let (a, b) = (random_text(64).unwrap(), random_text(64).unwrap());
         assert_ne!(a, b);
         // RFC 7636: 43 to 128 characters of the unreserved set.
         assert!((43..=128).contains(&a.len()), "{}", a.len());

@@ -68,7 +68,8 @@ impl SignIn {
         }
     }
 
-    fn lock_id(&self) -> String {
+    /// The lock every refresh and sign-in of this sign-in takes.
+    pub fn lock_id(&self) -> String {
         token::sha1_hex(&format!("sso-lock:{}", self.key()))
     }
 }
@@ -220,7 +221,7 @@ impl Tokens<'_> {
         origin: &Origin,
         store: Option<&dyn SecretStore>,
     ) -> Result<Token> {
-        let clients = Clients::new(&self.sign_in.region).map_err(|e| Error::Sso(e.to_string()))?;
+        let clients = Clients::new(&self.sign_in.region)?;
         let registration = Registration {
             client_id: old.client_id.clone().unwrap_or_default(),
             client_secret: old.client_secret.clone().unwrap_or_default(),
@@ -256,7 +257,7 @@ pub fn role_credentials(
     access_token: &str,
     backend: Backend,
 ) -> Result<Credentials> {
-    let clients = Clients::new(&sign_in.region).map_err(|e| Error::Sso(e.to_string()))?;
+    let clients = Clients::new(&sign_in.region)?;
     clients
         .get_role_credentials(access_token, &root.account_id, &root.role_name)
         .map_err(|f| match (f.status(), f.code()) {

@@ -81,10 +81,7 @@ pub enum Origin {
 }
 
 pub fn sha1_hex(text: &str) -> String {
-    Sha1::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::envdiff::to_hex(&Sha1::digest(text.as_bytes()))
 }
 
 /// The AWS CLI's token file for a session name (or a legacy start URL).
