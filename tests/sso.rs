@@ -114,8 +114,8 @@ impl Sso {
         }
     }
 
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = self.s.cmd(args);
+    /// The fake's endpoints and the stand-in browser, for any program.
+    fn sso_env(&self, c: &mut Command) {
         c.env("AWS_ENDPOINT_URL_SSO", &self.fake.url)
             .env("AWS_ENDPOINT_URL_SSO_OIDC", &self.fake.url)
             .env(
@@ -123,6 +123,19 @@ impl Sso {
                 format!("python3 {}", support("sso_browser.py").display()),
             )
             .env("SSO_BROWSER_LOG", &self.browser_log);
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.s.cmd(args);
+        self.sso_env(&mut c);
+        c
+    }
+
+    /// An outside client (botocore, the AWS CLI) with the sandbox's environment.
+    fn outside(&self, program: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(program);
+        c.args(args).env_clear().envs(self.s.envs());
+        self.sso_env(&mut c);
         c
     }
 
@@ -436,15 +449,7 @@ fn the_aws_cli_token_is_used_and_a_refreshed_one_written_back_atomically() {
 
     // botocore reads the written-back file and agrees it is a good token.
     let script = "import boto3;print(boto3.Session(profile_name='sso-dev').get_credentials().get_frozen_credentials().access_key)";
-    let py = Command::new("python3")
-        .args(["-c", script])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", t.s.home())
-        .env("AWS_ENDPOINT_URL_SSO", &t.fake.url)
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", &t.fake.url)
-        .output()
-        .unwrap();
+    let py = t.outside("python3", &["-c", script]).output().unwrap();
     assert!(py.status.success(), "botocore: {}", stderr(&py));
     assert_eq!(
         t.fake.count("CreateToken", Some("refresh_token")),
@@ -525,20 +530,13 @@ fn without_a_token_the_hook_and_credential_process_fail_at_once_with_the_login_c
     t.s.append_config(&format!(
         "\n[profile via-process]\ncredential_process = {BIN} export role-x --format json\n"
     ));
-    let mut py = Command::new("python3");
-    py.args([
-        "-c",
-        "import boto3;boto3.Session(profile_name='via-process').get_credentials()",
-    ])
-    .env_clear()
-    .envs(t.s.envs())
-    .env("AWS_ENDPOINT_URL_SSO", &t.fake.url)
-    .env("AWS_ENDPOINT_URL_SSO_OIDC", &t.fake.url)
-    .env(
-        "BROWSER",
-        format!("python3 {}", support("sso_browser.py").display()),
-    )
-    .env("SSO_BROWSER_LOG", &t.browser_log);
+    let mut py = t.outside(
+        "python3",
+        &[
+            "-c",
+            "import boto3;boto3.Session(profile_name='via-process').get_credentials()",
+        ],
+    );
     let started = Instant::now();
     let out = py.output().unwrap();
     assert!(!out.status.success());
@@ -716,19 +714,18 @@ fn with_a_secret_service_the_token_lives_there_and_the_aws_cli_uses_awsrole_as_c
     t.s.append_config(&format!(
         "\n[profile via-process]\ncredential_process = {BIN} export role-y --format json\n"
     ));
-    let out = Command::new("aws")
-        .args([
-            "sts",
-            "get-caller-identity",
-            "--profile",
-            "via-process",
-            "--output",
-            "json",
-        ])
-        .env_clear()
-        .envs(t.s.envs())
-        .env("AWS_ENDPOINT_URL_SSO", &t.fake.url)
-        .env("AWS_ENDPOINT_URL_SSO_OIDC", &t.fake.url)
+    let out = t
+        .outside(
+            "aws",
+            &[
+                "sts",
+                "get-caller-identity",
+                "--profile",
+                "via-process",
+                "--output",
+                "json",
+            ],
+        )
         .env("AWS_DEFAULT_REGION", "us-east-1")
         .output()
         .unwrap();
