@@ -13,13 +13,25 @@ use crate::resolve::root::provider;
 use crate::resolve::sts::Sts;
 use crate::resolve::MfaPolicy;
 
-/// What the console command was asked.
+// What the console command was asked (its help text is the variant's in `Command`).
+#[derive(clap::Args, Debug)]
 pub struct ConsoleArgs {
+    /// Default: the role active in this shell
     pub profile: Option<String>,
+    /// The service's console page (s3, ec2, iam …) instead of the console home
+    #[arg(long, value_name = "NAME", conflicts_with = "destination")]
     pub service: Option<String>,
+    /// Any console URL to land on
+    #[arg(long, value_name = "URL")]
     pub destination: Option<String>,
+    /// Write the sign-in URL to stdout instead of opening a browser (it is a
+    /// bearer credential: nothing else ever prints it)
+    #[arg(long)]
     pub print: bool,
+    /// Go through the console's sign-out first, so an earlier session does not win
+    #[arg(long)]
     pub logout_first: bool,
+    #[command(flatten)]
     pub flags: ResolveFlags,
 }
 

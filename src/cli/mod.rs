@@ -161,25 +161,7 @@ pub enum Command {
         action: SsoAction,
     },
     /// Open the AWS console as the active role or PROFILE (federation sign-in)
-    Console {
-        /// Default: the role active in this shell
-        profile: Option<String>,
-        /// The service's console page (s3, ec2, iam …) instead of the console home
-        #[arg(long, value_name = "NAME", conflicts_with = "destination")]
-        service: Option<String>,
-        /// Any console URL to land on
-        #[arg(long, value_name = "URL")]
-        destination: Option<String>,
-        /// Write the sign-in URL to stdout instead of opening a browser (it is a
-        /// bearer credential: nothing else ever prints it)
-        #[arg(long)]
-        print: bool,
-        /// Go through the console's sign-out first, so an earlier session does not win
-        #[arg(long)]
-        logout_first: bool,
-        #[command(flatten)]
-        flags: ResolveFlags,
-    },
+    Console(console_cmd::ConsoleArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -283,23 +265,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pick => pick_cmd::pick(),
         Command::Man => pick_cmd::man(),
         Command::Completions { shell } => shell_cmd::completions(shell),
-        Command::Console {
-            profile,
-            service,
-            destination,
-            print,
-            logout_first,
-            flags,
-        } => {
+        Command::Console(args) => {
             crate::sso::allow_login_here();
-            console_cmd::console(console_cmd::ConsoleArgs {
-                profile,
-                service,
-                destination,
-                print,
-                logout_first,
-                flags,
-            })
+            console_cmd::console(args)
         }
     }
 }
