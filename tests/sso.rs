@@ -139,6 +139,30 @@ impl Sso {
         c
     }
 
+    /// Starts `c`, and as the person at another browser opens the address `pick` finds
+    /// in a line of its stderr; returns how `c` ended.
+    fn answer_from_stderr(
+        &self,
+        mut c: Command,
+        pick: impl Fn(&str) -> Option<String>,
+    ) -> std::process::ExitStatus {
+        let mut child = c.stderr(Stdio::piped()).spawn().unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("a line with the address").unwrap();
+            if let Some(url) = pick(&line) {
+                break url;
+            }
+        };
+        let opened = Command::new("python3")
+            .arg(support("sso_browser.py"))
+            .arg(&url)
+            .status()
+            .unwrap();
+        assert!(opened.success(), "{url}");
+        child.wait().unwrap()
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().unwrap()
     }
@@ -376,25 +400,12 @@ fn device_code_flow_waits_through_pending_and_slow_down_and_fails_on_expiry() {
     t.ok(&["export", "role-x", "--format", "json"]);
 
     // --no-browser: the address and code on stderr; the person approves elsewhere.
-    let mut child = t
-        .cmd(&["sso", "login", "legacy", "--no-browser"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let code = loop {
-        let line = lines.next().expect("a line with the code").unwrap();
-        if let Some(rest) = line.split("shows the code ").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    // Legacy profiles sign in with the device code (no PKCE), and still ask for scopes.
-    let out = Command::new("curl")
-        .args(["-sf", &format!("{}/device?user_code={code}", t.fake.url)])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert!(child.wait().unwrap().success());
+    // Legacy profiles sign in with the device code (no PKCE).
+    let status = t.answer_from_stderr(t.cmd(&["sso", "login", "legacy", "--no-browser"]), |line| {
+        let code = line.split("shows the code ").nth(1)?.trim();
+        Some(format!("{}/device?user_code={code}", t.fake.url))
+    });
+    assert!(status.success());
     assert_eq!(t.browser_opened(), 1, "--no-browser opened none");
     let out = t.ok(&["export", "legacy", "--format", "json"]);
     assert!(t.caller(&out).contains("AWSReservedSSO_ReadOnly_"));
@@ -794,4 +805,35 @@ fn without_a_keyring_sign_in_is_refused_but_the_aws_cli_token_still_serves() {
     t.cli_token("corp", 7200, true);
     let out = t.ok(&["export", "role-x", "--format", "json"]);
     assert!(t.caller(&out).contains("assumed-role/"));
+}
+
+#[test]
+fn where_no_browser_can_be_shown_the_address_goes_to_stderr() {
+    let t = Sso::new("ssoheadless");
+    // An SSH session without BROWSER: the device code, even for a session profile.
+    let mut c = t.cmd(&["sso", "login", "--sso-session", "corp"]);
+    c.env_remove("BROWSER")
+        .env("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22");
+    let status = t.answer_from_stderr(c, |line| {
+        let code = line.split("shows the code ").nth(1)?.trim();
+        Some(format!("{}/device?user_code={code}", t.fake.url))
+    });
+    assert!(status.success());
+    assert_eq!(t.fake.count("StartDeviceAuthorization", None), 1);
+    assert_eq!(t.fake.count("Authorize", None), 0, "no PKCE");
+    assert_eq!(t.browser_opened(), 0);
+
+    // --no-browser with PKCE: the authorization address is printed, opened elsewhere
+    // on this machine, and the listener takes the redirect.
+    let status = t.answer_from_stderr(
+        t.cmd(&["sso", "login", "--sso-session", "corp", "--no-browser"]),
+        |line| {
+            let url = line.trim();
+            url.contains("/authorize?").then(|| url.to_string())
+        },
+    );
+    assert!(status.success());
+    assert_eq!(t.fake.count("CreateToken", Some("authorization_code")), 1);
+    assert_eq!(t.browser_opened(), 0, "--no-browser opened none");
+    t.ok(&["export", "role-x", "--format", "json"]);
 }
