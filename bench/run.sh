@@ -10,6 +10,7 @@
 # Needs: hyperfine, direnv (apt); awscli, awsume, moto[server] (pip); .ci/install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source tests/support/venv.sh
 
 quick=0
 [[ ${1:-} == --quick ]] && quick=1
@@ -30,12 +31,13 @@ results="$work/results"
 mkdir -p "$results"
 
 # Each daemon serves until its stdin (a FIFO this script holds open) closes.
-start_daemon() { # name script -> prints the daemon's first line
+start_daemon() { # name script [args…] -> prints the daemon's first line
     mkfifo "$work/$1.in"
-    python3 "$support/$2" --until-stdin-closes <"$work/$1.in" >"$work/$1.out" &
+    python3 "$support/$2" --until-stdin-closes "${@:3}" <"$work/$1.in" >"$work/$1.out" &
     exec {fd}>"$work/$1.in"
     daemon_fds+=("$fd")
-    until [[ -s "$work/$1.out" ]]; do sleep 0.1; done
+    for _ in $(seq 600); do [[ -s "$work/$1.out" ]] && break; sleep 0.1; done
+    [[ -s "$work/$1.out" ]] || { echo "bench: $2 did not start within 60 s" >&2; exit 1; }
     head -1 "$work/$1.out"
 }
 daemon_fds=()
@@ -45,7 +47,9 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-start_daemon moto moto_server.py >"$work/port"
+# moto without the tests' signature-checking front: the benchmark times clients, and
+# its moto floor sends unsigned requests.
+start_daemon moto moto_server.py --unchecked >"$work/port"
 start_daemon secrets secret_service.py >"$work/bus" 2>/dev/null
 port=$(<"$work/port")
 bus=$(<"$work/bus")
