@@ -48,13 +48,33 @@ fn counts(s: &Sandbox) -> (usize, usize) {
     )
 }
 
+fn json(out: Output) -> Keys {
+    Keys::from_json(&ok(out))
+}
+
+/// `role` of this sandbox's world, as STS names its sessions.
+fn assumed(s: &Sandbox, role: char) -> String {
+    format!("assumed-role/{}Role{role}/", s.world.prefix)
+}
+
 fn warm_paths_make_no_sts_call(s: &Sandbox) {
-    ok(s.run(&["export", "role-e", "--mfa-code", "123456"]));
+    let cold = json(s.run(&[
+        "export",
+        "role-e",
+        "--mfa-code",
+        "123456",
+        "--format",
+        "json",
+    ]));
     assert_eq!(counts(s), (1, 5));
-    // A new terminal, no code, no tty: all from the cache.
-    ok(run_no_tty(s, &["export", "role-e"]));
-    ok(run_no_tty(s, &["export", "role-c"]));
+    // A new terminal, no code, no tty: all from the cache, and the very keys STS issued.
+    let warm = json(run_no_tty(s, &["export", "role-e", "--format", "json"]));
+    assert_eq!(warm, cold, "the cache served other keys than STS issued");
+    let middle = json(run_no_tty(s, &["export", "role-c", "--format", "json"]));
     assert_eq!(counts(s), (1, 5));
+    // role-c's keys were issued inside the cold chain: STS itself checks them.
+    assert!(caller_of(s, &warm).contains(&assumed(s, 'E')));
+    assert!(caller_of(s, &middle).contains(&assumed(s, 'C')));
 }
 
 #[test]
@@ -75,23 +95,36 @@ fn the_mfa_session_is_shared_by_every_role_that_names_the_serial() {
         s.world.role_arns[2], s.world.mfa_serial
     ));
     ok(s.run(&["export", "role-a", "--mfa-code", "123456"]));
-    ok(run_no_tty(&s, &["export", "other"]));
+    let other = json(run_no_tty(&s, &["export", "other", "--format", "json"]));
     assert_eq!(counts(&s), (1, 2));
+    // Signed with the cached MFA session's keys, which STS checked.
+    assert!(caller_of(&s, &other).contains(&assumed(&s, 'C')));
 }
 
 #[test]
 fn clearing_one_hop_costs_exactly_one_assume_role() {
     let s = keyutils("clearone");
-    ok(s.run(&["export", "role-e", "--mfa-code", "123456"]));
+    let cold = json(s.run(&[
+        "export",
+        "role-e",
+        "--mfa-code",
+        "123456",
+        "--format",
+        "json",
+    ]));
     ok(s.run(&["cache", "clear", "role-e"]));
     let before = s.world.calls().len();
-    ok(run_no_tty(&s, &["export", "role-e"]));
+    let again = json(run_no_tty(&s, &["export", "role-e", "--format", "json"]));
     let calls = s.world.calls();
     assert_eq!(calls.len(), before + 1);
     assert_eq!(
         calls.last().unwrap().role_arn.as_deref(),
         Some(s.world.role_arns[4].as_str())
     );
+    // That one call was signed with role-d's cached keys (STS checked them) and
+    // gave new keys.
+    assert_ne!(again, cold);
+    assert!(caller_of(&s, &again).contains(&assumed(&s, 'E')));
 }
 
 #[test]
@@ -253,18 +286,30 @@ fn grep_tree(
 fn two_shells_resolving_at_once_share_one_mfa_session() {
     let s = keyutils("concurrent");
     let spawn = || {
-        s.cmd(&["export", "role-b", "--mfa-code", "123456"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap()
+        s.cmd(&[
+            "export",
+            "role-b",
+            "--mfa-code",
+            "123456",
+            "--format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
     };
-    let (mut a, mut b) = (spawn(), spawn());
-    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (
+        json(a.wait_with_output().unwrap()),
+        json(b.wait_with_output().unwrap()),
+    );
     assert_eq!(
         counts(&s),
         (1, 2),
         "the second waited for the first and used its cache"
     );
+    assert_eq!(a, b, "both hold the one session STS issued");
+    assert!(caller_of(&s, &a).contains(&assumed(&s, 'B')));
 }
 
 #[test]
@@ -375,36 +420,79 @@ fn a_secret_service_that_never_answers_costs_a_warning_not_a_hang() {
 }
 
 /// As an unprivileged user the kernel enforces its per-user quota (200 keys, 20,000
-/// bytes); root's is effectively unlimited, so this runs as `nobody`.
+/// bytes); root's is effectively unlimited, so as root this runs as `nobody`.
 #[test]
-fn over_the_kernel_quota_old_entries_are_evicted_and_the_command_succeeds() {
+fn over_the_kernel_quota_old_entries_of_this_namespace_are_evicted_and_no_others() {
     let s = keyutils("quota");
+    // Seven chains of five hops, each hop with its own session name, so each chain
+    // is ~3.8 KB of entries of its own: well over 20,000 bytes in one namespace.
+    let mut cfg = s.world.seed_config();
+    for n in 0..7 {
+        let mut source = "default".to_string();
+        for (i, arn) in s.world.role_arns.iter().enumerate() {
+            let name = format!("c{n}-{}", (b'a' + i as u8) as char);
+            cfg.push_str(&format!(
+                "[profile {name}]\nrole_arn = {arn}\nsource_profile = {source}\nrole_session_name = c{n}\n{}\n",
+                if i == 0 { format!("mfa_serial = {}", s.world.mfa_serial) } else { String::new() }
+            ));
+            source = name;
+        }
+    }
+    s.write_config(&cfg);
     let home = s.home().display().to_string();
-    assert!(std::process::Command::new("chown")
-        .args(["-R", "65534:65534", &home])
-        .status()
-        .unwrap()
-        .success());
-    let as_nobody = |args: &[&str], namespace: &str| {
-        std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .args(args)
-            .env_clear()
+    if is_root() {
+        assert!(std::process::Command::new("chown")
+            .args(["-R", "65534:65534", &home])
+            .status()
+            .unwrap()
+            .success());
+    }
+    let run = |args: &[&str], namespace: &str| {
+        let mut cmd = if is_root() {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+            c.args(args);
+            c
+        } else {
+            let mut c = std::process::Command::new(args[0]);
+            c.args(&args[1..]);
+            c
+        };
+        cmd.env_clear()
             .envs(s.envs())
             .env("AWSROLE_CACHE_NAMESPACE", namespace)
             .current_dir(s.home())
             .output()
             .unwrap()
     };
-    // Only this test uses nobody's keyring; start from empty.
-    as_nobody(&["keyctl", "clear", "@u"], "");
-    // Seven separate five-hop chains of ~3.8 KB each: well over 20,000 bytes.
+    let (mine, bystander) = (
+        format!("{}mine", s.world.prefix),
+        format!("{}bystander", s.world.prefix),
+    );
+    // As root the test has nobody's keyring to itself; as a normal user it removes only
+    // what its own namespaces hold.
+    let purge = || {
+        if is_root() {
+            run(&["keyctl", "clear", "@u"], "");
+            return;
+        }
+        for ns in [&mine, &bystander] {
+            let prefix = format!("awsrole:session:{ns}:");
+            run(&["keyctl", "purge", "-p", "user", &prefix], "");
+        }
+    };
+    purge();
+    // Someone else's cache (the user's everyday one, say): one whole chain.
+    let out = run(
+        &[BIN, "export", "role-e", "--mfa-code", "123456"],
+        &bystander,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
     let mut log = String::new();
-    let last = format!("{}q6", s.world.prefix);
     for n in 0..7 {
-        let out = as_nobody(
-            &[BIN, "export", "role-e", "--mfa-code", "123456"],
-            &format!("{}q{n}", s.world.prefix),
+        let out = run(
+            &[BIN, "export", &format!("c{n}-e"), "--mfa-code", "123456"],
+            &mine,
         );
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(stdout(&out).contains("AWS_SESSION_TOKEN"));
@@ -418,9 +506,9 @@ fn over_the_kernel_quota_old_entries_are_evicted_and_the_command_succeeds() {
         !log.contains("could not cache"),
         "eviction made room every time: {log}"
     );
-    // The newest chain is whole: a warm export as nobody makes no call.
+    // The newest chain is whole: a warm export makes no call, and its keys work.
     let before = s.world.calls().len();
-    let out = as_nobody(&[BIN, "export", "role-e"], &last);
+    let out = run(&[BIN, "export", "c6-e", "--format", "json"], &mine);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         s.world.calls().len(),
@@ -428,7 +516,16 @@ fn over_the_kernel_quota_old_entries_are_evicted_and_the_command_succeeds() {
         "{log}\n---\n{}",
         stderr(&out)
     );
-    as_nobody(&["keyctl", "clear", "@u"], "");
+    assert!(caller_of(&s, &Keys::from_json(&out)).contains(&assumed(&s, 'E')));
+    // The other namespace lost nothing to that eviction.
+    let out = run(&[BIN, "export", "role-e", "--format", "json"], &bystander);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        s.world.calls().len(),
+        before,
+        "the bystander's chain was evicted"
+    );
+    purge();
 }
 
 #[test]
@@ -491,9 +588,11 @@ fn credential_process_roots_that_expire_are_cached_like_hops() {
             .lines()
             .count()
     };
-    ok(s.run(&["export", "expiring"]));
-    ok(s.run(&["export", "expiring"]));
+    let issued = json(s.run(&["export", "expiring", "--format", "json"]));
+    let cached = json(s.run(&["export", "expiring", "--format", "json"]));
     assert_eq!(count(), 1, "the second export came from the keyring");
+    assert_eq!(cached, issued);
+    assert_eq!(cached.secret_access_key, s.world.secret_access_key);
     let listed = stdout(&ok(s.run(&["cache", "list"])));
     assert!(listed.contains("root of expiring"), "{listed}");
     // Credentials without an expiry are long-term: never cached.

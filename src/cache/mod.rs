@@ -83,6 +83,13 @@ pub fn name_prefix(kind: &str) -> String {
     }
 }
 
+/// Whether the entry `name` (which starts with `prefix`) belongs to that namespace
+/// itself: an entry of a namespace below it (`…:ns:id`) does not.
+pub fn in_namespace(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .is_some_and(|id| !id.contains(':'))
+}
+
 impl Cache {
     pub fn disabled() -> Self {
         Cache {
@@ -181,8 +188,7 @@ impl Cache {
         match store.list(&self.prefix) {
             Ok(names) => names
                 .into_iter()
-                // A namespaced entry (`…:ns:id`) belongs to another namespace.
-                .filter(|name| !name[self.prefix.len()..].contains(':'))
+                .filter(|name| in_namespace(name, &self.prefix))
                 .map(|name| {
                     let entry = store
                         .get(&name)
@@ -301,6 +307,22 @@ mod tests {
             memory.0.borrow().is_empty(),
             "long-term credentials are never cached"
         );
+    }
+
+    #[test]
+    fn a_namespace_holds_its_own_entries_only() {
+        let everyday = "awsrole:session:";
+        assert!(in_namespace("awsrole:session:abc", everyday));
+        assert!(!in_namespace("awsrole:session:tests:abc", everyday));
+        assert!(in_namespace(
+            "awsrole:session:tests:abc",
+            "awsrole:session:tests:"
+        ));
+        assert!(!in_namespace(
+            "awsrole:session:other:abc",
+            "awsrole:session:tests:"
+        ));
+        assert!(!in_namespace("awsrole:sso:abc", everyday));
     }
 
     #[test]

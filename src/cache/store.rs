@@ -188,14 +188,18 @@ mod linux {
         }
 
         /// Over the per-user quota (200 keys, 20,000 bytes for non-root): drop our
-        /// expired entries first, then the soonest to expire.
+        /// expired entries first, then the soonest to expire. Only entries of this
+        /// cache namespace are candidates: a test run (or anyone with a namespace of
+        /// their own) never evicts the user's everyday cache, nor the reverse.
         fn evict_one(&self, ring: &KeyRing) -> bool {
-            let Ok(keys) = our_keys(ring, "awsrole:session:") else {
+            let prefix = crate::cache::name_prefix("session");
+            let Ok(keys) = our_keys(ring, &prefix) else {
                 return false;
             };
             let written = WRITTEN.lock().map(|w| w.clone()).unwrap_or_default();
             let victim = keys
                 .into_iter()
+                .filter(|(name, _)| crate::cache::in_namespace(name, &prefix))
                 .filter(|(name, _)| !written.contains(name))
                 .map(|(_, key)| (expiry_of(&key), key))
                 .min_by_key(|(expiry, _)| *expiry);

@@ -66,17 +66,33 @@ pub fn bad_sts() -> &'static str {
     URL.get_or_init(|| format!("http://127.0.0.1:{port}"))
 }
 
-/// Starts a helper daemon from tests/support and reads the first line it prints.
+/// Starts a helper daemon from tests/support and reads the first line it prints,
+/// within a minute (a helper that hangs fails the test instead of holding it forever).
+/// The rest of its output is drained, so a later line never meets a closed pipe.
 pub fn spawn_helper(mut cmd: Command, needs: &str) -> (Child, String) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("{needs}: {e}"));
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, line.trim().to_string())
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(line) if !line.trim().is_empty() => (child, line.trim().to_string()),
+        Ok(_) => {
+            let status = child.wait();
+            panic!("{needs}: the helper exited without a word ({status:?})")
+        }
+        Err(_) => {
+            let _ = child.kill();
+            panic!("{needs}: the helper said nothing within 60 s")
+        }
+    }
 }
 
 /// A private D-Bus with an unlocked gnome-keyring; its address.
@@ -242,6 +258,24 @@ pub struct Sandbox {
     pub bus: Option<String>,
 }
 
+/// What a sandbox cached in the kernel keyring goes with it, so that runs leave no
+/// entries behind (an SSO client registration would stay for weeks).
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        for kind in ["session", "keys", "sso", "sso-client"] {
+            let prefix = format!("awsrole:{kind}:{}:", self.world.prefix);
+            let _ = Command::new("keyctl")
+                .args(["purge", "-p", "user", &prefix])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 impl Sandbox {
     pub fn seed(name: &str) -> Sandbox {
         Sandbox::with_world(World::build(name, 5))
@@ -357,6 +391,73 @@ pub fn caller_arn_with_env(sandbox: &Sandbox, vars: &[(String, String)]) -> Stri
         .unwrap();
     assert!(out.status.success(), "botocore: {}", stderr(&out));
     stdout(&out).trim().to_string()
+}
+
+/// The key triple an `export --format json` document carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// None for long-term keys.
+    pub session_token: Option<String>,
+}
+
+impl Keys {
+    /// Parsed from the stdout of `awsrole export … --format json`.
+    pub fn from_json(out: &Output) -> Keys {
+        let doc: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not a JSON document ({e}): {}", stdout(out)));
+        let field = |k: &str| doc[k].as_str().map(str::to_string);
+        Keys {
+            access_key_id: field("AccessKeyId").unwrap_or_else(|| panic!("no key id: {doc}")),
+            secret_access_key: field("SecretAccessKey")
+                .unwrap_or_else(|| panic!("no secret: {doc}")),
+            session_token: field("SessionToken"),
+        }
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut vars = vec![
+            ("AWS_ACCESS_KEY_ID".into(), self.access_key_id.clone()),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                self.secret_access_key.clone(),
+            ),
+        ];
+        if let Some(token) = &self.session_token {
+            vars.push(("AWS_SESSION_TOKEN".into(), token.clone()));
+        }
+        vars
+    }
+}
+
+/// Who STS says `keys` belong to. moto sits behind a front that checks signatures and
+/// session tokens against what it issued, so keys a cache corrupted fail here.
+pub fn caller_of(sandbox: &Sandbox, keys: &Keys) -> String {
+    caller_arn_with_env(sandbox, &keys.env())
+}
+
+/// Whether this test binary runs as root (CI's first pass) or as a normal user (the
+/// non-root tier, tests/as-user.sh, or a developer).
+#[cfg(unix)]
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A path another user owns, for the checks that refuse such things: as root the test
+/// gives `mine` away (to nobody); as a normal user, who cannot, it takes the fixture
+/// tests/as-user.sh made as root and named in the variable `fixture`.
+#[cfg(unix)]
+pub fn owned_by_another_user(mine: &Path, fixture: &str) -> PathBuf {
+    if is_root() {
+        std::os::unix::fs::chown(mine, Some(65534), Some(65534)).unwrap();
+        return mine.to_path_buf();
+    }
+    let path = std::env::var_os(fixture).unwrap_or_else(|| {
+        panic!("as a normal user this test needs {fixture}, a path another user owns (tests/as-user.sh sets it); or run it as root")
+    });
+    PathBuf::from(path)
 }
 
 /// The value of one variable among `parse_env`'s pairs.
