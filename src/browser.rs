@@ -55,23 +55,93 @@ fn platform_opener(url: &str) -> (String, Vec<String>) {
     }
 }
 
-/// No browser can be shown here: an SSH session, a container, CI, a cloud shell
-/// (the hints granted uses). An explicit `BROWSER` says otherwise.
-pub fn headless() -> bool {
-    if std::env::var("BROWSER").is_ok_and(|b| !b.trim().is_empty()) {
-        return false;
+/// Why no browser can be shown here — an SSH session, CI, a cloud shell, a container,
+/// no display (the hints granted uses) — or `None` where one can. An explicit `BROWSER`
+/// says one can.
+pub fn headless() -> Option<&'static str> {
+    let var = |k: &str| std::env::var(k).ok();
+    headless_in(
+        &var,
+        std::path::Path::new("/.dockerenv").exists(),
+        cfg!(target_os = "linux"),
+    )
+}
+
+/// `headless` over a given environment, container marker and platform.
+fn headless_in(
+    var: &dyn Fn(&str) -> Option<String>,
+    in_container: bool,
+    linux: bool,
+) -> Option<&'static str> {
+    let set = |k: &str| var(k).is_some_and(|v| !v.trim().is_empty());
+    if set("BROWSER") {
+        return None;
     }
-    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
-    [
-        "SSH_CLIENT",
-        "SSH_TTY",
-        "SSH_CONNECTION",
-        "CI",
-        "CODESPACES",
-        "CLOUD_SHELL",
-    ]
-    .iter()
-    .any(|k| set(k))
-        || std::path::Path::new("/.dockerenv").exists()
-        || (cfg!(target_os = "linux") && !set("DISPLAY") && !set("WAYLAND_DISPLAY"))
+    const HINTS: [(&str, &str); 6] = [
+        ("SSH_CLIENT", "an SSH session"),
+        ("SSH_TTY", "an SSH session"),
+        ("SSH_CONNECTION", "an SSH session"),
+        ("CI", "a CI job"),
+        ("CODESPACES", "a Codespace"),
+        ("CLOUD_SHELL", "a cloud shell"),
+    ];
+    if let Some((_, why)) = HINTS.iter().find(|(k, _)| set(k)) {
+        return Some(why);
+    }
+    if in_container {
+        return Some("a container");
+    }
+    (linux && !set("DISPLAY") && !set("WAYLAND_DISPLAY")).then_some("no display")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn each_hint_names_its_reason_and_browser_overrides_them() {
+        let display = ("DISPLAY", ":0");
+        let ssh = ("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22");
+        // A forwarded display does not make an SSH session able to show a browser.
+        assert_eq!(
+            headless_in(&with(&[display, ssh]), false, true),
+            Some("an SSH session")
+        );
+        assert_eq!(
+            headless_in(&with(&[display, ("CI", "true")]), false, true),
+            Some("a CI job")
+        );
+        assert_eq!(
+            headless_in(&with(&[display]), true, true),
+            Some("a container")
+        );
+        assert_eq!(headless_in(&with(&[]), false, true), Some("no display"));
+        assert_eq!(
+            headless_in(&with(&[("WAYLAND_DISPLAY", "w")]), false, true),
+            None
+        );
+        assert_eq!(headless_in(&with(&[display]), false, true), None);
+        assert_eq!(
+            headless_in(&with(&[]), false, false),
+            None,
+            "no DISPLAY off Linux"
+        );
+        assert_eq!(
+            headless_in(&with(&[ssh, ("BROWSER", "firefox")]), true, true),
+            None
+        );
+        assert_eq!(
+            headless_in(&with(&[("CI", " ")]), false, false),
+            None,
+            "blank is unset"
+        );
+    }
 }

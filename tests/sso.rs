@@ -140,16 +140,19 @@ impl Sso {
     }
 
     /// Starts `c`, and as the person at another browser opens the address `pick` finds
-    /// in a line of its stderr; returns how `c` ended.
+    /// in a line of its stderr; returns how `c` ended and what it said up to then.
     fn answer_from_stderr(
         &self,
         mut c: Command,
         pick: impl Fn(&str) -> Option<String>,
-    ) -> std::process::ExitStatus {
+    ) -> (std::process::ExitStatus, String) {
         let mut child = c.stderr(Stdio::piped()).spawn().unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut said = String::new();
         let url = loop {
             let line = lines.next().expect("a line with the address").unwrap();
+            said.push_str(&line);
+            said.push('\n');
             if let Some(url) = pick(&line) {
                 break url;
             }
@@ -160,7 +163,7 @@ impl Sso {
             .status()
             .unwrap();
         assert!(opened.success(), "{url}");
-        child.wait().unwrap()
+        (child.wait().unwrap(), said)
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -401,10 +404,11 @@ fn device_code_flow_waits_through_pending_and_slow_down_and_fails_on_expiry() {
 
     // --no-browser: the address and code on stderr; the person approves elsewhere.
     // Legacy profiles sign in with the device code (no PKCE).
-    let status = t.answer_from_stderr(t.cmd(&["sso", "login", "legacy", "--no-browser"]), |line| {
-        let code = line.split("shows the code ").nth(1)?.trim();
-        Some(format!("{}/device?user_code={code}", t.fake.url))
-    });
+    let (status, _) =
+        t.answer_from_stderr(t.cmd(&["sso", "login", "legacy", "--no-browser"]), |line| {
+            let code = line.split("shows the code ").nth(1)?.trim();
+            Some(format!("{}/device?user_code={code}", t.fake.url))
+        });
     assert!(status.success());
     assert_eq!(t.browser_opened(), 1, "--no-browser opened none");
     let out = t.ok(&["export", "legacy", "--format", "json"]);
@@ -766,7 +770,8 @@ fn an_unreachable_identity_center_fails_within_seconds_naming_the_endpoint() {
         "{}",
         stderr(&out)
     );
-    assert!(started.elapsed() < Duration::from_secs(15));
+    // The deadline is 11 s; the rest is room for a loaded machine.
+    assert!(started.elapsed() < Duration::from_secs(25));
     t.ok(&["sso", "login", "--sso-session", "corp"]);
     let started = Instant::now();
     let out = t
@@ -781,7 +786,7 @@ fn an_unreachable_identity_center_fails_within_seconds_naming_the_endpoint() {
         stderr(&out)
     );
     assert!(stdout(&out).is_empty());
-    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(started.elapsed() < Duration::from_secs(25));
 }
 
 #[test]
@@ -810,22 +815,29 @@ fn without_a_keyring_sign_in_is_refused_but_the_aws_cli_token_still_serves() {
 #[test]
 fn where_no_browser_can_be_shown_the_address_goes_to_stderr() {
     let t = Sso::new("ssoheadless");
-    // An SSH session without BROWSER: the device code, even for a session profile.
+    // An SSH session without BROWSER: the device code, even for a session profile,
+    // and even with a display forwarded (else no display alone would be the reason).
     let mut c = t.cmd(&["sso", "login", "--sso-session", "corp"]);
     c.env_remove("BROWSER")
+        .env("DISPLAY", "localhost:10.0")
         .env("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22");
-    let status = t.answer_from_stderr(c, |line| {
+    let (status, said) = t.answer_from_stderr(c, |line| {
         let code = line.split("shows the code ").nth(1)?.trim();
         Some(format!("{}/device?user_code={code}", t.fake.url))
     });
     assert!(status.success());
     assert_eq!(t.fake.count("StartDeviceAuthorization", None), 1);
     assert_eq!(t.fake.count("Authorize", None), 0, "no PKCE");
+    // For that reason: a test machine may be headless for others too (a container).
+    assert!(
+        said.contains("no browser can be shown here (an SSH session)"),
+        "{said}"
+    );
     assert_eq!(t.browser_opened(), 0);
 
     // --no-browser with PKCE: the authorization address is printed, opened elsewhere
     // on this machine, and the listener takes the redirect.
-    let status = t.answer_from_stderr(
+    let (status, _) = t.answer_from_stderr(
         t.cmd(&["sso", "login", "--sso-session", "corp", "--no-browser"]),
         |line| {
             let url = line.trim();

@@ -46,7 +46,13 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
             std::env::var("AWSROLE_KEYRING").unwrap_or_default()
         ))
     })?;
-    let flow = if options.device_code || sign_in.session.is_none() || crate::browser::headless() {
+    let headless = crate::browser::headless();
+    let flow = if options.device_code || sign_in.session.is_none() {
+        Flow::Device
+    } else if let Some(why) = headless {
+        notice(&format!(
+            "no browser can be shown here ({why}); signing in with a device code (set BROWSER to use one)"
+        ));
         Flow::Device
     } else {
         Flow::Pkce
@@ -58,7 +64,7 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
     };
     let clients = Clients::new(&sign_in.region).map_err(|e| oidc_error(&e, "", sign_in))?;
     let fail = |e: Failure| oidc_error(&e, &clients.oidc_endpoint, sign_in);
-    let show_browser = !options.no_browser && !crate::browser::headless();
+    let show_browser = !options.no_browser && headless.is_none();
 
     let (registration, new) = match flow {
         Flow::Pkce => {
