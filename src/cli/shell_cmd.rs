@@ -152,9 +152,10 @@ pub fn unuse(shell: Option<Shell>) -> Result<()> {
 
 /// The hook when something changed: entering or leaving a tree, an edited or newly
 /// allowed file, or credentials near expiry. Never asks for anything, and never takes
-/// longer than `budget::HOOK`. Decides (`hook::decide`), then prints once.
+/// longer than its budget (`budget::hook_budget`). Decides (`hook::decide`), then
+/// prints once.
 pub fn hook(shell: Shell) -> Result<()> {
-    crate::budget::limit(crate::budget::HOOK);
+    crate::budget::limit(crate::budget::hook_budget());
     let ctx = Context::read();
     let wanted = match (&ctx.state, &ctx.nearest) {
         (

@@ -40,6 +40,8 @@ impl NuShell {
                 format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
             )
             .env("TERM", "dumb")
+            // As for the other shells (common::pty): room for a real STS call in the hook.
+            .env("AWSROLE_HOOK_BUDGET", "15s")
             .current_dir(s.home())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
