@@ -7,21 +7,35 @@
 mod common;
 
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use common::*;
 use serde_json::Value;
 
-/// The federation fake of this test binary, bound to this binary's moto.
-fn signin() -> &'static str {
-    static URL: OnceLock<(std::process::Child, String)> = OnceLock::new();
-    let (_, port) = URL.get_or_init(|| {
-        let mut cmd = Command::new("python3");
-        cmd.arg(support("signin_fake.py")).arg(&moto().url);
-        spawn_helper(cmd, "python3 (see .ci/install)")
-    });
-    static FULL: OnceLock<String> = OnceLock::new();
-    FULL.get_or_init(|| format!("http://127.0.0.1:{port}"))
+/// A federation fake bound to this binary's moto; it stops with its test.
+struct Fake {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// This test's own federation fake (each test runs on its own thread), so the
+/// requests a test reads are its own, whatever runs beside it.
+fn signin() -> String {
+    thread_local! {
+        static FAKE: Fake = {
+            let mut cmd = Command::new("python3");
+            cmd.arg(support("signin_fake.py")).arg(&moto().url);
+            let (child, port) = spawn_helper(cmd, "python3 (see .ci/install)");
+            Fake { child, url: format!("http://127.0.0.1:{port}") }
+        };
+    }
+    FAKE.with(|fake| fake.url.clone())
 }
 
 fn requests() -> Vec<Value> {
@@ -82,7 +96,8 @@ fn print_gives_the_login_url_and_only_on_stdout() {
     );
     assert!(!stderr(&out).contains("SigninToken"), "{}", stderr(&out));
     // A role assumed straight from long-term keys may ask for a 12 h console session.
-    let req = last_request_for("ASIA");
+    let key = url.split("signin-token-for-").nth(1).unwrap();
+    let req = last_request_for(key);
     assert_eq!(req["query"]["SessionDuration"], "43200");
     let session: Value = serde_json::from_str(req["query"]["Session"].as_str().unwrap()).unwrap();
     assert!(session["sessionToken"].as_str().unwrap().len() > 10);

@@ -134,22 +134,44 @@ fn region_overrides_the_export_and_shows_in_the_prompt() {
 fn status_says_who_i_am_from_the_cache_and_verify_asks_sts() {
     let s = sandbox("whoami");
     let caller = support("caller.py").display().to_string();
+    let calls = support("sts_calls.py").display().to_string();
+    let url = &s.world.url;
+    // moto's recording just before and just after `status`, in the same shell.
     let out = shell_run(
         &s,
         "bash",
         &format!(
-            "eval \"$(awsrole init bash)\"; awsrole use dev; awsrole status; echo \"caller: $(python3 {caller} {})\"",
-            s.world.url
+            "eval \"$(awsrole init bash)\"; awsrole use dev; echo \"key: $AWS_ACCESS_KEY_ID\"; \
+             python3 {calls} {url} > before.json; awsrole status; python3 {calls} {url} > after.json; \
+             echo \"caller: $(python3 {caller} {url})\""
         ),
     );
     let text = stdout(&out);
-    let caller_arn = text
-        .lines()
-        .find_map(|l| l.strip_prefix("caller: "))
-        .unwrap()
-        .trim()
-        .to_string();
-    let calls_before = s.world.calls().len();
+    let line = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+            .trim()
+            .to_string()
+    };
+    let (caller_arn, key) = (line("caller: "), line("key: "));
+    // Calls of this world, or signed with the shell's role keys (a GetCallerIdentity).
+    let ours = |file: &str| {
+        let all: Vec<serde_json::Value> =
+            serde_json::from_slice(&std::fs::read(s.home().join(file)).unwrap()).unwrap();
+        all.iter()
+            .filter(|c| {
+                let text = c.to_string();
+                text.contains(&s.world.prefix)
+                    || text.contains(&s.world.access_key_id)
+                    || text.contains(&key)
+            })
+            .count()
+    };
+    assert!(
+        ours("before.json") > 0,
+        "the recording holds the use's calls"
+    );
     assert!(
         text.contains(&format!("role:    {caller_arn}\n")),
         "status's ARN is the caller's: {text}"
@@ -162,8 +184,8 @@ fn status_says_who_i_am_from_the_cache_and_verify_asks_sts() {
     );
     assert!(text.contains(" left)"), "{text}");
     assert_eq!(
-        s.world.calls().len(),
-        calls_before,
+        ours("after.json"),
+        ours("before.json"),
         "status made no STS call"
     );
     let out = shell_run(

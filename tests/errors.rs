@@ -157,7 +157,8 @@ fn an_unreachable_endpoint_fails_within_a_bounded_time() {
             .output()
             .unwrap();
         let took = started.elapsed();
-        assert!(took < Duration::from_secs(15), "took {took:?}");
+        // The deadline is 11 s; the rest is room for a loaded machine.
+        assert!(took < Duration::from_secs(25), "took {took:?}");
         assert_error(&out, &["cannot reach STS at", &url]);
     }
 }

@@ -81,12 +81,21 @@ fn nushell_switches_restores_and_asks_mfa_only_from_use() {
     assert_eq!(nu.var("AWSROLE_PROFILE"), "");
     assert_eq!(nu.var("AWSROLE_PROMPT"), "");
 
+    // Coming back takes dev from the cache, with keys STS accepts (its front checks
+    // them against what it issued).
+    let caller = support("caller.py").display().to_string();
+    nu.line("cd proj");
+    assert_eq!(nu.var("AWSROLE_PROFILE"), "dev");
+    nu.line(&format!("^python3 {caller} {}", s.world.url));
+    nu.expect(&format!("assumed-role/{}RoleC/", s.world.prefix));
+    nu.line("cd ~");
+    assert_eq!(nu.var("AWS_ACCESS_KEY_ID"), "handset");
+
     // `use` asks on the terminal and pins the profile until `unuse`.
     nu.line("awsrole use role-b");
     nu.expect("Enter MFA code for");
     nu.answer("123456");
     assert_eq!(nu.var("AWSROLE_PROFILE"), "role-b");
-    let caller = support("caller.py").display().to_string();
     nu.line(&format!("^python3 {caller} {}", s.world.url));
     nu.expect(&format!("assumed-role/{}RoleB/", s.world.prefix));
     nu.line("awsrole unuse");

@@ -118,8 +118,11 @@ fn scenario(shell_name: &'static str) {
     assert!(prompt.is_empty(), "outside the shell nothing is active");
     assert!(sh.value("$(awsrole prompt)").starts_with("role-b "));
     sh.line("awsrole unuse");
-    // Back in needs-mfa: role-d now comes from the cache filled by `use`.
+    // Back in needs-mfa: role-d now comes from the cache filled by `use`, with keys
+    // STS accepts (its front checks them against what it issued).
     assert_eq!(sh.var("AWSROLE_PROFILE"), "role-d");
+    sh.line(&format!("python3 {caller} {url}"));
+    sh.expect(&format!("assumed-role/{}RoleD/", s.world.prefix));
     sh.line("cd ~");
     assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "handset");
     assert_eq!(sh.var("AWSROLE_PROFILE"), "");
@@ -204,12 +207,9 @@ fn allow_refuses_files_others_can_write_and_unknown_profiles() {
     );
     let out = s.run(&["deny"]);
     assert!(stderr(&out).contains("denied"), "{}", stderr(&out));
-    // Owned by another user (the tests run as root, who can give it away).
-    std::process::Command::new("chown")
-        .args(["65534", &file.display().to_string()])
-        .status()
-        .unwrap();
-    let out = s.run(&["allow"]);
+    // Owned by another user.
+    let theirs = owned_by_another_user(&file, "AWSROLE_TEST_FOREIGN_AWSROLE");
+    let out = s.run(&["allow", &theirs.display().to_string()]);
     assert!(
         stderr(&out).contains("belongs to another user"),
         "{}",

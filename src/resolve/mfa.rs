@@ -161,17 +161,37 @@ mod tests {
         assert!(err.contains("awsrole use role-a"), "{err}");
     }
 
+    /// An `mfa_process` that prints 111111 the first time and 222222 after: a second
+    /// run for the same serial would show. Unix only (sh).
+    #[cfg(unix)]
     #[test]
     fn one_code_per_serial_per_run() {
-        let mut codes = MfaCodes::new(MfaPolicy::Interactive {
-            given: Some("111111".into()),
-        });
+        let dir = tempfile::tempdir().unwrap();
+        let ran = dir.path().join("ran");
+        let process = format!(
+            "sh -c 'if [ -e {0} ]; then echo 222222; else touch {0}; echo 111111; fi'",
+            ran.display()
+        );
+        let mut codes = MfaCodes::new(MfaPolicy::Interactive { given: None });
         let mfa = Mfa {
             serial: "s".into(),
-            process: Some("false".into()),
+            process: Some(process),
         };
         assert_eq!(codes.code_for(&mfa, "a").unwrap(), "111111");
-        assert_eq!(codes.code_for(&mfa, "b").unwrap(), "111111");
+        assert_eq!(
+            codes.code_for(&mfa, "b").unwrap(),
+            "111111",
+            "one code per serial"
+        );
+        let other = Mfa {
+            serial: "s2".into(),
+            ..mfa
+        };
+        assert_eq!(
+            codes.code_for(&other, "c").unwrap(),
+            "222222",
+            "another serial gets its own code"
+        );
     }
 
     /// `echo` and `false` are programs on Unix only (cmd builtins on Windows).
