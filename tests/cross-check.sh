@@ -15,6 +15,7 @@
 # gcc-mingw-w64-x86-64 and wine (Debian), moto (PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source tests/support/venv.sh
 export CARGO_TARGET_DIR="$PWD/target/cross"
 say() { echo "cross-check: $*" >&2; }
 
@@ -71,14 +72,19 @@ say "awsrole.exe --help under Wine"
 aw --help | grep -q "Put AWS IAM role" || { say "awsrole.exe --help did not run"; exit 1; }
 
 say "the portable unit tests under Wine"
-CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine cargo test -q --target "$win" --lib --test fuzz 2>&1 |
-    grep -E "test result|FAILED|panicked" >&2
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine cargo test -q --target "$win" --lib --test fuzz >"$work/wine-tests.out" 2>&1 ||
+    { cat "$work/wine-tests.out" >&2; say "the unit tests failed under Wine"; exit 1; }
+grep -E "test result|FAILED|panicked" "$work/wine-tests.out" >&2
+# Two binaries (the library's unit tests, the fuzz tests), and neither ran zero tests.
+[[ $(grep -cE "test result: ok\. [1-9][0-9]* passed" "$work/wine-tests.out") == 2 ]] ||
+    { say "a test binary ran no test under Wine"; exit 1; }
 
 say "a round trip through the Credential Manager against moto"
 mkfifo "$moto_in"
 python3 tests/support/moto_server.py --until-stdin-closes <"$moto_in" >"$work/moto.out" 2>/dev/null &
 exec {moto_fd}>"$moto_in"
-until [[ -s "$work/moto.out" ]]; do sleep 0.1; done
+for _ in $(seq 600); do [[ -s "$work/moto.out" ]] && break; sleep 0.1; done
+[[ -s "$work/moto.out" ]] || { say "moto did not start within 60 s"; exit 1; }
 endpoint="http://127.0.0.1:$(head -1 "$work/moto.out")"
 python3 tests/support/world.py --endpoint "$endpoint" --prefix win --roles 1 >"$work/world.json"
 field() { python3 -c "import json,sys; w=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$work/world.json" "$1"; }
@@ -95,7 +101,7 @@ fail() { say "$*"; exit 1; }
 
 printf '%s\n%s\n' "$(field 'w["access_key_id"]')" "$(field 'w["secret_access_key"]')" | aw add base 2>"$work/add.err" ||
     fail "add failed: $(cat "$work/add.err")"
-aw list >"$work/list.out"
+aw list >"$work/list.out" || fail "list failed"
 grep -q "win-role ← base \[keyring\]" "$work/list.out" || fail "list does not show [keyring]: $(cat "$work/list.out")"
 aw export win-role --format json >"$work/first.json" || fail "export failed"
 grep -q '"AccessKeyId":"ASIA' "$work/first.json" || fail "export printed no role credentials"
@@ -109,8 +115,15 @@ aw exec win-role -- cmd.exe /c "if defined AWS_SESSION_TOKEN (exit 7) else (exit
 [[ $status == 7 ]] || fail "exec returned $status, not the command's 7 (or the command had no credentials)"
 aw remove base 2>"$work/remove.err" || fail "remove failed: $(cat "$work/remove.err")"
 grep -q "1 cached session" "$work/remove.err" || fail "remove did not drop the cached session: $(cat "$work/remove.err")"
-aw list | grep -q "\[keyring\]" && fail "the keys are still listed after remove"
-[[ $(aw cache list | wc -l) == 1 ]] || fail "cached sessions remain after remove"
+aw list >"$work/list-after.out" || fail "list failed after remove"
+grep -q "\[keyring\]" "$work/list-after.out" && fail "the keys are still listed after remove"
+aw cache list >"$work/cache-after.out" || fail "cache list failed after remove"
+[[ $(wc -l <"$work/cache-after.out") == 1 ]] || fail "cached sessions remain after remove"
+# Independently of awsrole's listings: with the cache on, an export now has neither
+# keys nor a cached session to serve it, and makes no STS call.
+aw export win-role >"$work/after.out" 2>"$work/after.err" && fail "export still worked after remove: $(cat "$work/after.err")"
+grep -q "no credentials" "$work/after.err" || fail "export after remove failed for another reason: $(cat "$work/after.err")"
+[[ $(assume_roles) == 1 ]] || fail "export after remove called STS"
 say "Windows round trip: add, list [keyring], export (1 AssumeRole), export (0), exec's status, remove — ok"
 
 # --- Packaging ---------------------------------------------------------------------

@@ -4,12 +4,16 @@
 # (User1 -> RoleA with MFA -> RoleB -> ... -> RoleE) and resolves it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source tests/support/venv.sh
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 if ! python3 -c 'import moto, boto3' 2>/dev/null; then
-    say "installing the local STS: python3 -m pip install 'moto[server]'"
-    python3 -m pip install -q 'moto[server]'
+    # Into a virtual environment: Debian's own Python refuses pip (PEP 668).
+    say "installing the local STS into ${AWSROLE_VENV}: pip install 'moto[server]' boto3"
+    [[ -x $AWSROLE_VENV/bin/python3 ]] || python3 -m venv "$AWSROLE_VENV"
+    "$AWSROLE_VENV/bin/python3" -m pip install -q 'moto[server]' boto3
+    source tests/support/venv.sh
 fi
 
 say "cargo build --release"

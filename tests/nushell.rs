@@ -52,7 +52,8 @@ fn nushell_switches_restores_and_asks_mfa_only_from_use() {
     nu.line("awsrole allow");
     nu.expect("allowed");
     assert_eq!(nu.var("AWSROLE_PROFILE"), "dev");
-    assert!(nu.var("AWS_ACCESS_KEY_ID").starts_with("ASIA"));
+    let key = nu.var("AWS_ACCESS_KEY_ID");
+    assert!(key.starts_with("ASIA"), "AWS_ACCESS_KEY_ID is {key:?}");
     assert_eq!(
         nu.var("AWS_PROFILE"),
         "",
