@@ -333,6 +333,36 @@ fn added_keys_live_in_the_secret_service_and_win_over_the_file() {
     assert_eq!(s.world.count("GetCallerIdentity"), 1);
 
     assert!(stdout(&ok(s.run(&["list"]))).contains("default [keyring]"));
+    // Every line that shows the chain says so: allow, status and the picker too.
+    std::fs::write(s.home().join(".awsrole"), "role-b\n").unwrap();
+    let allowed = ok(s.run(&["allow"]));
+    assert!(
+        stderr(&allowed).contains("role-b ← role-a (mfa) ← default [keyring]"),
+        "{}",
+        stderr(&allowed)
+    );
+    let status = shell_run(
+        &s,
+        "bash",
+        "eval \"$(awsrole init bash)\"; awsrole use role-b --mfa-code 123456; awsrole status",
+    );
+    assert!(
+        stdout(&status).contains("default [keyring]"),
+        "{}{}",
+        stdout(&status),
+        stderr(&status)
+    );
+    let mut picker = std::process::Command::new(BIN);
+    picker
+        .arg("pick")
+        .env_clear()
+        .envs(s.envs())
+        .current_dir(s.home());
+    use expectrl::Expect;
+    let mut term = expectrl::Session::spawn(picker).unwrap();
+    term.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    term.expect("default [keyring]").unwrap();
+    term.send("\u{1b}").unwrap();
     let vars = parse_env(&stdout(&ok(s.run(&[
         "export",
         "role-b",

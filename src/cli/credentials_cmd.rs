@@ -151,7 +151,7 @@ fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
 }
 
 /// `role-e ← role-d ← role-c ← role-b ← role-a (mfa) ← default [keys]`
-pub fn chain_line(plan: &ChainPlan, keyring_profiles: &[String]) -> String {
+pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
     let mfa_mark = |mfa: bool| if mfa { " (mfa)" } else { "" };
     let mut parts: Vec<String> = plan
         .hops
@@ -166,7 +166,7 @@ pub fn chain_line(plan: &ChainPlan, keyring_profiles: &[String]) -> String {
     let root_name = plan.root.profile();
     let sso_mark;
     let kind = match &plan.root {
-        Root::Keys { .. } if keyring_profiles.iter().any(|p| p == root_name) => "[keyring]",
+        Root::Keys { .. } if stored.holds(root_name) => "[keyring]",
         Root::Keys {
             file_keys: Some(_), ..
         } => "[keys]",
@@ -210,6 +210,21 @@ fn mode_advice(plan: &ChainPlan) -> String {
         "keys in the environment (export, exec, use) last {last}; a job that runs longer wants 'awsrole exec --server {}', whose endpoint renews them before any SDK notices",
         plan.target
     )
+}
+
+/// The profiles whose long-term keys `awsrole add` put in the keyring, listed once and
+/// only when a line names a keys root: every listing that shows a chain marks them
+/// `[keyring]` (status, `allow`, the picker printed `[no keys]` for them).
+#[derive(Default)]
+pub struct StoredKeys(std::cell::OnceCell<Vec<String>>);
+
+impl StoredKeys {
+    pub fn holds(&self, profile: &str) -> bool {
+        self.0
+            .get_or_init(keyring_profiles)
+            .iter()
+            .any(|p| p == profile)
+    }
 }
 
 fn keyring_profiles() -> Vec<String> {
@@ -258,7 +273,7 @@ pub fn list(names_only: bool) -> Result<()> {
         let text: String = config.profiles.keys().map(|n| format!("{n}\n")).collect();
         return emit(&text);
     }
-    let in_keyring = keyring_profiles();
+    let stored = StoredKeys::default();
     let inputs = listing_inputs();
     let width = name_width(&config, 64);
     let mut text = format!(
@@ -272,7 +287,7 @@ pub fn list(names_only: bool) -> Result<()> {
             Ok(p) => (
                 p.account().unwrap_or("-").to_string(),
                 p.region.clone().unwrap_or_else(|| "-".into()),
-                chain_line(&p, &in_keyring),
+                chain_line(&p, &stored),
             ),
             Err(e) => ("-".into(), "-".into(), format!("error: {e}")),
         };
@@ -307,7 +322,7 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
     let mut out = format!(
         "profile: {}\nchain:   {}\n",
         plan.target,
-        chain_line(&plan, &keyring_profiles())
+        chain_line(&plan, &StoredKeys::default())
     );
     let root_text = match &plan.root {
         Root::Keys { profile, file_keys: Some(k) } => format!(

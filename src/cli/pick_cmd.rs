@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use super::credentials_cmd::{chain_line, listing_inputs, name_width};
+use super::credentials_cmd::{chain_line, listing_inputs, name_width, StoredKeys};
 use super::{emit, pad};
 use crate::cache::key::chain_keys;
 use crate::cache::{Backend, Cache};
@@ -23,7 +23,7 @@ pub fn at_terminal() -> bool {
 }
 
 /// One row of the picker: name, chain, account, region, what it needs, cached or not.
-fn row(name: &str, plan: &ChainPlan, cache: &Cache, width: usize) -> String {
+fn row(name: &str, plan: &ChainPlan, cache: &Cache, stored: &StoredKeys, width: usize) -> String {
     let (_, hops) = chain_keys(plan, &root::identity(&plan.root));
     let now = chrono::Utc::now();
     let cached = hops.last().is_some_and(|k| cache.get(k, now).is_some());
@@ -43,7 +43,7 @@ fn row(name: &str, plan: &ChainPlan, cache: &Cache, width: usize) -> String {
         plan.account().unwrap_or("-"),
         plan.region.as_deref().unwrap_or("-"),
         needs.join(","),
-        chain_line(plan, &[])
+        chain_line(plan, stored)
     )
 }
 
@@ -54,11 +54,12 @@ pub fn choose() -> Result<Option<String>> {
     let backend = Backend::from_env()?;
     let cache = Cache::open(backend);
     let width = name_width(&config, 40);
+    let stored = StoredKeys::default();
     let mut names = Vec::new();
     let mut rows = Vec::new();
     for name in config.profiles.keys() {
         let text = match plan(&config, name, &inputs) {
-            Ok(p) => row(name, &p, &cache, width),
+            Ok(p) => row(name, &p, &cache, &stored, width),
             Err(_) => format!(
                 "{}  (cannot be used: see awsrole explain {name})",
                 pad(name, width)

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::credentials_cmd::{chain_line, plan_profile, resolve_profile};
+use super::credentials_cmd::{chain_line, plan_profile, resolve_profile, StoredKeys};
 use super::{emit, emit_shown, notice, ResolveFlags};
 use crate::error::{Error, Result};
 use crate::hook::{self, Context, Decision, Origin, State, Wanted};
@@ -309,7 +309,7 @@ pub fn allow(path: Option<PathBuf>, yes: bool) -> Result<()> {
     notice(&format!(
         "allowed {}: {profile} ({})",
         file.display(),
-        chain_line(&plan, &[])
+        chain_line(&plan, &StoredKeys::default())
     ));
     Ok(())
 }
@@ -353,7 +353,10 @@ pub fn status(verify: bool) -> Result<()> {
         }
     }
     match &plan {
-        Ok(plan) => out.push_str(&format!("chain:   {}\n", chain_line(plan, &[]))),
+        Ok(plan) => out.push_str(&format!(
+            "chain:   {}\n",
+            chain_line(plan, &StoredKeys::default())
+        )),
         Err(e) => out.push_str(&format!("chain:   unknown ({e})\n")),
     }
     let region = ctx.var("AWS_REGION").unwrap_or_else(|| "none".into());
