@@ -313,6 +313,50 @@ fn two_shells_resolving_at_once_share_one_mfa_session() {
 }
 
 #[test]
+fn a_second_terminal_says_whom_it_waits_for() {
+    use expectrl::Expect;
+    let s = keyutils("waitsay");
+    // The first asks for its MFA code at a terminal, holding the MFA session's lock.
+    let mut first_cmd = std::process::Command::new(BIN);
+    first_cmd
+        .args(["export", "role-b"])
+        .env_clear()
+        .envs(s.envs());
+    let mut first = expectrl::Session::spawn(first_cmd).unwrap();
+    first.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    first.expect("Enter MFA code for").unwrap();
+    let mut second = s
+        .cmd(&[
+            "export",
+            "role-b",
+            "--mfa-code",
+            "123456",
+            "--format",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It says so at once, while the first still waits for its person.
+    let mut said = String::new();
+    let mut err = std::io::BufReader::new(second.stderr.take().unwrap());
+    std::io::BufRead::read_line(&mut err, &mut said).unwrap();
+    assert!(
+        said.contains("waiting for another awsrole (pid ")
+            && said.contains(&format!("the MFA session of {}", s.world.mfa_serial)),
+        "{said}"
+    );
+    first.send_line("123456").unwrap();
+    first.expect(expectrl::Eof).unwrap();
+    let out = second.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
+    assert_eq!(counts(&s), (1, 2), "the second used what the first made");
+}
+
+#[test]
 fn added_keys_live_in_the_secret_service_and_win_over_the_file() {
     let s = secret_service("addkeys");
     s.write_credentials("");

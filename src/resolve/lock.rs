@@ -27,6 +27,14 @@ pub fn lock_path(step: &str) -> crate::error::Result<PathBuf> {
 /// `None` when it could not be taken in time (or there is no private place for it):
 /// the caller goes on unlocked, which at worst costs a duplicate STS call.
 pub fn acquire(step: &str, wait: Duration) -> Option<ResolveLock> {
+    acquire_telling(step, wait, None)
+}
+
+/// `acquire`, saying once on stderr whom it waits for when the lock is held: another
+/// awsrole (its pid, from the lock file) that is getting `what`, maybe at an MFA prompt
+/// in another terminal. A second terminal that waited in silence looked hung. The
+/// per-prompt hook (whose wait is short) says nothing.
+pub fn acquire_telling(step: &str, wait: Duration, what: Option<&str>) -> Option<ResolveLock> {
     let path = match lock_path(step) {
         Ok(p) => p,
         Err(e) => {
@@ -34,17 +42,38 @@ pub fn acquire(step: &str, wait: Duration) -> Option<ResolveLock> {
             return None;
         }
     };
-    let file = open_no_follow(&path).ok()?;
+    let mut file = open_no_follow(&path).ok()?;
     let started = Instant::now();
+    let mut told = crate::budget::is_limited() || what.is_none();
     loop {
         if try_lock(&file) {
+            mark_holder(&mut file);
             return Some(ResolveLock { _file: file });
         }
         if started.elapsed() >= wait {
             return None;
         }
+        if !told {
+            told = true;
+            let holder = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| t.trim().parse::<u32>().ok())
+                .map(|pid| format!(" (pid {pid})"))
+                .unwrap_or_default();
+            crate::cli::notice(&format!(
+                "waiting for another awsrole{holder} that is getting {}; it may be asking for an MFA code in another terminal",
+                what.unwrap_or_default()
+            ));
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The holder's pid in the lock file (no secret), for whoever waits.
+fn mark_holder(file: &mut File) {
+    use std::io::Write;
+    let _ = file.set_len(0);
+    let _ = write!(file, "{}", std::process::id());
 }
 
 #[cfg(unix)]

@@ -65,11 +65,19 @@ impl Resolver<'_> {
         // Lock the first step still to be made; then look again, since another awsrole
         // may have made it while we waited (or between our look and the lock).
         let step = match (start.next_hop, &mfa_key, start.credentials.is_none()) {
-            (0, Some(session), true) => Some(session),
-            (i, _, _) => hop_keys.get(i),
+            (0, Some(session), true) => plan
+                .mfa_session
+                .as_ref()
+                .map(|m| (session, format!("the MFA session of {}", m.mfa.serial))),
+            (i, _, _) => hop_keys
+                .get(i)
+                .zip(plan.hops.get(i))
+                .map(|(key, hop)| (key, format!("the credentials of {}", hop.profile))),
         };
         let _lock = match step {
-            Some(step) if self.cache.enabled() => lock::acquire(&step.id, self.lock_wait),
+            Some((step, what)) if self.cache.enabled() => {
+                lock::acquire_telling(&step.id, self.lock_wait, Some(&what))
+            }
             _ => None,
         };
         let mut start = if _lock.is_some() { find_start() } else { start };
