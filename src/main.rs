@@ -20,6 +20,11 @@ fn main() {
     match cli::run(cli) {
         Ok(()) => {}
         Err(error::Error::ChildExit(code)) => std::process::exit(code),
+        // Leaving a picker or saying no is no error: said plainly, as Ctrl-C at a prompt is.
+        Err(e @ error::Error::Cancelled) => {
+            eprintln!("awsrole: {e}");
+            std::process::exit(e.exit_code());
+        }
         Err(e) => {
             eprintln!("awsrole: error: {}", protect::shown(&e.to_string()));
             std::process::exit(e.exit_code());

@@ -37,11 +37,13 @@ fn picker(shell: &'static str) {
         "{shell}: terminal after choosing"
     );
     sh.line("awsrole unuse");
-    // Leave with Esc: nothing changed, the terminal as it was.
+    // Leave with Esc: nothing changed, said without calling it an error, the terminal
+    // as it was.
     sh.line("awsrole use");
     sh.expect("Switch to");
+    sh.expect("PROFILE");
     sh.keys("\u{1b}");
-    sh.expect("cancelled");
+    sh.expect("awsrole: cancelled; nothing was changed");
     assert_eq!(sh.var("AWSROLE_PROFILE"), "", "{shell}: nothing switched");
     assert_eq!(
         sh.value("$(stty -g)"),
@@ -62,7 +64,7 @@ fn picker(shell: &'static str) {
     // `pick` prints the name for scripts.
     let file = s.home().join("picked");
     sh.line(&format!("awsrole pick > {}", file.display()));
-    sh.expect("Switch to");
+    sh.expect("Pick a profile");
     sh.keys("role-c");
     sh.keys("\r");
     sh.value("done");

@@ -47,7 +47,7 @@ pub fn console(args: ConsoleArgs) -> Result<()> {
     let plan = match &args.profile {
         Some(p) => {
             let plan = plan_profile(p, args.flags.duration)?;
-            super::pick_cmd::confirm(&plan, args.flags.yes)?;
+            super::pick_cmd::confirm(&plan, args.flags.yes, "Open the console as")?;
             Some(plan)
         }
         // The active role's plan, when its profile still plans: only to tell whether

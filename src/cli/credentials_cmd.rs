@@ -115,7 +115,11 @@ pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String], server: boo
             "nothing to run: put the command after '--', e.g. awsrole exec {profile} -- aws sts get-caller-identity"
         )));
     };
-    super::pick_cmd::confirm(&plan_profile(profile, flags.duration)?, flags.yes)?;
+    super::pick_cmd::confirm(
+        &plan_profile(profile, flags.duration)?,
+        flags.yes,
+        "Run the command as",
+    )?;
     if server {
         return super::server_cmd::exec_with_server(profile, flags, program, args);
     }

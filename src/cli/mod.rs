@@ -54,6 +54,7 @@ fn parse_duration_arg(text: &str) -> std::result::Result<u32, String> {
 pub enum Command {
     /// Resolve the chain and print the credentials
     Export {
+        /// A profile of ~/.aws/config (see 'awsrole list')
         profile: String,
         #[arg(long, value_enum, default_value = "sh")]
         format: Format,
@@ -62,6 +63,7 @@ pub enum Command {
     },
     /// Run a command with the profile's credentials in its environment
     Exec {
+        /// A profile of ~/.aws/config (see 'awsrole list')
         profile: String,
         /// Serve the credentials from a local endpoint that keeps them fresh, instead of
         /// putting keys in the command's environment (for jobs longer than a session)
@@ -78,6 +80,7 @@ pub enum Command {
     /// Switch this shell to PROFILE (needs the shell integration); with no PROFILE, at a
     /// terminal, pick one from a list
     Use {
+        /// A profile of ~/.aws/config (see 'awsrole list'); none: pick from a list
         profile: Option<String>,
         #[command(flatten)]
         flags: ResolveFlags,
@@ -107,13 +110,17 @@ pub enum Command {
     Hook { shell: Shell },
     /// Trust a .awsrole file (default: the nearest at or above this directory)
     Allow {
+        /// The .awsrole file or its directory (default: the nearest one)
         path: Option<std::path::PathBuf>,
         /// Confirm a profile marked `awsrole_confirm = true` without a terminal
         #[arg(long)]
         yes: bool,
     },
     /// Stop trusting a .awsrole file
-    Deny { path: Option<std::path::PathBuf> },
+    Deny {
+        /// The .awsrole file or its directory (default: the nearest one)
+        path: Option<std::path::PathBuf>,
+    },
     /// One short line for a prompt: active profile and time left
     Prompt,
     /// Who am I: the active profile, account, assumed-role ARN, region, source and time
@@ -135,7 +142,9 @@ pub enum Command {
     },
     /// The resolved chain hop by hop, without calling STS
     Explain {
+        /// A profile of ~/.aws/config (see 'awsrole list')
         profile: String,
+        /// Explain it as with --duration DURATION
         #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
         duration: Option<u32>,
     },
@@ -146,13 +155,17 @@ pub enum Command {
     },
     /// Keep a profile's long-term access keys in the OS keyring
     Add {
+        /// The profile whose keys these are (it needs a section in the config)
         profile: String,
         /// Store without checking the keys with STS (offline)
         #[arg(long)]
         no_verify: bool,
     },
     /// Delete a profile's keys from the OS keyring, and the cached sessions
-    Remove { profile: String },
+    Remove {
+        /// The profile whose keys to delete
+        profile: String,
+    },
     /// Print shell completions
     Completions { shell: Shell },
     /// Sign in to IAM Identity Center (AWS SSO), or out of it
@@ -186,8 +199,10 @@ pub enum SsoAction {
     /// Sign out at the portal; drop the token and every credential cached from it
     /// (default: every sign-in of the config)
     Logout {
+        /// A profile whose chain starts at an IAM Identity Center role
         #[arg(conflicts_with = "sso_session")]
         profile: Option<String>,
+        /// The [sso-session NAME] to sign out of
         #[arg(long, value_name = "NAME")]
         sso_session: Option<String>,
     },

@@ -47,8 +47,9 @@ fn row(name: &str, plan: &ChainPlan, cache: &Cache, stored: &StoredKeys, width: 
     )
 }
 
-/// The fuzzy list, on the terminal; `Ok(None)` when the person left with Esc or Ctrl-C.
-pub fn choose() -> Result<Option<String>> {
+/// The fuzzy list, on the terminal, under `question`; `Ok(None)` when the person left
+/// with Esc or Ctrl-C.
+pub fn choose(question: &str) -> Result<Option<String>> {
     let config = AwsConfig::load()?;
     let inputs = listing_inputs();
     let backend = Backend::from_env()?;
@@ -76,8 +77,17 @@ pub fn choose() -> Result<Option<String>> {
     }
     let term = dialoguer::console::Term::stderr();
     let _interrupt = crate::tty::InterruptGuard::new();
+    let header = format!(
+        "{}  {:12}  {:14}  {:18}  CHAIN",
+        pad("PROFILE", width),
+        "ACCOUNT",
+        "REGION",
+        "NEEDS"
+    );
     let chosen = dialoguer::FuzzySelect::new()
-        .with_prompt("Switch to (type to filter, Enter to choose, Esc to leave)")
+        .with_prompt(format!(
+            "{question} (type to filter, Enter to choose, Esc to leave)\n  {header}"
+        ))
         .items(&rows)
         .default(0)
         .interact_on_opt(&term);
@@ -98,14 +108,15 @@ pub fn pick() -> Result<()> {
             "'awsrole pick' needs a terminal to show the list on".into(),
         ));
     }
-    match choose()? {
+    match choose("Pick a profile")? {
         Some(name) => emit(&format!("{name}\n")),
         None => Err(Error::Cancelled),
     }
 }
 
-/// For a profile marked `awsrole_confirm = true`: `--yes`, or a yes at the terminal.
-pub fn confirm(plan: &ChainPlan, yes: bool) -> Result<()> {
+/// For a profile marked `awsrole_confirm = true`: `--yes`, or a yes at the terminal to
+/// `action` ("Switch to", "Trust this directory's", …) the profile.
+pub fn confirm(plan: &ChainPlan, yes: bool, action: &str) -> Result<()> {
     if !plan.confirm || yes {
         return Ok(());
     }
@@ -119,7 +130,7 @@ pub fn confirm(plan: &ChainPlan, yes: bool) -> Result<()> {
     if !at_terminal() {
         return Err(refused());
     }
-    let question = format!("Switch to {} (account {account})? [y/N] ", plan.target);
+    let question = format!("{action} {} (account {account})? [y/N] ", plan.target);
     match crate::tty::ask(&question, false) {
         Ok(answer) if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") => Ok(()),
         Ok(_) => Err(Error::Cancelled),

@@ -93,7 +93,7 @@ pub fn use_profile(
     let profile = match profile {
         Some(p) => p,
         None if super::pick_cmd::at_terminal() => {
-            picked = super::pick_cmd::choose()?.ok_or(Error::Cancelled)?;
+            picked = super::pick_cmd::choose("Switch to")?.ok_or(Error::Cancelled)?;
             &picked
         }
         None => {
@@ -102,7 +102,11 @@ pub fn use_profile(
             ))
         }
     };
-    super::pick_cmd::confirm(&plan_profile(profile, flags.duration)?, flags.yes)?;
+    super::pick_cmd::confirm(
+        &plan_profile(profile, flags.duration)?,
+        flags.yes,
+        "Switch to",
+    )?;
     let ctx = Context::read();
     if let Some(running) = ctx.var(super::server_cmd::SERVER_VAR) {
         super::server_cmd::stop_server(&running);
@@ -304,7 +308,7 @@ pub fn allow(path: Option<PathBuf>, yes: bool) -> Result<()> {
         ))
     })?;
     // A guarded profile is confirmed once, here: the hook never asks.
-    super::pick_cmd::confirm(&plan, yes)?;
+    super::pick_cmd::confirm(&plan, yes, "Trust this directory with")?;
     trust::allow(&file, &text)?;
     notice(&format!(
         "allowed {}: {profile} ({})",

@@ -62,11 +62,12 @@ impl MfaCodes {
     }
 }
 
-/// Six digits, checked before anything is sent to STS.
+/// Six digits, checked before anything is sent to STS. Spaces are dropped first:
+/// authenticator apps show `123 456`, and that is what gets pasted.
 pub fn check_code(code: &str, serial: &str) -> Result<String> {
-    let code = code.trim();
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
-        Ok(code.to_string())
+        Ok(code)
     } else {
         Err(Error::Mfa(format!(
             "the MFA code for {serial} must be six digits; nothing was sent to AWS"
@@ -141,7 +142,12 @@ mod tests {
     #[test]
     fn codes_must_be_six_digits() {
         assert_eq!(check_code(" 123456\n", "s").unwrap(), "123456");
-        for bad in ["12345", "1234567", "12345a", "", "１２３４５６"] {
+        assert_eq!(
+            check_code("123 456", "s").unwrap(),
+            "123456",
+            "as apps show it"
+        );
+        for bad in ["12345", "1234567", "12345a", "", "１２３４５６", "123 4567"] {
             let err = check_code(bad, "arn:mfa").unwrap_err().to_string();
             assert!(
                 err.contains("six digits") && err.contains("arn:mfa"),
