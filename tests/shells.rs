@@ -108,6 +108,8 @@ fn scenario(shell_name: &'static str) {
     sh.line("awsrole use role-b");
     sh.expect("Enter MFA code for");
     sh.line("123456");
+    // One line says what it switched to, as granted and awsume do.
+    sh.expect("awsrole: role-b (123456789012, ap-northeast-1) until ");
     assert_eq!(sh.var("AWSROLE_PROFILE"), "role-b");
     assert_eq!(sh.var("AWS_PROFILE"), "");
     let caller = support("caller.py").display().to_string();
@@ -315,7 +317,7 @@ fn the_hook_renews_credentials_near_expiry_silently_when_no_mfa_is_needed() {
     s.append_config(&s.world.dev_profile());
     let out = bash_no_tty(
         &s,
-        "eval \"$(awsrole init bash)\"; awsrole use dev --duration 15m; k1=$AWS_ACCESS_KEY_ID; \
+        "eval \"$(awsrole init bash)\"; awsrole use dev --duration 15m 2>use.err; k1=$AWS_ACCESS_KEY_ID; \
          export AWSROLE_REFRESH_MARGIN=20m; __awsrole_hook; k2=$AWS_ACCESS_KEY_ID; __awsrole_hook; k3=$AWS_ACCESS_KEY_ID; \
          echo \"$AWSROLE_PROFILE $([ \"$k1\" != \"$k2\" ] && echo renewed) $([ \"$k2\" = \"$k3\" ] && echo stable)\"",
     );

@@ -136,7 +136,28 @@ pub fn use_profile(
         &shell
             .syntax()
             .render(&ctx.apply(&resolved.env_change(), &state)),
-    )
+    )?;
+    notice(&switched(&resolved));
+    Ok(())
+}
+
+/// What `use` says once it switched, as granted and awsume do:
+/// `role-b (123456789012, eu-west-1) until 14:05`.
+fn switched(resolved: &super::credentials_cmd::Resolved) -> String {
+    let plan = &resolved.plan;
+    let about: Vec<&str> = [plan.account(), plan.region.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut line = plan.target.clone();
+    if !about.is_empty() {
+        line.push_str(&format!(" ({})", about.join(", ")));
+    }
+    if let Some(expires) = resolved.credentials.expiration {
+        let local = expires.with_timezone(&chrono::Local);
+        line.push_str(&format!(" until {}", local.format("%H:%M")));
+    }
+    line
 }
 
 pub fn unuse(shell: Option<Shell>) -> Result<()> {
