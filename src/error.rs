@@ -97,6 +97,21 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Like `suggest`, for `[sso-session]` names: when none is near, it names the sessions
+/// there are (or says there are none) instead of sending to `awsrole list`, which lists
+/// profiles.
+pub fn suggest_session<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
+    let known: Vec<&str> = known.collect();
+    let near = suggest(wanted, known.iter().copied());
+    if near.starts_with("; did you mean") {
+        return near;
+    }
+    match known.as_slice() {
+        [] => "; the config has no [sso-session] section".to_string(),
+        names => format!("; its sessions: {}", names.join(", ")),
+    }
+}
+
 /// Up to three known names closest to `wanted`, phrased as a hint.
 pub fn suggest<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
     let mut scored: Vec<(usize, &str)> = known
@@ -150,5 +165,15 @@ mod tests {
     fn nothing_near_points_at_list() {
         let hint = suggest("zzzzzzzzzz", ["role-a"].into_iter());
         assert!(hint.contains("awsrole list"), "{hint}");
+    }
+
+    #[test]
+    fn a_missing_session_names_the_sessions_not_the_profile_list() {
+        let near = suggest_session("corpp", ["corp", "lab"].into_iter());
+        assert_eq!(near, "; did you mean 'corp'?");
+        let far = suggest_session("nope", ["corporate", "laboratory"].into_iter());
+        assert_eq!(far, "; its sessions: corporate, laboratory");
+        let none = suggest_session("nope", std::iter::empty());
+        assert_eq!(none, "; the config has no [sso-session] section");
     }
 }

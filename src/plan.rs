@@ -535,7 +535,7 @@ fn sso_root(p: &Profile, config: &AwsConfig) -> Result<SsoRoot> {
             bad(format!(
                 "its sso_session '{name}' has no [sso-session {name}] section in {}{}",
                 config.config_file.display(),
-                suggest(name, config.sso_sessions.keys().map(String::as_str))
+                crate::error::suggest_session(name, config.sso_sessions.keys().map(String::as_str))
             ))
         })?),
     };

@@ -218,3 +218,38 @@ fn invalid_long_term_keys_are_named() {
         ],
     );
 }
+
+#[test]
+fn list_without_config_files_says_which_are_missing() {
+    let s = offline_sandbox();
+    std::fs::remove_file(s.home().join(".aws/config")).unwrap();
+    std::fs::write(s.home().join(".aws/credentials"), "").unwrap();
+    let out = s.run(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let config = s.home().join(".aws/config");
+    let credentials = s.home().join(".aws/credentials");
+    assert!(
+        err.contains(&format!("{} does not exist", config.display()))
+            && err.contains(&format!("{} has no profile", credentials.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_sso_session_names_the_sessions_there_are() {
+    let s = offline_sandbox();
+    s.write_config(
+        "[sso-session corporate]\nsso_start_url = https://d-1.awsapps.com/start\nsso_region = eu-west-1\n\
+         [profile x]\nsso_session = nope\nsso_account_id = 111111111111\nsso_role_name = Admin\n",
+    );
+    let out = s.run(&["export", "x"]);
+    assert_error(
+        &out,
+        &[
+            "has no [sso-session nope] section",
+            "its sessions: corporate",
+        ],
+    );
+    assert!(!stderr(&out).contains("awsrole list"), "{}", stderr(&out));
+}

@@ -250,6 +250,24 @@ fn keyring_profiles() -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Why a listing is empty: which file is missing (or empty), and where it was looked for.
+fn no_profiles(config: &AwsConfig) -> String {
+    let state = |path: &std::path::Path| {
+        if path.exists() {
+            "has no profile"
+        } else {
+            "does not exist"
+        }
+    };
+    format!(
+        "no profiles: {} {} (AWS_CONFIG_FILE), {} {} (AWS_SHARED_CREDENTIALS_FILE); 'aws configure' or an editor writes them",
+        config.config_file.display(),
+        state(&config.config_file),
+        config.credentials_file.display(),
+        state(&config.credentials_file)
+    )
+}
+
 /// Planning every profile for a listing: no "did you mean" per row, which would make
 /// it quadratic in the number of profiles.
 pub fn listing_inputs() -> PlanInputs {
@@ -273,6 +291,9 @@ pub fn name_width(config: &AwsConfig, cap: usize) -> usize {
 
 pub fn list(names_only: bool) -> Result<()> {
     let config = AwsConfig::load()?;
+    if config.profiles.is_empty() {
+        notice(&no_profiles(&config));
+    }
     if names_only {
         let text: String = config.profiles.keys().map(|n| format!("{n}\n")).collect();
         return emit(&text);

@@ -8,7 +8,7 @@ use super::notice;
 use crate::cache::key::{chain_keys, root_key};
 use crate::cache::{Backend, Cache};
 use crate::config::AwsConfig;
-use crate::error::{suggest, Error, Result};
+use crate::error::{suggest_session, Error, Result};
 use crate::plan::{parse_scopes, plan, ChainPlan, Root, SsoRoot};
 use crate::resolve::root;
 use crate::sso::token::{self, Origin};
@@ -69,7 +69,7 @@ fn session_sign_in(config: &AwsConfig, name: &str) -> Result<SignIn> {
         Error::Usage(format!(
             "there is no [sso-session {name}] in {}{}",
             config.config_file.display(),
-            suggest(name, config.sso_sessions.keys().map(String::as_str))
+            suggest_session(name, config.sso_sessions.keys().map(String::as_str))
         ))
     })?;
     let get = |k: &str| {
