@@ -175,9 +175,39 @@ fn exec_gives_the_child_credentials_and_returns_its_status() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(stdout(&out).trim(), pid.to_string());
 
-    let out = s.run(&["exec", "role-b", "--mfa-code", "123456", "--"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("nothing to run"), "{}", stderr(&out));
+    // Without '--': the command's own flags stay the command's.
+    let out = s.run(&[
+        "exec",
+        "role-b",
+        "--mfa-code",
+        "123456",
+        "sh",
+        "-c",
+        "exit 9",
+        "--ignored",
+    ]);
+    assert_eq!(out.status.code(), Some(9), "{}", stderr(&out));
+
+    // No command: a subshell ($SHELL) with the credentials, as aws-vault does.
+    let mut subshell = s
+        .cmd(&["exec", "role-b", "--mfa-code", "123456"])
+        .env("SHELL", "/bin/sh")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        subshell.stdin.as_mut().unwrap(),
+        b"test \"$AWSROLE_PROFILE\" = role-b && test -n \"$AWS_SESSION_TOKEN\" && exit 5\n",
+    )
+    .unwrap();
+    let out = subshell.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("starting a subshell (/bin/sh) as role-b"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

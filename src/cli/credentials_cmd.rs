@@ -110,10 +110,18 @@ pub fn export(profile: &str, format: Format, flags: &ResolveFlags) -> Result<()>
 }
 
 pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String], server: bool) -> Result<()> {
-    let Some((program, args)) = command.split_first() else {
-        return Err(Error::Usage(format!(
-            "nothing to run: put the command after '--', e.g. awsrole exec {profile} -- aws sts get-caller-identity"
-        )));
+    let subshell;
+    let (program, args) = match command.split_first() {
+        Some(split) => split,
+        // No command: a subshell with the credentials, as aws-vault does.
+        None => {
+            subshell = [user_shell()];
+            notice(&format!(
+                "starting a subshell ({}) as {profile}; 'exit' leaves it and its credentials",
+                subshell[0]
+            ));
+            (&subshell[0], &[][..])
+        }
     };
     super::pick_cmd::confirm(
         &plan_profile(profile, flags.duration)?,
@@ -248,6 +256,15 @@ fn keyring_profiles() -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The user's shell for `exec` with no command: `$SHELL`, else the platform's own.
+fn user_shell() -> String {
+    match std::env::var("SHELL") {
+        Ok(shell) if !shell.trim().is_empty() => shell,
+        _ if cfg!(windows) => std::env::var("COMSPEC").unwrap_or_else(|_| "cmd.exe".into()),
+        _ => "/bin/sh".into(),
+    }
 }
 
 /// Why a listing is empty: which file is missing (or empty), and where it was looked for.

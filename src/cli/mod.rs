@@ -71,8 +71,9 @@ pub enum Command {
         server: bool,
         #[command(flatten)]
         flags: ResolveFlags,
-        /// The command and its arguments, after `--`
-        #[arg(last = true)]
+        /// The command and its arguments (after `--` when they could be taken for
+        /// awsrole's own flags); none: a subshell ($SHELL)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
     /// Print the shell integration for an rc file
