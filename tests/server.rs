@@ -98,34 +98,38 @@ fn exit_status_and_signals_pass_through_and_the_endpoint_goes_with_the_command()
         !gone.status.success(),
         "the endpoint still answers after the command"
     );
-    // SIGTERM to awsrole reaches the command; awsrole exits as it did.
-    let mut cmd = s.cmd(&[
-        "exec",
-        "--server",
-        "dev",
-        "--",
-        "sh",
-        "-c",
-        "trap 'exit 42' TERM; echo ready; sleep 30 & wait",
-    ]);
+    // SIGTERM to awsrole reaches the command; awsrole exits as it did. Sent once the
+    // command's trap is set and awsrole catches TERM, not after a guessed pause.
+    let ready = s.home().join("trap-set");
+    let script = format!(
+        "trap 'exit 42' TERM; touch {}; sleep 30 & wait",
+        ready.display()
+    );
+    let mut cmd = s.cmd(&["exec", "--server", "dev", "--", "sh", "-c", &script]);
     let mut child = cmd
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Signalled once its trap is set, not after a guessed pause.
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
-    assert_eq!(ready.trim(), "ready");
+    let catches_term = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|status| {
+                let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:"))?;
+                u64::from_str_radix(mask.trim(), 16).ok()
+            })
+            .is_some_and(|mask| mask & (1 << (15 - 1)) != 0)
+    };
+    let waiting = Instant::now();
+    while !(ready.exists() && catches_term(child.id())) {
+        assert!(waiting.elapsed() < Duration::from_secs(30), "never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let started = Instant::now();
     unsafe { libc_kill(child.id() as i32, 15) };
     let status = child.wait().unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert_eq!(status.code(), Some(42));
+    assert_eq!(status.code(), Some(42), "{status:?}");
 }
 
 extern "C" {

@@ -54,6 +54,9 @@ pub fn exec_with_server(
             .env("AWS_REGION", &region)
             .env("AWS_DEFAULT_REGION", &region);
     }
+    // The handlers go in before the spawn: a TERM or HUP landing in between is kept and
+    // passed on once the command runs, instead of ending awsrole and orphaning it.
+    catch_signals();
     let mut running = child
         .spawn()
         .map_err(|e| Error::Io(format!("cannot run '{program}': {e}")))?;
@@ -85,21 +88,28 @@ fn exit_code(status: std::process::ExitStatus, _program: &str) -> i32 {
 #[cfg(unix)]
 static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
+/// A signal that came before there was a child to pass it to.
+#[cfg(unix)]
+static PENDING: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
 #[cfg(unix)]
 extern "C" fn pass_on(signal: libc::c_int) {
     let child = CHILD.load(std::sync::atomic::Ordering::SeqCst);
     if child > 0 {
         // SAFETY: kill is async-signal-safe.
         unsafe { libc::kill(child, signal) };
+    } else {
+        PENDING.store(signal, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
 /// The terminal's Ctrl-C and Ctrl-\ reach the child by themselves (same process
 /// group), so awsrole only outlives them; a TERM or HUP sent to awsrole is passed on.
+/// Installed before the child starts; `forward_signals` then names it.
 #[cfg(unix)]
-fn forward_signals(child: u32) {
-    CHILD.store(child as i32, std::sync::atomic::Ordering::SeqCst);
-    // SAFETY: installing handlers that only call kill, and ignoring the terminal's.
+fn catch_signals() {
+    // SAFETY: installing handlers that only call kill or store, and ignoring the
+    // terminal's.
     unsafe {
         for signal in [libc::SIGTERM, libc::SIGHUP] {
             let mut action: libc::sigaction = std::mem::zeroed();
@@ -111,6 +121,19 @@ fn forward_signals(child: u32) {
         libc::signal(libc::SIGQUIT, libc::SIG_IGN);
     }
 }
+
+#[cfg(unix)]
+fn forward_signals(child: u32) {
+    CHILD.store(child as i32, std::sync::atomic::Ordering::SeqCst);
+    let early = PENDING.swap(0, std::sync::atomic::Ordering::SeqCst);
+    if early > 0 {
+        // SAFETY: kill on the child just started.
+        unsafe { libc::kill(child as i32, early) };
+    }
+}
+
+#[cfg(not(unix))]
+fn catch_signals() {}
 
 #[cfg(not(unix))]
 fn forward_signals(_child: u32) {}
