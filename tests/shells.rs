@@ -226,6 +226,12 @@ fn completions_offer_profile_names() {
         let out = s.run(&["completions", shell]);
         assert!(out.status.success());
         assert!(stdout(&out).contains("awsrole list --names"), "{shell}");
+        // Hidden commands and flags are never offered.
+        assert!(
+            !stdout(&out).contains("serve-shell") && !stdout(&out).contains("shell-pid"),
+            "{shell}"
+        );
+        assert!(stdout(&out).contains("mfa-code"), "{shell}");
     }
     let script =
         "source <(awsrole completions bash); COMP_WORDS=(awsrole use role-); COMP_CWORD=2; \

@@ -489,8 +489,50 @@ pub fn completions(shell: Shell) -> Result<()> {
     emit(&completion_script(shell))
 }
 
-/// The completions, from the same clap definitions as `--help`.
+/// The completions, from the same clap definitions as `--help`, less the hidden
+/// subcommands (clap_complete offers them: zsh completed `serve-shell`).
 fn completion_script(shell: Shell) -> String {
     use clap::CommandFactory;
-    shell.syntax().completions(&mut super::Cli::command())
+    shell
+        .syntax()
+        .completions(&mut without_hidden(&super::Cli::command()))
+}
+
+/// `cli` rebuilt with its visible arguments and subcommands only (for completions).
+fn without_hidden(cli: &clap::Command) -> clap::Command {
+    let mut kept = clap::Command::new(cli.get_name().to_string());
+    if let Some(about) = cli.get_about() {
+        kept = kept.about(about.clone());
+    }
+    if let Some(version) = cli.get_version() {
+        kept = kept.version(version.to_string());
+    }
+    let visible: Vec<clap::Arg> = cli
+        .get_arguments()
+        .filter(|a| !a.is_hide_set())
+        .cloned()
+        .collect();
+    // clap's derive groups each struct's arguments: keep the visible ones in them.
+    let groups = cli.get_groups().filter_map(|g| {
+        let members: Vec<clap::Id> = g
+            .get_args()
+            .filter(|id| visible.iter().any(|a| a.get_id() == *id))
+            .cloned()
+            .collect();
+        let mut group = g.clone();
+        let multiple = group.is_multiple();
+        (!members.is_empty()).then(|| {
+            clap::ArgGroup::new(g.get_id().clone())
+                .args(members)
+                .multiple(multiple)
+                .required(g.is_required_set())
+        })
+    });
+    kept.args(visible.iter().cloned())
+        .groups(groups.collect::<Vec<_>>())
+        .subcommands(
+            cli.get_subcommands()
+                .filter(|s| !s.is_hide_set())
+                .map(without_hidden),
+        )
 }
