@@ -139,14 +139,32 @@ fn credentials_inside_the_refresh_margin_are_fetched_again() {
         "15m",
     ]));
     assert_eq!(counts(&s), (1, 2));
-    // A margin longer than the roles' sessions (but not the 8 h MFA session).
+    // A command with a margin longer than the roles' sessions neither uses nor drops
+    // what other shells still can: after `explain` looked every hop up with that
+    // margin, a normal export finds it all.
+    let explained = s
+        .cmd(&["explain", "role-b", "--duration", "15m"])
+        .env("AWSROLE_REFRESH_MARGIN", "2h")
+        .output()
+        .unwrap();
+    ok(explained);
+    ok(run_no_tty(&s, &["export", "role-b", "--duration", "15m"]));
+    assert_eq!(counts(&s), (1, 2), "nothing was dropped");
+    // Exporting with that margin (but not the 8 h MFA session's) calls STS again, and
+    // says why the cache cannot serve it.
     let out = s
         .cmd(&["export", "role-b", "--duration", "15m"])
         .env("AWSROLE_REFRESH_MARGIN", "2h")
         .output()
         .unwrap();
-    ok(out);
+    let out = ok(out);
     assert_eq!(counts(&s), (1, 4));
+    assert_eq!(
+        stderr(&out).matches("is not shorter than").count(),
+        1,
+        "one warning: {}",
+        stderr(&out)
+    );
     // Without that margin they are fresh again.
     ok(run_no_tty(&s, &["export", "role-b", "--duration", "15m"]));
     assert_eq!(counts(&s), (1, 4));

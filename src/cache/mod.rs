@@ -128,7 +128,9 @@ impl Cache {
         self.store.is_some()
     }
 
-    /// A fresh entry, or None. A stale or unreadable entry is dropped, never served.
+    /// A fresh entry, or None. An expired or unreadable entry is dropped, never served;
+    /// one merely inside this process's margin is left for others (a shell with the
+    /// default margin still uses what `AWSROLE_REFRESH_MARGIN=1h` will not).
     pub fn get(&self, key: &CacheKey, now: DateTime<Utc>) -> Option<CacheEntry> {
         let store = self.store.as_ref()?;
         let name = format!("{}{}", self.prefix, key.id);
@@ -144,6 +146,7 @@ impl Cache {
         };
         match serde_json::from_slice::<CacheEntry>(&bytes) {
             Ok(entry) if entry.fresh(now, self.margin) => Some(entry),
+            Ok(entry) if entry.fresh(now, 0) => None,
             _ => {
                 let _ = store.delete(&name);
                 None
@@ -158,6 +161,13 @@ impl Cache {
         let Some(expires) = entry.expires() else {
             return;
         };
+        let lifetime = (expires - Utc::now()).num_seconds();
+        if lifetime <= self.margin {
+            warn_once(&format!(
+                "the refresh margin ({} s, AWSROLE_REFRESH_MARGIN) is not shorter than the {lifetime} s {} lasts: the cache cannot serve it, so every switch calls STS; set a margin under the session length",
+                self.margin, entry.profile
+            ));
+        }
         let bytes = match serde_json::to_vec(entry) {
             Ok(b) => b,
             Err(_) => return,
@@ -222,6 +232,14 @@ impl Cache {
             }
         }
         dropped
+    }
+}
+
+/// `warn`, once per process.
+fn warn_once(message: &str) {
+    static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !TOLD.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        warn(message);
     }
 }
 
@@ -294,6 +312,9 @@ mod tests {
         assert!(cache.get(&key, now).is_some());
         cache.put(&key, &entry(100));
         assert!(cache.get(&key, now).is_none(), "inside the margin");
+        assert_eq!(memory.0.borrow().len(), 1, "but kept for others");
+        cache.put(&key, &entry(-10));
+        assert!(cache.get(&key, now).is_none(), "expired");
         assert!(memory.0.borrow().is_empty(), "and dropped");
         memory
             .put(&format!("{}k", name_prefix("session")), b"not json", None)
