@@ -692,3 +692,47 @@ fn credential_process_roots_that_expire_are_cached_like_hops() {
     ok(s.run(&["export", "forever"]));
     assert_eq!(count(), 3);
 }
+
+#[test]
+fn add_drops_only_the_sessions_of_that_profiles_keys_and_names_a_missing_profile() {
+    let s = secret_service("addscope");
+    // A second root with the same user's keys: `second` → role `via-second` (RoleC).
+    s.write_credentials(&format!(
+        "{}[second]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        s.world.seed_credentials(),
+        s.world.access_key_id,
+        s.world.secret_access_key
+    ));
+    s.append_config(&format!(
+        "\n[profile second]\n[profile via-second]\nrole_arn = {}\nsource_profile = second\n",
+        s.world.role_arns[2]
+    ));
+    ok(s.run(&["export", "role-b", "--mfa-code", "123456"]));
+    ok(s.run(&["export", "via-second"]));
+    assert_eq!(counts(&s), (1, 3));
+    let add = |profile: &str| {
+        let mut add = s
+            .cmd(&["add", profile, "--no-verify"])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let keys = format!("{}\n{}\n", s.world.access_key_id, s.world.secret_access_key);
+        std::io::Write::write_all(add.stdin.as_mut().unwrap(), keys.as_bytes()).unwrap();
+        ok(add.wait_with_output().unwrap())
+    };
+    add("second");
+    // default's MFA session and role-a/role-b stay; via-second is made again.
+    ok(run_no_tty(&s, &["export", "role-b"]));
+    assert_eq!(counts(&s), (1, 3), "the other root's sessions were kept");
+    ok(run_no_tty(&s, &["export", "via-second"]));
+    assert_eq!(counts(&s), (1, 4), "second's own session was dropped");
+    // A profile with no section: kept, with a word on what to do.
+    let out = add("nowhere");
+    assert!(
+        stderr(&out).contains("there is no profile 'nowhere'")
+            && stderr(&out).contains("[profile nowhere]"),
+        "{}",
+        stderr(&out)
+    );
+}

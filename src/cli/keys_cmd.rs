@@ -82,6 +82,13 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
                 .into(),
         )
     })?;
+    let config = AwsConfig::load()?;
+    if !config.profiles.contains_key(profile) {
+        notice(&format!(
+            "there is no profile '{profile}' in {}: the keys are kept, but nothing uses them until a profile of that name exists (an empty [profile {profile}] is enough; [default] for 'default')",
+            config.config_file.display()
+        ));
+    }
     let (access_key_id, secret_access_key) = read_keys(profile)?;
     let creds = Credentials {
         access_key_id,
@@ -91,7 +98,6 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
         issued: None,
     };
     if !no_verify {
-        let config = AwsConfig::load()?;
         let inputs = PlanInputs::from_env(None);
         let profile_setting = |k: &str| {
             config
@@ -122,8 +128,9 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
     store
         .put(&keyring_name(profile), &bytes, None)
         .map_err(|e| Error::Keyring(format!("cannot store the keys of '{profile}': {e}")))?;
-    // Sessions made from other keys must not outlive them.
-    Cache::open(backend).clear(None);
+    // Sessions made from this profile's earlier keys must not outlive them; sessions of
+    // other roots stay.
+    drop_sessions_of(&config, profile, backend);
     notice(&format!(
         "stored the keys of '{profile}' in the keyring; they now take precedence over the credentials file"
     ));
@@ -143,11 +150,30 @@ pub fn remove(profile: &str) -> Result<()> {
         )));
     }
     store.delete(&name).map_err(Error::Keyring)?;
-    let dropped = Cache::open(backend).clear(None);
+    let config = AwsConfig::load()?;
+    let dropped = drop_sessions_of(&config, profile, backend);
     notice(&format!(
         "removed the keys of '{profile}' and {dropped} cached session(s)"
     ));
     Ok(())
+}
+
+/// Drops the cached sessions made from `root`'s long-term keys — its MFA session and
+/// every hop of the chains that start at it — and no others; how many.
+fn drop_sessions_of(config: &AwsConfig, root: &str, backend: Backend) -> usize {
+    let inputs = super::credentials_cmd::listing_inputs();
+    let mut derived = vec![root.to_string()];
+    for name in config.profiles.keys() {
+        if let Ok(plan) = crate::plan::plan(config, name, &inputs) {
+            if plan.root.profile() == root && matches!(plan.root, crate::plan::Root::Keys { .. }) {
+                derived.extend(plan.hops.iter().map(|h| h.profile.clone()));
+            }
+        }
+    }
+    derived.sort();
+    derived.dedup();
+    let cache = Cache::open(backend);
+    derived.iter().map(|p| cache.clear(Some(p))).sum()
 }
 
 /// Key id and secret: hidden input on a terminal, else two lines on stdin.
