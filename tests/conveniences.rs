@@ -304,3 +304,23 @@ fn the_man_page_comes_from_the_same_definitions_as_help() {
         );
     }
 }
+
+#[test]
+fn unuse_drops_what_an_evaluated_export_set() {
+    let s = sandbox("unuseexport");
+    let out = shell_run(
+        &s,
+        "bash",
+        "eval \"$(awsrole init bash)\"; eval \"$(awsrole export dev)\"; \
+         echo \"before [$AWSROLE_PROFILE]\"; awsrole unuse; \
+         echo \"after [$AWSROLE_PROFILE][$AWS_ACCESS_KEY_ID][$AWS_SESSION_TOKEN][$(awsrole prompt)]\"",
+    );
+    let text = stdout(&out);
+    assert!(text.contains("before [dev]"), "{text}{}", stderr(&out));
+    assert!(text.contains("after [][][][]"), "{text}{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("dev came from 'awsrole export', not 'use'"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -166,11 +166,20 @@ pub fn unuse(shell: Option<Shell>) -> Result<()> {
     if let Some(running) = ctx.var(super::server_cmd::SERVER_VAR) {
         super::server_cmd::stop_server(&running);
     }
-    let ops = if ctx.state.is_none() {
-        notice("no role is active in this shell");
-        vec![ctx.prompt_op()]
-    } else {
-        ctx.restore()
+    let ops = match (&ctx.state, ctx.var("AWSROLE_PROFILE")) {
+        (Some(_), _) => ctx.restore(),
+        // `eval "$(awsrole export P)"`, the fallback without the integration: its
+        // variables go; what they replaced was never kept.
+        (None, Some(profile)) => {
+            notice(&format!(
+                "{profile} came from 'awsrole export', not 'use': its variables are removed; the values they replaced were not kept"
+            ));
+            ctx.restore()
+        }
+        (None, None) => {
+            notice("no role is active in this shell");
+            vec![ctx.prompt_op()]
+        }
     };
     emit(&shell.syntax().render(&ops))
 }
