@@ -534,6 +534,17 @@ pub fn wanted_by_file(file: &Path, mtime: u128) -> Wanted {
     };
     if !trust::is_allowed(file, &text) {
         let dir = file.parent().unwrap_or(file);
+        // Allowing a file that names no profile would not help: say what is wrong.
+        if let Ok(config) = crate::config::AwsConfig::load() {
+            if !config.profiles.contains_key(&profile) {
+                return refused(format!(
+                    ".awsrole in {} wants {profile}, which is not a profile of {}{}; fix the file or the config",
+                    dir.display(),
+                    config.config_file.display(),
+                    crate::error::suggest(&profile, config.profiles.keys().map(String::as_str))
+                ));
+            }
+        }
         return refused(format!(
             ".awsrole in {} wants {profile}; run 'awsrole allow' to trust it",
             dir.display()

@@ -635,3 +635,19 @@ fn the_session_name_comes_from_the_user_database_when_user_is_unset() {
         .unwrap();
     assert!(name.starts_with(&format!("awsrole-{me}-")), "{name}");
 }
+
+#[test]
+fn an_awsrole_naming_no_profile_says_so_instead_of_suggesting_allow() {
+    let s = with_dev("unknownprofile");
+    let dir = s.home().join("typo");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".awsrole"), "role-bb\n").unwrap();
+    let (out, _) = hook_in(&s, &dir, &[]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("wants role-bb, which is not a profile of")
+            && err.contains("did you mean 'role-b'")
+            && !err.contains("awsrole allow"),
+        "{err}"
+    );
+}
