@@ -25,6 +25,7 @@ CRED_KEYS = ("AKIDCREDSFILE0000001", "secret-from-credentials-file")
 CONFIG_KEYS = ("AKIDCONFIGFILE000001", "secret-from-config-file")
 PROCESS_KEYS = ("AKIDPROCESS000000001", "secret-from-credential-process")
 ENV_KEYS = ("AKIDENVIRONMENT00001", "secret-from-environment")
+STATIC_KEYS = (CRED_KEYS, CONFIG_KEYS, PROCESS_KEYS, ENV_KEYS)
 MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/conformance"
 SSO_ACCOUNT = "210987654321"
 # What the AWS CLI's token cache holds for a sign-in when the profile is resolved.
