@@ -350,3 +350,25 @@ fn credential_source_environment_and_credential_process_roots() {
     let arn = caller_arn_with_env(&s, &vars);
     assert!(arn.contains(&format!("{}RoleB", s.world.prefix)), "{arn}");
 }
+
+#[test]
+fn export_unsets_only_what_is_set_and_always_the_profile_variables() {
+    let s = Sandbox::seed("exportunsets");
+    let out = s
+        .cmd(&["export", "role-b", "--mfa-code", "123456"])
+        .env("AWS_VAULT", "someone-elses")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let unsets: Vec<String> = stdout(&out)
+        .lines()
+        .filter_map(|l| l.strip_prefix("unset "))
+        .map(|v| v.trim().to_string())
+        .collect();
+    assert_eq!(
+        unsets,
+        ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_VAULT"],
+        "{}",
+        stdout(&out)
+    );
+}

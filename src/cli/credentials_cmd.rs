@@ -101,10 +101,18 @@ fn interactive(flags: &ResolveFlags) -> MfaPolicy {
 
 pub fn export(profile: &str, format: Format, flags: &ResolveFlags) -> Result<()> {
     let resolved = resolve_profile(profile, flags, interactive(flags), Duration::from_secs(120))?;
+    let mut change = resolved.env_change();
+    // Only what changes: a variable this environment does not have needs no unset,
+    // except the two that make SDKs ignore the keys, should the text be sourced
+    // elsewhere later.
+    change.unset.retain(|name| {
+        matches!(name.as_str(), "AWS_PROFILE" | "AWS_DEFAULT_PROFILE")
+            || std::env::var_os(name).is_some()
+    });
     // Rendered whole, then written once: never a half-written export.
     let text = match format {
         Format::Json => json_document(&resolved.credentials),
-        other => render_env(other, &resolved.env_change()),
+        other => render_env(other, &change),
     };
     emit(&text)
 }
