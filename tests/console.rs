@@ -11,29 +11,12 @@ use std::process::{Command, Output};
 use common::*;
 use serde_json::Value;
 
-/// A federation fake bound to this binary's moto; it stops with its test.
-struct Fake {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// This test's own federation fake (each test runs on its own thread), so the
-/// requests a test reads are its own, whatever runs beside it.
+/// This test's own federation fake (each test runs on its own thread), bound to this
+/// binary's moto, so the requests a test reads are its own, whatever runs beside it.
 fn signin() -> String {
     thread_local! {
-        static FAKE: Fake = {
-            let mut cmd = Command::new("python3");
-            cmd.arg(support("signin_fake.py")).arg(&moto().url);
-            let (child, port) = spawn_helper(cmd, "python3 (see .ci/install)");
-            Fake { child, url: format!("http://127.0.0.1:{port}") }
-        };
+        static FAKE: LocalServer =
+            LocalServer::start("signin_fake.py", &[&moto().url], "python3 (see .ci/install)");
     }
     FAKE.with(|fake| fake.url.clone())
 }

@@ -15,7 +15,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
@@ -395,25 +395,20 @@ fn java_sdk_under_exec_server_across_renewals() {
 /// tests/support/sso_fake.py: the portal and OIDC on loopback, its role credentials real
 /// in moto; one per test, so its request log is this test's alone.
 struct SsoFake {
-    child: Child,
+    _server: LocalServer,
     url: String,
-}
-
-impl Drop for SsoFake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl SsoFake {
     fn start() -> SsoFake {
-        let mut cmd = Command::new("python3");
-        cmd.arg(support("sso_fake.py")).arg(&moto().url);
-        let (child, port) = spawn_helper(cmd, "python3 with boto3 (see .ci/install)");
+        let server = LocalServer::start(
+            "sso_fake.py",
+            &[&moto().url],
+            "python3 with boto3 (see .ci/install)",
+        );
         SsoFake {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: server.url.clone(),
+            _server: server,
         }
     }
 

@@ -17,25 +17,20 @@ use serde_json::Value;
 
 /// One fake per test, so its request log is this test's alone.
 struct Fake {
-    child: Child,
+    _server: LocalServer,
     url: String,
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Fake {
     fn start() -> Fake {
-        let mut cmd = Command::new("python3");
-        cmd.arg(support("sso_fake.py")).arg(&moto().url);
-        let (child, port) = spawn_helper(cmd, "python3 with boto3 (see .ci/install)");
+        let server = LocalServer::start(
+            "sso_fake.py",
+            &[&moto().url],
+            "python3 with boto3 (see .ci/install)",
+        );
         Fake {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: server.url.clone(),
+            _server: server,
         }
     }
 

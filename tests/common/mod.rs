@@ -95,6 +95,33 @@ pub fn spawn_helper(mut cmd: Command, needs: &str) -> (Child, String) {
     }
 }
 
+/// A helper server of tests/support started for one test, on loopback; stopped when
+/// dropped, so its request log is that test's alone.
+pub struct LocalServer {
+    child: Child,
+    pub url: String,
+}
+
+impl LocalServer {
+    /// `python3 tests/support/SCRIPT ARGS…`, which prints its port first.
+    pub fn start(script: &str, args: &[&str], needs: &str) -> LocalServer {
+        let mut cmd = Command::new("python3");
+        cmd.arg(support(script)).args(args);
+        let (child, port) = spawn_helper(cmd, needs);
+        LocalServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A private D-Bus with an unlocked gnome-keyring; its address.
 pub fn secret_service_bus() -> &'static str {
     static BUS: OnceLock<(Child, String)> = OnceLock::new();
