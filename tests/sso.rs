@@ -616,8 +616,19 @@ fn logout_signs_out_at_the_portal_and_drops_the_token_and_what_came_from_it() {
     );
     // The AWS CLI's copy of the same session goes too, as `aws sso logout` does.
     t.cli_token("corp", 7200, true);
-    let out = t.ok(&["sso", "logout", "--sso-session", "corp"]);
+    // Run in a shell where role-y is active: its keys stay there, and it says so.
+    let out = t
+        .cmd(&["sso", "logout", "--sso-session", "corp"])
+        .env("AWSROLE_PROFILE", "role-y")
+        .env("AWS_CREDENTIAL_EXPIRATION", "2030-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
+    assert!(
+        err.contains("this shell still holds role-y's keys from that sign-in, valid until 2030-01-01T00:00:00Z; 'awsrole unuse' drops them"),
+        "{err}"
+    );
     assert!(err.contains("signed out of sso-session 'corp'"), "{err}");
     assert!(err.contains("3 cached credential(s)"), "{err}");
     assert!(t.fake.count("Logout", None) >= 1);

@@ -223,8 +223,28 @@ pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
                 told.join(", ")
             ));
         }
+        tell_about_this_shell(&plans, sign_in);
     }
     Ok(())
+}
+
+/// Keys already in this shell that came from the sign-in just dropped stay valid until
+/// they expire, and no command can take them out of the shell: say so, and how.
+fn tell_about_this_shell(plans: &[ChainPlan], sign_in: &SignIn) {
+    let Ok(active) = std::env::var("AWSROLE_PROFILE") else {
+        return;
+    };
+    let from_it = plans.iter().any(|p| {
+        p.target == active
+            && matches!(&p.root, Root::Sso { sso, .. } if sso.token_key() == sign_in.key())
+    });
+    if from_it {
+        let until = std::env::var("AWS_CREDENTIAL_EXPIRATION").unwrap_or_default();
+        notice(&format!(
+            "this shell still holds {active}'s keys from that sign-in, valid until {}; 'awsrole unuse' drops them",
+            if until.is_empty() { "they expire" } else { &until }
+        ));
+    }
 }
 
 /// One line for `explain`: whether the sign-in is there, until when, and from where.
