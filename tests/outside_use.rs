@@ -231,13 +231,20 @@ fn a_code_sts_refuses_is_asked_again() {
 fn completions_come_with_init_alone() {
     let s = dev_sandbox("initcompl");
     std::fs::create_dir_all(s.home().join("somedir")).unwrap();
+    // An IAM Identity Center chain beside the seed's: `sso login` completes it alone.
+    s.append_config(&format!(
+        "\n[sso-session corp]\nsso_start_url = https://d-1.awsapps.com/start\nsso_region = eu-west-1\n\
+         [profile sso-dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Dev\n\
+         [profile sso-deploy]\nrole_arn = {}\nsource_profile = sso-dev\n",
+        s.world.role_arns[3]
+    ));
     // bash: `cache clear` completes profiles, `allow` paths.
     let out = shell_run(
         &s,
         "bash",
         "eval \"$(awsrole init bash)\"; complete -p awsrole; \
          COMP_WORDS=(awsrole cache clear rol); COMP_CWORD=3; __awsrole_complete; echo \"clear: ${COMPREPLY[*]}\"; \
-         COMP_WORDS=(awsrole sso login role-d); COMP_CWORD=3; __awsrole_complete; echo \"sso: ${COMPREPLY[*]}\"; \
+         COMP_WORDS=(awsrole sso login ''); COMP_CWORD=3; __awsrole_complete; echo \"sso: ${COMPREPLY[*]}\"; \
          COMP_WORDS=(awsrole allow som); COMP_CWORD=2; __awsrole_complete; echo \"allow: ${COMPREPLY[*]}\"",
     );
     let text = stdout(&out);
@@ -251,12 +258,12 @@ fn completions_come_with_init_alone() {
         "{text}"
     );
     assert!(text.contains("allow: somedir"), "{text}");
-    assert!(text.contains("sso: role-d\n"), "{text}");
+    assert!(text.contains("sso: sso-deploy sso-dev\n"), "{text}");
     // fish: its own completion engine answers.
     let out = shell_run(
         &s,
         "fish",
-        "awsrole init fish | source; complete -C 'awsrole cache clear role-'; complete -C 'awsrole use de'; echo sso:; complete -C 'awsrole sso logout role-c'",
+        "awsrole init fish | source; complete -C 'awsrole cache clear role-'; complete -C 'awsrole use de'; echo sso:; complete -C 'awsrole sso logout '",
     );
     let text = stdout(&out);
     assert!(
@@ -267,7 +274,7 @@ fn completions_come_with_init_alone() {
     assert!(
         text.split("sso:")
             .nth(1)
-            .is_some_and(|t| t.contains("role-c")),
+            .is_some_and(|t| t.contains("sso-dev") && !t.contains("role-c")),
         "{text}"
     );
     // zsh: with compinit loaded first, as frameworks do.

@@ -314,17 +314,27 @@ pub fn name_width(config: &AwsConfig, cap: usize) -> usize {
         .min(cap)
 }
 
-pub fn list(names_only: bool) -> Result<()> {
+/// `list`; `sso_only` keeps the profiles whose chain starts at IAM Identity Center (the
+/// completions of `sso login`/`logout` offer those alone).
+pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
     let config = AwsConfig::load()?;
     if config.profiles.is_empty() {
         notice(&no_profiles(&config));
     }
+    let inputs = listing_inputs();
+    let shown = |name: &String| {
+        !sso_only || plan(&config, name, &inputs).is_ok_and(|p| matches!(p.root, Root::Sso { .. }))
+    };
     if names_only {
-        let text: String = config.profiles.keys().map(|n| format!("{n}\n")).collect();
+        let text: String = config
+            .profiles
+            .keys()
+            .filter(|n| shown(n))
+            .map(|n| format!("{n}\n"))
+            .collect();
         return emit(&text);
     }
     let stored = StoredKeys::default();
-    let inputs = listing_inputs();
     let width = name_width(&config, 64);
     let mut text = format!(
         "{}  {:12}  {:14}  CHAIN\n",
@@ -332,7 +342,7 @@ pub fn list(names_only: bool) -> Result<()> {
         "ACCOUNT",
         "REGION"
     );
-    for name in config.profiles.keys() {
+    for name in config.profiles.keys().filter(|n| shown(n)) {
         let (account, region, line) = match plan(&config, name, &inputs) {
             Ok(p) => (
                 p.account().unwrap_or("-").to_string(),

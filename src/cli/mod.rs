@@ -140,6 +140,9 @@ pub enum Command {
         /// Only the names, one per line
         #[arg(long)]
         names: bool,
+        /// Only the profiles whose chain starts at IAM Identity Center
+        #[arg(long)]
+        sso: bool,
     },
     /// The resolved chain hop by hop, without calling STS
     Explain {
@@ -252,7 +255,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 sso_session,
             } => sso_cmd::logout_cmd(profile.as_deref(), sso_session.as_deref()),
         },
-        Command::List { names } => credentials_cmd::list(names),
+        Command::List { names, sso } => credentials_cmd::list(names, sso),
         Command::Explain { profile, duration } => credentials_cmd::explain(&profile, duration),
         Command::Cache { action } => keys_cmd::cache(action),
         Command::Add { profile, no_verify } => keys_cmd::add(&profile, no_verify),
