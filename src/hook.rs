@@ -626,6 +626,17 @@ mod tests {
         }
     }
 
+    /// Credentials that do not expire (long-term keys), applied by `use`.
+    fn lasting() -> State {
+        State {
+            origin: Origin::Use,
+            expiry: 0,
+            renew_at: 0,
+            trust_mtime: 0,
+            warned: false,
+        }
+    }
+
     fn wants(profile: &str, origin: Origin) -> Wanted {
         Wanted::Profile {
             profile: profile.into(),
@@ -697,6 +708,61 @@ mod tests {
                 wants("dev", Origin::Use),
                 |d| matches!(d, Decision::Keep { .. }),
             ),
+            (
+                "use of another profile: switch",
+                ctx_with(Some(state(Origin::Use, later)), Some("dev")),
+                wants("prod", Origin::Use),
+                |d| matches!(d, Decision::Resolve { kept: None, .. }),
+            ),
+            (
+                "a role of use, then a directory's: switch",
+                ctx_with(Some(state(Origin::Use, later)), Some("dev")),
+                wants("dev", dir("/p/.awsrole")),
+                |d| matches!(d, Decision::Resolve { kept: None, .. }),
+            ),
+            (
+                "same file touched, fresh: keep, at the file's new mtime",
+                ctx_with(Some(state(dir("/p/.awsrole"), later)), Some("dev")),
+                wants(
+                    "dev",
+                    Origin::Dir {
+                        file: "/p/.awsrole".into(),
+                        mtime: 2,
+                    },
+                ),
+                |d| {
+                    matches!(
+                        d,
+                        Decision::Keep {
+                            state: State {
+                                origin: Origin::Dir { mtime: 2, .. },
+                                ..
+                            }
+                        }
+                    )
+                },
+            ),
+            (
+                "near expiry, renewal failed and told: keep",
+                ctx_with(
+                    Some(State {
+                        warned: true,
+                        ..state(dir("/p/.awsrole"), past)
+                    }),
+                    Some("dev"),
+                ),
+                wants("dev", dir("/p/.awsrole")),
+                |d| matches!(d, Decision::Keep { .. }),
+            ),
+            (
+                "nothing wanted, a notice to forget",
+                Context {
+                    seen: Some("x".into()),
+                    ..ctx_with(None, None)
+                },
+                Wanted::Nothing,
+                |d| matches!(d, Decision::Idle { forget_seen: true }),
+            ),
         ];
         for (name, ctx, wanted, check) in rows {
             let decision = decide(&ctx, wanted);
@@ -735,6 +801,417 @@ mod tests {
             decide(&ctx, wants("dev", dir("/p/.awsrole"))),
             Decision::Resolve { .. }
         ));
+        // The minute is up at its last second.
+        ctx.vars
+            .insert(RETRY_VAR.into(), format!("{};dev", ctx.now));
+        assert!(!ctx.retry_blocked("dev"));
+        ctx.vars
+            .insert(RETRY_VAR.into(), format!("{};dev", ctx.now + 1));
+        assert!(ctx.retry_blocked("dev") && !ctx.retry_blocked("prod"));
+    }
+
+    #[test]
+    fn credentials_that_do_not_expire_are_never_renewed() {
+        let now = 1_000_000;
+        assert_eq!(State::renew_at_for(0, now, 300), 0);
+        assert_eq!(State::renew_at_for(0, now, i64::MAX / 2), 0);
+        let s = lasting();
+        assert!(!s.near_expiry(now, i64::MAX / 2));
+    }
+
+    fn file_at(path: &str, mtime: u128) -> Option<(PathBuf, u128)> {
+        Some((PathBuf::from(path), mtime))
+    }
+
+    #[test]
+    fn the_notice_key_names_the_file_its_mtime_and_the_trust_store() {
+        let mut ctx = ctx_with(None, None);
+        assert_eq!(ctx.seen_key(), None);
+        assert!(!ctx.told_already());
+        ctx.nearest = file_at("/p/.awsrole", 5);
+        let key = format!("5;7;{}", envdiff::to_hex(b"/p/.awsrole"));
+        assert_eq!(ctx.seen_key().as_deref(), Some(key.as_str()));
+        assert!(!ctx.told_already());
+        ctx.seen = Some(key);
+        assert!(ctx.told_already());
+        ctx.seen = Some(format!("6;7;{}", envdiff::to_hex(b"/p/.awsrole")));
+        assert!(!ctx.told_already(), "the file changed since");
+    }
+
+    #[test]
+    fn unchanged_is_the_fast_path_table() {
+        let far = 2_000_000;
+        let near = 1_000_100;
+        let at = |origin: Origin, expiry: i64, warned: bool| State {
+            origin,
+            expiry,
+            renew_at: 0,
+            trust_mtime: 7,
+            warned,
+        };
+        let ctx =
+            |state: Option<State>, nearest: Option<(PathBuf, u128)>, seen: Option<&str>| Context {
+                nearest,
+                seen: seen.map(String::from),
+                ..ctx_with(state, Some("dev"))
+            };
+        let here = || file_at("/p/.awsrole", 1);
+        let told = format!("1;7;{}", envdiff::to_hex(b"/p/.awsrole"));
+        let p = || dir("/p/.awsrole");
+        let moved = State {
+            trust_mtime: 8,
+            ..at(p(), far, false)
+        };
+        #[rustfmt::skip]
+        let rows: Vec<(&str, Context, bool)> = vec![
+            ("use, fresh",                     ctx(Some(at(Origin::Use, far, false)), None, None), true),
+            ("use, near expiry",               ctx(Some(at(Origin::Use, near, false)), None, None), false),
+            ("use, near expiry, failure told", ctx(Some(at(Origin::Use, near, true)), None, None), true),
+            ("dir, same file",                 ctx(Some(at(p(), far, false)), here(), None), true),
+            ("dir, same file, near expiry",    ctx(Some(at(p(), near, false)), here(), None), false),
+            ("dir, file touched",              ctx(Some(at(p(), far, false)), file_at("/p/.awsrole", 2), None), false),
+            ("dir, another file",              ctx(Some(at(p(), far, false)), file_at("/p/q/.awsrole", 1), None), false),
+            ("dir, left the tree",             ctx(Some(at(p(), far, false)), None, None), false),
+            ("dir, trust store changed",       ctx(Some(moved), here(), None), false),
+            ("nothing",                        ctx(None, None, None), true),
+            ("nothing, a notice to forget",    ctx(None, None, Some(&told)), false),
+            ("a file, told already",           ctx(None, here(), Some(&told)), true),
+            ("a file, not told",               ctx(None, here(), None), false),
+        ];
+        for (name, ctx, want) in rows {
+            assert_eq!(ctx.unchanged(), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_prompt_counts_down_to_expired() {
+        let now = 1_000_000;
+        assert_eq!(prompt_for("dev", None, now), "dev");
+        assert_eq!(prompt_for("dev", Some(now + 120), now), "dev 2m");
+        assert_eq!(prompt_for("dev", Some(now + 1), now), "dev 1s");
+        assert_eq!(prompt_for("dev", Some(now), now), "dev expired");
+    }
+
+    #[test]
+    fn the_logical_directory_is_pwd_when_absolute() {
+        let cwd = std::env::current_dir().unwrap();
+        #[cfg(unix)]
+        assert_eq!(logical_dir(Some("/x/y")), PathBuf::from("/x/y"));
+        assert_eq!(logical_dir(Some("x/y")), cwd);
+        assert_eq!(logical_dir(None), cwd);
+    }
+
+    #[test]
+    fn the_context_finds_the_nearest_file_above_pwd() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join(trust::FILE_NAME);
+        std::fs::write(&file, "dev\n").unwrap();
+        let below = root.path().join("a/b");
+        std::fs::create_dir_all(&below).unwrap();
+        let mtime = std::fs::metadata(&file)
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let state = lasting();
+        let vars: BTreeMap<String, String> = [
+            ("PWD", below.to_str().unwrap()),
+            (STATE_VAR, state.encode().as_str()),
+            (SEEN_VAR, "s"),
+            (MARGIN_VAR, "1m"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let ctx = Context::from_parts(vars, Some("d".into()), 42);
+        assert_eq!(ctx.nearest, Some((file, mtime)));
+        assert_eq!(ctx.state, Some(state));
+        assert_eq!(ctx.seen.as_deref(), Some("s"));
+        assert_eq!(
+            (ctx.margin, ctx.now, ctx.diff.as_deref()),
+            (60, 42, Some("d"))
+        );
+        assert_eq!(ctx.var(SEEN_VAR).as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn a_file_is_applied_once_allowed_and_refused_with_what_to_do_before() {
+        const NAME: &str =
+            "hook::tests::a_file_is_applied_once_allowed_and_refused_with_what_to_do_before";
+        // The file is in HOME, whose allow list (and AWS config) is the child's own.
+        let file_in = |home: &Path| home.join("p").join(trust::FILE_NAME);
+        if crate::test_child::is_child(NAME) {
+            let file = file_in(&crate::dirs::home().unwrap());
+            let before = wanted_by_file(&file, 3);
+            trust::allow(&file, &std::fs::read_to_string(&file).unwrap()).unwrap();
+            let after = wanted_by_file(&file, 3);
+            return crate::test_child::answer(&format!("{before:?}|{after:?}"));
+        }
+        let home = tempfile::tempdir().unwrap();
+        let file = file_in(home.path());
+        std::fs::create_dir(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "# team role\ndev\n").unwrap();
+        let config = home.path().join("config");
+        let run = |config_text: &str| {
+            std::fs::write(&config, config_text).unwrap();
+            let vars = [
+                ("HOME", home.path().to_str().unwrap()),
+                ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+            ];
+            let (answer, _) = crate::test_child::run(NAME, &[], &vars);
+            let (before, after) = answer.split_once('|').unwrap();
+            (before.to_string(), after.to_string())
+        };
+        let applied = format!(
+            "{:?}",
+            Wanted::Profile {
+                profile: "dev".into(),
+                origin: Origin::Dir {
+                    file: file.clone(),
+                    mtime: 3,
+                },
+            }
+        );
+        let (before, after) = run("[profile dev]\nregion = eu-west-1\n");
+        assert!(
+            before.starts_with("Refused") && before.contains("wants dev; run 'awsrole allow'"),
+            "{before}"
+        );
+        assert_eq!(after, applied);
+        // Untrusted and naming no profile of the config: it says so rather than "allow".
+        std::fs::remove_dir_all(home.path().join(".local")).unwrap();
+        let (before, _) = run("[profile prod]\n");
+        assert!(
+            before.starts_with("Refused") && before.contains("wants dev, which is not a profile"),
+            "{before}"
+        );
+    }
+
+    /// The environment after `ops`, applied over `vars` as a shell would.
+    fn applied(vars: &BTreeMap<String, String>, ops: &[Op]) -> BTreeMap<String, String> {
+        let mut out = vars.clone();
+        for op in ops {
+            match op {
+                Op::Export(k, v) | Op::Local(k, v) | Op::Private(k, v) => {
+                    out.insert(k.clone(), v.clone());
+                }
+                Op::Unset(k) | Op::UnsetPrivate(k) => {
+                    out.remove(k);
+                }
+            }
+        }
+        out
+    }
+
+    fn vars_of(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn role(profile: &str, key: &str, region: Option<&str>) -> EnvChange {
+        let mut set = vec![
+            ("AWS_ACCESS_KEY_ID".to_string(), key.to_string()),
+            ("AWSROLE_PROFILE".to_string(), profile.to_string()),
+        ];
+        if let Some(region) = region {
+            set.push(("AWS_REGION".to_string(), region.to_string()));
+        }
+        EnvChange {
+            set,
+            unset: vec!["AWS_PROFILE".into()],
+        }
+    }
+
+    #[test]
+    fn a_switch_then_a_restore_gives_back_the_shell_as_it_was() {
+        let before = vars_of(&[("AWS_PROFILE", "mine"), ("HOME", "/h")]);
+        let state = lasting();
+        // First switch: the diff is captured from the shell as it is.
+        let ctx = Context {
+            vars: before.clone(),
+            ..ctx_with(None, None)
+        };
+        let ops = ctx.apply(&role("a", "ASIAA", Some("eu-west-1")), &state);
+        for op in [
+            Op::Unset("AWS_PROFILE".into()),
+            Op::Export("AWSROLE_PROFILE".into(), "a".into()),
+            state_op(&state),
+            Op::Unset(SEEN_VAR.into()),
+            Op::Unset(RETRY_VAR.into()),
+            Op::Local(PROMPT_VAR.into(), "a".into()),
+        ] {
+            assert!(ops.contains(&op), "{op:?} missing from {ops:?}");
+        }
+        let during = applied(&before, &ops);
+        assert_eq!(
+            during.get("AWS_REGION").map(String::as_str),
+            Some("eu-west-1")
+        );
+        let diff = during.get(envdiff::SHELL_VAR).cloned();
+        assert!(diff.is_some(), "{ops:?}");
+
+        // A switch to another role puts back what the first set and the second does not.
+        let ctx = Context {
+            vars: during.clone(),
+            diff: diff.clone(),
+            ..ctx_with(Some(state.clone()), None)
+        };
+        let ops = ctx.apply(&role("b", "ASIAB", None), &state);
+        let during_b = applied(&during, &ops);
+        assert_eq!(
+            during_b.get("AWSROLE_PROFILE").map(String::as_str),
+            Some("b")
+        );
+        assert_eq!(during_b.get("AWS_REGION"), None, "{ops:?}");
+        assert_eq!(during_b.get("AWS_PROFILE"), None);
+
+        // Leaving restores the shell of before the first switch, not the first role's.
+        let ctx = Context {
+            vars: during_b.clone(),
+            diff: during_b.get(envdiff::SHELL_VAR).cloned(),
+            ..ctx_with(Some(state), None)
+        };
+        let ops = ctx.restore();
+        assert_eq!(
+            ops.last(),
+            Some(&Op::Local(PROMPT_VAR.into(), String::new()))
+        );
+        for op in [
+            Op::Unset(STATE_VAR.into()),
+            Op::Unset(OLD_DIFF_VAR.into()),
+            Op::UnsetPrivate(envdiff::SHELL_VAR.into()),
+        ] {
+            assert!(ops.contains(&op), "{op:?} missing from {ops:?}");
+        }
+        let mut after = applied(&during_b, &ops);
+        after.remove(PROMPT_VAR);
+        assert_eq!(after, before);
+    }
+
+    #[test]
+    fn a_restore_without_a_diff_drops_what_a_switch_sets() {
+        // A shell started from one with an active role: the variables, no diff.
+        let vars = vars_of(&[
+            ("AWS_ACCESS_KEY_ID", "ASIAA"),
+            ("AWSROLE_PROFILE", "a"),
+            ("HOME", "/h"),
+        ]);
+        let ctx = Context {
+            vars: vars.clone(),
+            ..ctx_with(Some(state(Origin::Use, 2_000_000)), None)
+        };
+        let ops = ctx.restore();
+        assert!(
+            ops.contains(&Op::Unset("AWS_ACCESS_KEY_ID".into())),
+            "{ops:?}"
+        );
+        assert!(
+            ops.contains(&Op::Unset("AWSROLE_PROFILE".into())),
+            "{ops:?}"
+        );
+        assert!(
+            !ops.contains(&Op::Unset("AWS_REGION".into())),
+            "only what is set"
+        );
+        let mut after = applied(&vars, &ops);
+        after.remove(PROMPT_VAR);
+        assert_eq!(after, vars_of(&[("HOME", "/h")]));
+    }
+
+    /// The variables a shell with a `use` role hands the hook.
+    fn active_use() -> Vec<(&'static str, String)> {
+        vec![
+            ("AWSROLE_PROFILE", "dev".into()),
+            (STATE_VAR, lasting().encode()),
+        ]
+    }
+
+    #[test]
+    fn the_context_is_read_from_the_process_environment_once() {
+        const NAME: &str = "hook::tests::the_context_is_read_from_the_process_environment_once";
+        if crate::test_child::is_child(NAME) {
+            take_diff();
+            let ctx = Context::read();
+            let answer = serde_json::json!({
+                "vars": ctx.vars,
+                "diff": ctx.diff,
+                "handed_over": std::env::var_os(envdiff::HANDOFF_VAR).is_some(),
+                "state": ctx.state.is_some(),
+                "seen": ctx.seen,
+                "margin": ctx.margin,
+            });
+            return crate::test_child::answer(&answer.to_string());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pwd = dir.path().to_str().unwrap().to_string();
+        let mut vars = active_use();
+        vars.extend([
+            ("AWS_REGION", "eu-west-1".into()),
+            (SEEN_VAR, "s".into()),
+            (MARGIN_VAR, "10m".into()),
+            ("PWD", pwd.clone()),
+            (envdiff::HANDOFF_VAR, "abcd".into()),
+            ("UNWATCHED", "x".into()),
+        ]);
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (answer, _) = crate::test_child::run(NAME, &[], &vars);
+        let got: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        let names: Vec<&str> = got["vars"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        // The diff left the environment first, so it is no variable of the context.
+        let mut watched = [
+            "AWSROLE_PROFILE",
+            STATE_VAR,
+            SEEN_VAR,
+            MARGIN_VAR,
+            "AWS_REGION",
+            "PWD",
+        ];
+        watched.sort();
+        assert_eq!(names, watched);
+        assert_eq!(got["vars"]["PWD"], pwd.as_str());
+        assert_eq!(got["diff"], "abcd");
+        assert_eq!(got["handed_over"], false, "no child may see the diff");
+        assert_eq!(got["state"], true);
+        assert_eq!(got["seen"], "s");
+        assert_eq!(got["margin"], 600);
+    }
+
+    #[test]
+    fn the_fast_path_answers_hook_with_only_the_prompt_when_nothing_changed() {
+        const NAME: &str =
+            "hook::tests::the_fast_path_answers_hook_with_only_the_prompt_when_nothing_changed";
+        if crate::test_child::is_child(NAME) {
+            take_diff();
+            return crate::test_child::answer(&format!("{:?}", fast_path()));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let pwd = dir.path().to_str().unwrap().to_string();
+        // `awsrole hook bash`: these arguments also select which tests the child runs.
+        let hook = |vars: &[(&str, String)]| {
+            let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            all.push(("PWD", &pwd));
+            crate::test_child::run(NAME, &["hook", "bash"], &all).0
+        };
+        assert_eq!(
+            hook(&[("AWSROLE_PROFILE", "dev".into())]),
+            r#"Some("AWSROLE_PROMPT=dev\n")"#
+        );
+        let mut active = active_use();
+        assert_eq!(hook(&active), r#"Some("AWSROLE_PROMPT=dev\n")"#);
+        // A notice about a file elsewhere stays while a role of `use` is active…
+        active.push((SEEN_VAR, "x".into()));
+        assert_eq!(hook(&active), r#"Some("AWSROLE_PROMPT=dev\n")"#);
+        // …and is forgotten the full way when nothing is active.
+        assert_eq!(hook(&[(SEEN_VAR, "x".into())]), "None");
     }
 
     #[test]

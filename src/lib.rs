@@ -24,5 +24,7 @@ pub mod resolve;
 pub mod server;
 pub mod shell;
 pub mod sso;
+#[cfg(test)]
+mod test_child;
 pub mod trust;
 pub mod tty;

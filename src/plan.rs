@@ -924,7 +924,93 @@ mod tests {
         )
         .unwrap();
         assert!(p.hops.is_empty());
-        assert_eq!(p.mfa_session.unwrap().duration, MFA_SESSION_SECONDS);
+        assert!(p.needs_mfa());
+        // Eight hours: one code serves a working day.
+        assert_eq!(p.mfa_session.unwrap().duration, 28_800);
+    }
+
+    #[test]
+    fn mfa_is_needed_for_a_session_or_on_a_hop_and_only_then() {
+        let session = plan_of(SEED, SEED_CREDS, "role-e").unwrap();
+        assert!(session.mfa_session.is_some() && session.hops.iter().all(|h| h.mfa.is_none()));
+        assert!(session.needs_mfa());
+        let config = AwsConfig::from_texts(SEED, SEED_CREDS).unwrap();
+        let long = PlanInputs {
+            duration: Some(4 * 3600),
+            ..Default::default()
+        };
+        let on_hop = plan(&config, "role-a", &long).unwrap();
+        assert!(on_hop.mfa_session.is_none() && on_hop.hops[0].mfa.is_some());
+        assert!(on_hop.needs_mfa());
+        let without = SEED.replace("mfa_serial = arn:aws:iam::222222222222:mfa/User1\n", "");
+        assert!(!plan_of(&without, SEED_CREDS, "role-e").unwrap().needs_mfa());
+    }
+
+    #[test]
+    fn a_chain_of_max_chain_roles_plans_and_one_more_is_refused() {
+        let chain = |roles: usize| {
+            let mut cfg = String::from("[profile base]\n");
+            for i in 1..=roles {
+                let source = if i == 1 {
+                    "base".to_string()
+                } else {
+                    format!("r{}", i - 1)
+                };
+                cfg.push_str(&format!(
+                    "[profile r{i}]\nrole_arn = arn:aws:iam::1:role/R{i}\nsource_profile = {source}\n"
+                ));
+            }
+            plan_of(&cfg, "", &format!("r{roles}"))
+        };
+        assert_eq!(chain(MAX_CHAIN).unwrap().hops.len(), MAX_CHAIN);
+        let err = chain(MAX_CHAIN + 1).unwrap_err().to_string();
+        assert!(err.contains("longer than 128 roles"), "{err}");
+    }
+
+    #[test]
+    fn one_key_of_a_pair_makes_a_source_a_keys_root_as_in_botocore() {
+        // botocore counts either key as static credentials: the role_arn of the source
+        // is not followed, and the half pair is reported.
+        for key in ["aws_access_key_id", "aws_secret_access_key"] {
+            let cfg = format!(
+                "[profile r]\nrole_arn = R\nsource_profile = s\n[profile s]\nrole_arn = S\nsource_profile = base\n{key} = K\n[profile base]\n"
+            );
+            let err = plan_of(&cfg, "", "r").unwrap_err().to_string();
+            assert!(
+                err.contains("partial credentials") && err.contains(key),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn plan_inputs_come_from_the_aws_variables_skipping_empty_ones() {
+        const NAME: &str =
+            "plan::tests::plan_inputs_come_from_the_aws_variables_skipping_empty_ones";
+        if crate::test_child::is_child(NAME) {
+            let i = PlanInputs::from_env(Some(900));
+            let answer = format!("{:?}|{:?}|{:?}", i.duration, i.env_region, i.env_endpoint);
+            return crate::test_child::answer(&answer);
+        }
+        let run = |vars: &[(&str, &str)]| crate::test_child::run(NAME, &[], vars).0;
+        assert_eq!(run(&[]), "Some(900)|None|None");
+        let first = [
+            ("AWS_REGION", "r1"),
+            ("AWS_DEFAULT_REGION", "r2"),
+            ("AWS_ENDPOINT_URL_STS", "http://sts"),
+            ("AWS_ENDPOINT_URL", "http://all"),
+        ];
+        assert_eq!(run(&first), r#"Some(900)|Some("r1")|Some("http://sts")"#);
+        let empty_first = [
+            ("AWS_REGION", ""),
+            ("AWS_DEFAULT_REGION", "r2"),
+            ("AWS_ENDPOINT_URL_STS", ""),
+            ("AWS_ENDPOINT_URL", "http://all"),
+        ];
+        assert_eq!(
+            run(&empty_first),
+            r#"Some(900)|Some("r2")|Some("http://all")"#
+        );
     }
 
     #[test]

@@ -240,6 +240,22 @@ mod tests {
     }
 
     #[test]
+    fn only_the_variables_a_switch_touches_are_managed() {
+        for name in [
+            "AWS_ACCESS_KEY_ID",
+            "AWSROLE_PROFILE",
+            "AWS_PROFILE",
+            "GRANTED_COMMAND",
+        ] {
+            assert!(is_managed(name), "{name}");
+        }
+        // A diff handed back by the shell may name anything: it must not restore these.
+        for name in ["PATH", "LD_PRELOAD", "AWS_CONFIG_FILE", ""] {
+            assert!(!is_managed(name), "{name}");
+        }
+    }
+
+    #[test]
     fn json_is_a_credential_process_document() {
         let v: serde_json::Value = serde_json::from_str(&json_document(&creds())).unwrap();
         assert_eq!(v["Version"], 1);

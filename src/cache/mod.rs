@@ -258,6 +258,89 @@ mod tests {
         assert_eq!(parse_margin("1h"), Some(3600));
         assert_eq!(parse_margin("-1"), None);
         assert_eq!(parse_margin("x"), None);
+        assert_eq!(parse_margin("45s"), Some(45));
+        assert_eq!(parse_margin(" 2m "), Some(120));
+        assert_eq!(parse_margin_or_default(Some("20m")), 1200);
+        assert_eq!(parse_margin_or_default(Some("0")), 0);
+        assert_eq!(
+            parse_margin_or_default(Some("soon")),
+            DEFAULT_REFRESH_MARGIN
+        );
+        assert_eq!(parse_margin_or_default(None), 300);
+    }
+
+    #[test]
+    fn the_namespace_and_the_margin_come_from_the_environment() {
+        const NAME: &str = "cache::tests::the_namespace_and_the_margin_come_from_the_environment";
+        if crate::test_child::is_child(NAME) {
+            let answer = format!("{}|{}", name_prefix("session"), refresh_margin());
+            return crate::test_child::answer(&answer);
+        }
+        let run = |vars: &[(&str, &str)]| crate::test_child::run(NAME, &[], vars);
+        assert_eq!(run(&[]).0, "awsrole:session:|300");
+        let empty = [
+            ("AWSROLE_CACHE_NAMESPACE", ""),
+            ("AWSROLE_REFRESH_MARGIN", "soon"),
+        ];
+        assert_eq!(run(&empty).0, "awsrole:session:|300");
+        let set = [
+            ("AWSROLE_CACHE_NAMESPACE", "t1"),
+            ("AWSROLE_REFRESH_MARGIN", "2m"),
+        ];
+        assert_eq!(run(&set).0, "awsrole:session:t1:|120");
+    }
+
+    #[test]
+    fn warnings_go_to_stderr_escaped_and_a_margin_too_long_is_told_once() {
+        const NAME: &str =
+            "cache::tests::warnings_go_to_stderr_escaped_and_a_margin_too_long_is_told_once";
+        if crate::test_child::is_child(NAME) {
+            warn("no keyring\x1b[2J");
+            let cache = Cache::with_store(Box::new(Memory::default()), 600);
+            let mut long = entry(3600);
+            long.profile = "role-long".into();
+            cache.put(&CacheKey { id: "l".into() }, &long);
+            let mut short = entry(300);
+            short.profile = "role-short".into();
+            for _ in 0..3 {
+                cache.put(&CacheKey { id: "s".into() }, &short);
+            }
+            return crate::test_child::answer("done");
+        }
+        let (_, stderr) = crate::test_child::run(NAME, &[], &[]);
+        assert!(
+            stderr.contains("awsrole: warning: no keyring\\u{1b}[2J"),
+            "{stderr:?}"
+        );
+        let told: Vec<&str> = stderr.lines().filter(|l| l.contains("margin")).collect();
+        assert_eq!(told.len(), 1, "{stderr}");
+        assert!(
+            told[0].contains("(600 s, AWSROLE_REFRESH_MARGIN)") && told[0].contains("role-short"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn a_cache_is_enabled_by_its_store_and_keeps_the_margin_it_was_given() {
+        assert!(!Cache::disabled().enabled());
+        let off = Cache::open_with_margin(Backend::None, 42);
+        assert!(!off.enabled());
+        assert_eq!(off.margin, 42);
+        let cache = Cache::with_store(Box::new(Memory::default()), 7);
+        assert!(cache.enabled());
+        assert_eq!(cache.margin, 7);
+    }
+
+    #[test]
+    fn remove_says_whether_the_entry_was_there() {
+        let memory = Memory::default();
+        let cache = Cache::with_store(Box::new(memory.clone()), 300);
+        let key = CacheKey { id: "k".into() };
+        assert!(!cache.remove(&key), "nothing to remove");
+        cache.put(&key, &entry(3600));
+        assert!(cache.remove(&key));
+        assert!(memory.0.borrow().is_empty());
+        assert!(!cache.remove(&key), "removed already");
     }
 
     /// Pure logic over an in-memory store: what the cache serves and what it drops.
@@ -355,7 +438,12 @@ mod tests {
         other.profile = "role-c".into();
         cache.put(&CacheKey { id: "c".into() }, &other);
         assert_eq!(cache.clear(Some("role-b")), 1);
-        assert_eq!(cache.entries().len(), 1);
+        let left = cache.entries();
+        assert_eq!(left.len(), 1);
+        assert_eq!(
+            left[0].1.as_ref().map(|e| e.profile.as_str()),
+            Some("role-c")
+        );
         assert_eq!(cache.clear(None), 1);
     }
 
@@ -376,5 +464,8 @@ mod tests {
         };
         assert!(!entry.fresh(now, 300));
         assert!(entry.fresh(now, 100));
+        // Exactly the margin left is already inside it.
+        assert!(!entry.fresh(now, 200));
+        assert!(entry.fresh(now, 199));
     }
 }

@@ -97,6 +97,69 @@ mod tests {
     }
 
     #[test]
+    fn all_is_every_shell() {
+        assert_eq!(
+            Shell::all(),
+            [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Nu]
+        );
+    }
+
+    #[test]
+    fn every_shell_tells_its_own_lines() {
+        for &shell in Shell::all() {
+            let syntax = shell.syntax();
+            let name = syntax.name();
+            let rc = syntax.rc_line();
+            assert!(rc.contains(&format!("awsrole init {name}")), "{rc}");
+            let one = syntax.one_shell_line();
+            assert!(one.contains("awsrole export PROFILE"), "{one}");
+            if shell != Shell::Bash && shell != Shell::Zsh {
+                assert!(one.contains(&format!("--format {name}")), "{one}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_init_script_calls_the_hook_for_its_own_shell() {
+        for &shell in Shell::all() {
+            let script = shell.syntax().init_script();
+            let name = shell.syntax().name();
+            assert!(script.contains(&format!(" hook {name}")), "{name}");
+            assert!(!script.contains("__SHELL__") && !script.contains("__RC__"));
+        }
+        let bash = Shell::Bash.syntax().init_script();
+        assert!(bash.contains("# awsrole shell integration for bash. Add to ~/.bashrc:"));
+        assert!(bash.contains("PROMPT_COMMAND") && !bash.contains("add-zsh-hook"));
+        let zsh = Shell::Zsh.syntax().init_script();
+        assert!(zsh.contains("add-zsh-hook precmd __awsrole_hook") && zsh.contains("~/.zshrc"));
+        assert!(Shell::Fish
+            .syntax()
+            .init_script()
+            .contains("function __awsrole_hook --on-event fish_prompt"));
+        assert!(Shell::Nu
+            .syntax()
+            .init_script()
+            .contains("def --env __awsrole_hook"));
+    }
+
+    #[test]
+    fn completions_are_clap_s_plus_profile_names() {
+        use clap::CommandFactory;
+        let of = |shell: Shell| shell.syntax().completions(&mut crate::cli::Cli::command());
+        let bash = of(Shell::Bash);
+        assert!(bash.contains("_awsrole()") && bash.contains("__awsrole_complete()"));
+        let zsh = of(Shell::Zsh);
+        // clap's zsh script without compinit loaded says nothing instead of an error.
+        assert!(zsh.contains("#compdef awsrole") && zsh.contains("__awsrole_complete()"));
+        assert!(zsh.contains("    (( $+functions[compdef] )) && compdef _awsrole awsrole\n"));
+        assert!(!zsh.contains("\n    compdef _awsrole awsrole\n"), "{zsh}");
+        let fish = of(Shell::Fish);
+        assert!(fish.contains("complete -c awsrole") && fish.contains("awsrole list --names"));
+        // nushell's externs and completers are in its init script.
+        assert_eq!(of(Shell::Nu), "");
+    }
+
+    #[test]
     fn every_shell_renders_every_op() {
         let ops = [
             Op::Export("A".into(), "it's".into()),
