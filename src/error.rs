@@ -102,8 +102,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// profiles.
 pub fn suggest_session<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
     let known: Vec<&str> = known.collect();
-    let near = suggest(wanted, known.iter().copied());
-    if near.starts_with("; did you mean") {
+    if let Some(near) = did_you_mean(wanted, known.iter().copied()) {
         return near;
     }
     match known.as_slice() {
@@ -114,6 +113,13 @@ pub fn suggest_session<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -
 
 /// Up to three known names closest to `wanted`, phrased as a hint.
 pub fn suggest<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String {
+    did_you_mean(wanted, known)
+        .unwrap_or_else(|| "; run 'awsrole list' to see the profiles".to_string())
+}
+
+/// "; did you mean 'a' or 'b'?" for the (up to three) known names nearest `wanted`, or
+/// `None` when none is near.
+fn did_you_mean<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> Option<String> {
     let mut scored: Vec<(usize, &str)> = known
         .map(|k| (edit_distance(wanted, k), k))
         .filter(|(d, k)| *d <= (wanted.len().max(k.len()) / 2).max(2) || k.contains(wanted))
@@ -124,11 +130,7 @@ pub fn suggest<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> String
         .take(3)
         .map(|(_, k)| format!("'{k}'"))
         .collect();
-    if names.is_empty() {
-        "; run 'awsrole list' to see the profiles".to_string()
-    } else {
-        format!("; did you mean {}?", names.join(" or "))
-    }
+    (!names.is_empty()).then(|| format!("; did you mean {}?", names.join(" or ")))
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -322,14 +322,16 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
         notice(&no_profiles(&config));
     }
     let inputs = listing_inputs();
-    let shown = |name: &String| {
-        !sso_only || plan(&config, name, &inputs).is_ok_and(|p| matches!(p.root, Root::Sso { .. }))
+    let is_sso = |planned: &Result<ChainPlan>| {
+        planned
+            .as_ref()
+            .is_ok_and(|p| matches!(p.root, Root::Sso { .. }))
     };
     if names_only {
         let text: String = config
             .profiles
             .keys()
-            .filter(|n| shown(n))
+            .filter(|n| !sso_only || is_sso(&plan(&config, n, &inputs)))
             .map(|n| format!("{n}\n"))
             .collect();
         return emit(&text);
@@ -342,8 +344,12 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
         "ACCOUNT",
         "REGION"
     );
-    for name in config.profiles.keys().filter(|n| shown(n)) {
-        let (account, region, line) = match plan(&config, name, &inputs) {
+    for name in config.profiles.keys() {
+        let planned = plan(&config, name, &inputs);
+        if sso_only && !is_sso(&planned) {
+            continue;
+        }
+        let (account, region, line) = match planned {
             Ok(p) => (
                 p.account().unwrap_or("-").to_string(),
                 p.region.clone().unwrap_or_else(|| "-".into()),

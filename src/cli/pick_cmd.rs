@@ -37,14 +37,18 @@ fn row(name: &str, plan: &ChainPlan, cache: &Cache, stored: &StoredKeys, width: 
     if cached {
         needs.push("cached");
     }
-    format!(
-        "{}  {:12}  {:14}  {:18}  {}",
-        pad(name, width),
+    columns(
+        &pad(name, width),
         plan.account().unwrap_or("-"),
         plan.region.as_deref().unwrap_or("-"),
-        needs.join(","),
-        chain_line(plan, stored)
+        &needs.join(","),
+        &chain_line(plan, stored),
     )
+}
+
+/// The picker's column layout, shared by its rows and its header.
+fn columns(name: &str, account: &str, region: &str, needs: &str, chain: &str) -> String {
+    format!("{name}  {account:12}  {region:14}  {needs:18}  {chain}")
 }
 
 /// The fuzzy list, on the terminal, under `question`; `Ok(None)` when the person left
@@ -77,12 +81,12 @@ pub fn choose(question: &str) -> Result<Option<String>> {
     }
     let term = dialoguer::console::Term::stderr();
     let _interrupt = crate::tty::InterruptGuard::new();
-    let header = format!(
-        "{}  {:12}  {:14}  {:18}  CHAIN",
-        pad("PROFILE", width),
+    let header = columns(
+        &pad("PROFILE", width),
         "ACCOUNT",
         "REGION",
-        "NEEDS"
+        "NEEDS",
+        "CHAIN",
     );
     let chosen = dialoguer::FuzzySelect::new()
         .with_prompt(format!(
@@ -115,7 +119,7 @@ pub fn pick() -> Result<()> {
 }
 
 /// For a profile marked `awsrole_confirm = true`: `--yes`, or a yes at the terminal to
-/// `action` ("Switch to", "Trust this directory's", …) the profile.
+/// `action` ("Switch to", "Trust this directory with", …) the profile.
 pub fn confirm(plan: &ChainPlan, yes: bool, action: &str) -> Result<()> {
     if !plan.confirm || yes {
         return Ok(());
