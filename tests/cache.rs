@@ -300,22 +300,24 @@ fn grep_tree(
     }
 }
 
+/// `export role-b` with its code given, printing JSON on a pipe (a second shell).
+fn export_role_b_json(s: &Sandbox) -> std::process::Command {
+    let mut cmd = s.cmd(&[
+        "export",
+        "role-b",
+        "--mfa-code",
+        "123456",
+        "--format",
+        "json",
+    ]);
+    cmd.stdout(Stdio::piped());
+    cmd
+}
+
 #[test]
 fn two_shells_resolving_at_once_share_one_mfa_session() {
     let s = keyutils("concurrent");
-    let spawn = || {
-        s.cmd(&[
-            "export",
-            "role-b",
-            "--mfa-code",
-            "123456",
-            "--format",
-            "json",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap()
-    };
+    let spawn = || export_role_b_json(&s).spawn().unwrap();
     let (a, b) = (spawn(), spawn());
     let (a, b) = (
         json(a.wait_with_output().unwrap()),
@@ -343,16 +345,7 @@ fn a_second_terminal_says_whom_it_waits_for() {
     let mut first = expectrl::Session::spawn(first_cmd).unwrap();
     first.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
     first.expect("Enter MFA code for").unwrap();
-    let mut second = s
-        .cmd(&[
-            "export",
-            "role-b",
-            "--mfa-code",
-            "123456",
-            "--format",
-            "json",
-        ])
-        .stdout(Stdio::piped())
+    let mut second = export_role_b_json(&s)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -401,11 +401,7 @@ struct SsoFake {
 
 impl SsoFake {
     fn start() -> SsoFake {
-        let server = LocalServer::start(
-            "sso_fake.py",
-            &[&moto().url],
-            "python3 with boto3 (see .ci/install)",
-        );
+        let server = sso_fake();
         SsoFake {
             url: server.url.clone(),
             _server: server,

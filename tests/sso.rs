@@ -23,11 +23,7 @@ struct Fake {
 
 impl Fake {
     fn start() -> Fake {
-        let server = LocalServer::start(
-            "sso_fake.py",
-            &[&moto().url],
-            "python3 with boto3 (see .ci/install)",
-        );
+        let server = sso_fake();
         Fake {
             url: server.url.clone(),
             _server: server,

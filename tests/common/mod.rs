@@ -122,6 +122,16 @@ impl Drop for LocalServer {
     }
 }
 
+/// tests/support/sso_fake.py for one test: the IAM Identity Center portal and OIDC on
+/// loopback, its role credentials real in this binary's moto.
+pub fn sso_fake() -> LocalServer {
+    LocalServer::start(
+        "sso_fake.py",
+        &[&moto().url],
+        "python3 with boto3 (see .ci/install)",
+    )
+}
+
 /// A private D-Bus with an unlocked gnome-keyring; its address.
 pub fn secret_service_bus() -> &'static str {
     static BUS: OnceLock<(Child, String)> = OnceLock::new();
