@@ -198,6 +198,52 @@ fn check_private(_meta: &std::fs::Metadata) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// A new file only this user can read (mode 0600), never through a link, failing when
+/// the name is taken: a secret or a trust entry never lands in a file someone else made.
+#[cfg(unix)]
+pub fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+pub fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// Puts `bytes` at `path` whole or not at all: a temporary file beside it (mode 0600),
+/// synced, then renamed over it. A write cut short (a full disk, `RLIMIT_FSIZE`, a
+/// kill) leaves at most the temporary file, never a partial `path`.
+pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.awsrole-{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let written = (|| {
+        use std::io::Write;
+        let mut file = create_new_private(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

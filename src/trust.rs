@@ -126,31 +126,33 @@ fn open_regular(path: &Path) -> std::result::Result<std::fs::File, String> {
     std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))
 }
 
-#[cfg(unix)]
 fn check_ownership(file: &Path, meta: &std::fs::Metadata) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    // SAFETY: getuid has no preconditions.
-    let me = unsafe { libc::getuid() };
-    if meta.uid() != me {
-        return Err(Error::Trust(format!(
-            "{} belongs to another user (uid {}); awsrole only trusts your own files",
-            file.display(),
-            meta.uid()
-        )));
+    let shown = file.display();
+    match owner_problem(meta) {
+        None => Ok(()),
+        Some(Unsafe::Foreign(uid)) => Err(Error::Trust(format!(
+            "{shown} belongs to another user (uid {uid}); awsrole only trusts your own files"
+        ))),
+        Some(Unsafe::OpenToOthers) => Err(Error::Trust(format!(
+            "{shown} is writable by group or others; run 'chmod go-w {shown}' first"
+        ))),
     }
-    if meta.mode() & 0o022 != 0 {
-        return Err(Error::Trust(format!(
-            "{} is writable by group or others; run 'chmod go-w {}' first",
-            file.display(),
-            file.display()
-        )));
-    }
-    Ok(())
 }
 
-#[cfg(not(unix))]
-fn check_ownership(_file: &Path, _meta: &std::fs::Metadata) -> Result<()> {
-    Ok(())
+/// What makes a file or directory something another user could have written.
+#[cfg_attr(not(unix), allow(dead_code))]
+enum Unsafe {
+    Foreign(u32),
+    OpenToOthers,
+}
+
+impl std::fmt::Display for Unsafe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsafe::Foreign(uid) => write!(f, "belongs to another user (uid {uid})"),
+            Unsafe::OpenToOthers => write!(f, "is writable by group or others"),
+        }
+    }
 }
 
 fn trust_hash(file: &Path, content: &str) -> String {
@@ -161,29 +163,107 @@ fn trust_hash(file: &Path, content: &str) -> String {
     crate::envdiff::to_hex(&h.finalize())
 }
 
+/// Whether `file` with this content was allowed: an entry named by its hash that is
+/// complete — a regular file of this user holding exactly the path — in an allow
+/// directory that only this user can write. An empty or cut-off entry (an `allow` that
+/// was killed, or ran out of space, before it finished) trusts nothing.
 pub fn is_allowed(file: &Path, content: &str) -> bool {
-    allow_dir().is_ok_and(|dir| dir.join(trust_hash(file, content)).is_file())
+    let Ok(dir) = allow_dir() else {
+        return false;
+    };
+    if store_problem(&dir).is_some() {
+        return false;
+    }
+    let wanted = file.as_os_str().as_encoded_bytes();
+    read_entry(&dir.join(trust_hash(file, content)), wanted.len())
+        .is_some_and(|held| held == wanted)
 }
 
+/// Why the allow directory cannot be trusted, when it cannot: entries there are only
+/// worth something if no one else could have put them there.
+pub fn store_problem(dir: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(dir).ok()?;
+    if !meta.is_dir() {
+        return Some(format!(
+            "the allow list {} is not a directory (a link?); remove it and allow again",
+            dir.display()
+        ));
+    }
+    owner_problem(&meta).map(|why| {
+        format!(
+            "the allow list {} {why}; awsrole trusts no entry there until it is yours alone ('chmod 700' it, or remove it and allow again)",
+            dir.display()
+        )
+    })
+}
+
+/// An entry's bytes (at most `expected` + 1 of them), when it is a regular file of this
+/// user; `None` for anything else.
+fn read_entry(entry: &Path, expected: usize) -> Option<Vec<u8>> {
+    let opened = open_regular(entry).ok()?;
+    let meta = opened.metadata().ok()?;
+    if !meta.is_file() || owner_problem(&meta).is_some() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    use std::io::Read;
+    opened
+        .take(expected as u64 + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(bytes)
+}
+
+#[cfg(unix)]
+fn owner_problem(meta: &std::fs::Metadata) -> Option<Unsafe> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: getuid has no preconditions.
+    let me = unsafe { libc::getuid() };
+    if meta.uid() != me {
+        return Some(Unsafe::Foreign(meta.uid()));
+    }
+    (meta.mode() & 0o022 != 0).then_some(Unsafe::OpenToOthers)
+}
+
+#[cfg(not(unix))]
+fn owner_problem(_meta: &std::fs::Metadata) -> Option<Unsafe> {
+    None
+}
+
+/// Trusts `file` with this content: the entry is written whole under a temporary
+/// name and renamed into place, so it exists complete or not at all.
 pub fn allow(file: &Path, content: &str) -> Result<()> {
     let dir = allow_dir()?;
     crate::dirs::private_dir(&dir)?;
     forget(file)?;
     let entry = dir.join(trust_hash(file, content));
-    std::fs::write(&entry, file.as_os_str().as_encoded_bytes())
+    crate::dirs::replace_private(&entry, file.as_os_str().as_encoded_bytes())
         .map_err(|e| Error::Io(format!("cannot write {}: {e}", entry.display())))
 }
 
-/// Drops every allow entry for this path, whatever content it was allowed with.
+/// Drops every allow entry for this path, whatever content it was allowed with, and
+/// whatever is left under the name of its current content (an entry an interrupted
+/// `allow` left empty, and its temporary file).
 pub fn forget(file: &Path) -> Result<usize> {
-    let Ok(entries) = std::fs::read_dir(allow_dir()?) else {
+    let dir = allow_dir()?;
+    let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(0);
+    };
+    let current = read_checked(file).ok().map(|text| trust_hash(file, &text));
+    let left_by = |name: &str| {
+        current.as_deref().is_some_and(|hash| {
+            name == hash || (name.starts_with(&format!(".{hash}.")) && name.ends_with(".tmp"))
+        })
     };
     let wanted = file.as_os_str().as_encoded_bytes();
     let mut dropped = 0;
     for entry in entries.flatten() {
-        if std::fs::read(entry.path()).is_ok_and(|p| p == wanted) {
-            std::fs::remove_file(entry.path()).map_err(|e| Error::Io(e.to_string()))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let names_file = || read_entry(&path, wanted.len()).is_some_and(|p| p == wanted);
+        if left_by(&name) || names_file() {
+            std::fs::remove_file(&path)
+                .map_err(|e| Error::Io(format!("cannot remove {}: {e}", path.display())))?;
             dropped += 1;
         }
     }

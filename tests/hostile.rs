@@ -651,3 +651,105 @@ fn an_awsrole_naming_no_profile_says_so_instead_of_suggesting_allow() {
         "{err}"
     );
 }
+
+/// The allow entry awsrole writes for `file` holding `content`: SHA-256 of the path, a
+/// newline and the content (from Python's hashlib, not the code under test).
+fn allow_entry(s: &Sandbox, file: &Path, content: &str) -> std::path::PathBuf {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import hashlib,sys;print(hashlib.sha256(sys.argv[1].encode()+b'\\n'+sys.argv[2].encode()).hexdigest())",
+            &file.display().to_string(),
+            content,
+        ])
+        .output()
+        .unwrap();
+    s.home()
+        .join(".local/share/awsrole/allow")
+        .join(stdout(&out).trim())
+}
+
+fn switched(out: &Output) -> bool {
+    stdout(out).contains("export AWSROLE_PROFILE=dev")
+}
+
+#[test]
+fn an_interrupted_allow_trusts_nothing_and_deny_clears_what_it_left() {
+    use std::os::unix::process::CommandExt;
+    let s = with_dev("allowcut");
+    let dir = s.home().join("proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(".awsrole");
+    std::fs::write(&file, "dev\n").unwrap();
+    // allow with no room for a single byte: killed by SIGXFSZ at its first write, or,
+    // with the signal ignored, told EFBIG.
+    for killed in [true, false] {
+        let mut cmd = s.cmd(&["allow", &dir.display().to_string()]);
+        // SAFETY: setrlimit and signal are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                let none = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: libc::RLIM_INFINITY,
+                };
+                libc::setrlimit(libc::RLIMIT_FSIZE, &none);
+                if !killed {
+                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                }
+                Ok(())
+            });
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success(), "killed {killed}: {}", stderr(&out));
+        let (hook, _) = hook_in(&s, &dir, &[]);
+        assert!(
+            !switched(&hook) && stderr(&hook).contains("run 'awsrole allow'"),
+            "killed {killed}: an interrupted allow trusts nothing: {}{}",
+            stdout(&hook),
+            stderr(&hook)
+        );
+    }
+    // An entry an older awsrole left empty: not trusted, and deny removes it.
+    let entry = allow_entry(&s, &file, "dev\n");
+    std::fs::write(&entry, "").unwrap();
+    let (hook, _) = hook_in(&s, &dir, &[]);
+    assert!(!switched(&hook), "an empty entry trusts nothing");
+    let out = s.run(&["deny", &dir.display().to_string()]);
+    assert!(stderr(&out).contains("denied"), "{}", stderr(&out));
+    assert!(!entry.exists(), "deny removed the cut-off entry");
+    // A complete allow afterwards works.
+    let out = s.run(&["allow", &dir.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (hook, _) = hook_in(&s, &dir, &[]);
+    assert!(switched(&hook), "{}", stderr(&hook));
+}
+
+#[test]
+fn allow_entries_in_a_list_others_could_write_are_not_trusted() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = with_dev("allowopen");
+    let dir = s.home().join("proj");
+    allow_dir(&s, &dir, "dev");
+    let list = s.home().join(".local/share/awsrole/allow");
+    let (hook, _) = hook_in(&s, &dir, &[]);
+    assert!(switched(&hook), "{}", stderr(&hook));
+    // Writable by others: anyone could have planted the entry.
+    std::fs::set_permissions(&list, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (hook, _) = hook_in(&s, &dir, &[]);
+    assert!(!switched(&hook), "an open allow list is trusted");
+    let out = s.run(&["allow", &dir.display().to_string()]);
+    assert!(
+        stderr(&out).contains("writable by group or others"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::set_permissions(&list, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let (hook, _) = hook_in(&s, &dir, &[]);
+    assert!(switched(&hook), "{}", stderr(&hook));
+    // Another user's (as root, the test gives it away; a normal user cannot).
+    if is_root() {
+        std::os::unix::fs::chown(&list, Some(65534), Some(65534)).unwrap();
+        let (hook, _) = hook_in(&s, &dir, &[]);
+        assert!(!switched(&hook), "another user's allow list is trusted");
+    }
+}

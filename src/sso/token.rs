@@ -134,22 +134,7 @@ pub fn write_file(path: &Path, token: &Token) -> Result<()> {
     let dir = path.parent().expect("a token file has a directory");
     create_dir(dir).map_err(fail)?;
     let bytes = serde_json::to_vec(token).map_err(|e| Error::Io(e.to_string()))?;
-    let tmp = dir.join(format!(
-        ".{}.awsrole-{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("token"),
-        std::process::id()
-    ));
-    let written = (|| {
-        use std::io::Write;
-        let mut file = create_new_private(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written.map_err(fail)
+    crate::dirs::replace_private(path, &bytes).map_err(fail)
 }
 
 #[cfg(unix)]
@@ -164,25 +149,6 @@ fn create_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn create_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
-}
-
-#[cfg(unix)]
-fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::File::options()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::options()
-        .write(true)
-        .create_new(true)
-        .open(path)
 }
 
 /// `2026-11-30T10:00:00Z` as the AWS CLI writes it; also any RFC 3339 time, and the
