@@ -150,8 +150,11 @@ pub struct ChainPlan {
     pub hops: Vec<Hop>,
     pub region: Option<String>,
     pub endpoint: Option<String>,
-    /// `awsrole_confirm = true` on the target: ask before switching to it.
+    /// `awsrole_confirm` is on for the target or a profile it is reached through: ask
+    /// before switching to it.
     pub confirm: bool,
+    /// Which profile of the chain turns the guard on (the target first).
+    pub guarded_by: Option<String>,
 }
 
 impl ChainPlan {
@@ -390,6 +393,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
         .chain(config.profiles.get(root.profile()))
         .collect();
     let nearest = |key: &str| chain.iter().find_map(|p| p.get(key)).map(str::to_string);
+    let guarded_by = guard_of(&chain, target)?;
     let region = nearest("region")
         .or_else(|| inputs.env_region.clone())
         .or_else(|| {
@@ -411,10 +415,56 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
         hops,
         region,
         endpoint,
-        confirm: target_profile
-            .get("awsrole_confirm")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        confirm: guarded_by.is_some(),
+        guarded_by,
     })
+}
+
+/// The first profile of `chain` (target first, then each it is reached through) whose
+/// `awsrole_confirm` is on. A value that is neither on nor off refuses the switch: a
+/// typo must never leave a production profile unguarded.
+fn guard_of(chain: &[&Profile], target: &str) -> Result<Option<String>> {
+    let mut guarded_by = None;
+    for profile in chain {
+        let Some(setting) = profile.setting("awsrole_confirm") else {
+            continue;
+        };
+        match guard_value(&setting.value) {
+            Some(true) => {
+                guarded_by.get_or_insert_with(|| profile.name.clone());
+            }
+            Some(false) => {}
+            None => {
+                let shown: String = setting.value.chars().take(40).collect();
+                return Err(Error::BadProfile {
+                    profile: profile.name.clone(),
+                    problem: format!(
+                        "awsrole_confirm = {shown} ({}:{}) is neither on (true, yes, 1, on) nor off (false, no, 0, off), so awsrole will not switch to '{target}'; fix that line",
+                        setting.file.display(),
+                        setting.line
+                    ),
+                });
+            }
+        }
+    }
+    Ok(guarded_by)
+}
+
+/// `true/yes/1/on` (any case) is on, `false/no/0/off` off, anything else `None`. An
+/// inline comment (`true  # production`), which botocore keeps as part of the value, is
+/// not part of the word.
+pub fn guard_value(value: &str) -> Option<bool> {
+    let bytes = value.as_bytes();
+    let comment = (0..bytes.len())
+        .find(|&i| {
+            matches!(bytes[i], b'#' | b';') && (i == 0 || bytes[i - 1].is_ascii_whitespace())
+        })
+        .unwrap_or(bytes.len());
+    match value[..comment].trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Some(true),
+        "false" | "no" | "0" | "off" => Some(false),
+        _ => None,
+    }
 }
 
 fn has_role(p: &Profile) -> bool {
@@ -664,6 +714,52 @@ mod tests {
             target,
             &PlanInputs::default(),
         )
+    }
+
+    #[test]
+    fn the_guard_reads_every_spelling_of_on_and_off_and_refuses_anything_else() {
+        for on in [
+            "true",
+            "TRUE",
+            "True  # production",
+            "yes",
+            "1",
+            "on",
+            "On ; prod",
+        ] {
+            assert_eq!(guard_value(on), Some(true), "{on:?}");
+        }
+        for off in ["false", "No", "0", "off", "false # staging"] {
+            assert_eq!(guard_value(off), Some(false), "{off:?}");
+        }
+        for neither in ["", "maybe", "true#x", "y", "# true", "2"] {
+            assert_eq!(guard_value(neither), None, "{neither:?}");
+        }
+        let guarded = |value: &str, target: &str| {
+            plan_of(
+                &format!("{SEED}\n[profile prod]\nrole_arn = arn:aws:iam::333333333333:role/P\nsource_profile = default\nawsrole_confirm = {value}\n\n[profile below]\nrole_arn = arn:aws:iam::333333333333:role/B\nsource_profile = prod\n"),
+                SEED_CREDS,
+                target,
+            )
+        };
+        let p = guarded("yes  # production", "prod").unwrap();
+        assert!(p.confirm);
+        assert_eq!(p.guarded_by.as_deref(), Some("prod"));
+        let below = guarded("on", "below").unwrap();
+        assert_eq!(
+            below.guarded_by.as_deref(),
+            Some("prod"),
+            "reached through it"
+        );
+        assert!(!guarded("off", "below").unwrap().confirm);
+        assert!(!plan_of(SEED, SEED_CREDS, "role-e").unwrap().confirm);
+        let err = guarded("ture", "below").unwrap_err().to_string();
+        assert!(
+            err.contains("profile 'prod'")
+                && err.contains("awsrole_confirm = ture")
+                && err.contains("will not switch to 'below'"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -266,6 +266,82 @@ fn a_guarded_profile_asks_first_and_refuses_without_a_terminal() {
     assert_eq!(sh.var("AWSROLE_PROFILE"), "prod");
 }
 
+/// `exec P -- true` with no terminal to ask on (a session of its own).
+fn exec_detached(s: &Sandbox, profile: &str) -> std::process::Output {
+    Command::new("setsid")
+        .args(["--wait", BIN, "exec", profile, "--", "true"])
+        .env_clear()
+        .envs(s.envs())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_spelling_of_the_guard_guards_a_typo_refuses_and_listings_show_it() {
+    let s = sandbox("guardwords");
+    let on = ["true  # production", "yes", "1", "ON"];
+    let off = ["false", "no ; staging", "0", "off"];
+    let mut config = String::new();
+    for (i, value) in on.iter().chain(&off).chain(&["maybe"]).enumerate() {
+        config.push_str(&format!(
+            "\n[profile g{i}]\nrole_arn = {}\nsource_profile = default\nawsrole_confirm = {value}\n",
+            s.world.role_arns[2]
+        ));
+    }
+    config.push_str(&format!(
+        "\n[profile below]\nrole_arn = {}\nsource_profile = g1\n",
+        s.world.role_arns[3]
+    ));
+    s.append_config(&config);
+    for (i, value) in on.iter().enumerate() {
+        let out = exec_detached(&s, &format!("g{i}"));
+        assert_eq!(out.status.code(), Some(2), "{value:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("guarded by awsrole_confirm"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    for (i, value) in off.iter().enumerate() {
+        let out = exec_detached(&s, &format!("g{}", on.len() + i));
+        assert!(out.status.success(), "{value:?}: {}", stderr(&out));
+    }
+    let typo = format!("g{}", on.len() + off.len());
+    let out = exec_detached(&s, &typo);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("profile '{typo}': awsrole_confirm = maybe"))
+            && stderr(&out).contains(&format!("will not switch to '{typo}'")),
+        "{}",
+        stderr(&out)
+    );
+    // A role reached through a guarded profile is guarded too, and says by which.
+    let out = exec_detached(&s, "below");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("reached through 'g1'"),
+        "{}",
+        stderr(&out)
+    );
+    // list and explain show the guard.
+    let list = stdout(&s.run(&["list"]));
+    let row = |name: &str| {
+        list.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}: {list}"))
+            .to_string()
+    };
+    assert!(row("g0").ends_with("  [confirm]"), "{list}");
+    assert!(row("below").ends_with("  [confirm: through g1]"), "{list}");
+    assert!(!row("g4").contains("[confirm"), "{list}");
+    assert!(row(&typo).contains("error:"), "{list}");
+    let explained = stdout(&s.run(&["explain", "below"]));
+    assert!(
+        explained.contains("guard:   awsrole_confirm on 'g1'"),
+        "{explained}"
+    );
+}
+
 #[test]
 fn the_man_page_comes_from_the_same_definitions_as_help() {
     let s = sandbox("man");

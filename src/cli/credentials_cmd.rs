@@ -353,7 +353,7 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
             Ok(p) => (
                 p.account().unwrap_or("-").to_string(),
                 p.region.clone().unwrap_or_else(|| "-".into()),
-                chain_line(&p, &stored),
+                format!("{}{}", chain_line(&p, &stored), guard_mark(&p)),
             ),
             Err(e) => ("-".into(), "-".into(), format!("error: {e}")),
         };
@@ -363,6 +363,16 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
         ));
     }
     emit_shown(&text)
+}
+
+/// `list`'s mark for a guarded profile: `  [confirm]`, naming the guarded profile it is
+/// reached through when that is not itself.
+fn guard_mark(plan: &ChainPlan) -> String {
+    match plan.guarded_by.as_deref() {
+        None => String::new(),
+        Some(g) if g == plan.target => "  [confirm]".into(),
+        Some(g) => format!("  [confirm: through {g}]"),
+    }
 }
 
 pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
@@ -457,6 +467,11 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
     ));
     for line in plan.notices() {
         out.push_str(&format!("note:    {line}\n"));
+    }
+    if let Some(guard) = &plan.guarded_by {
+        out.push_str(&format!(
+            "guard:   awsrole_confirm on '{guard}': use, exec, console and allow ask first (--yes without a terminal)\n"
+        ));
     }
     out.push_str(&format!("mode:    {}\n", mode_advice(&plan)));
     emit_shown(&out)

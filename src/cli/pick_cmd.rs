@@ -118,23 +118,35 @@ pub fn pick() -> Result<()> {
     }
 }
 
-/// For a profile marked `awsrole_confirm = true`: `--yes`, or a yes at the terminal to
-/// `action` ("Switch to", "Trust this directory with", …) the profile.
+/// For a profile guarded by `awsrole_confirm` (its own, or that of a profile it is
+/// reached through): `--yes`, or a yes at the terminal to `action` ("Switch to",
+/// "Trust this directory with", …) the profile.
 pub fn confirm(plan: &ChainPlan, yes: bool, action: &str) -> Result<()> {
-    if !plan.confirm || yes {
+    let Some(guard) = plan.guarded_by.as_deref() else {
+        return Ok(());
+    };
+    if yes {
         return Ok(());
     }
     let account = plan.account().unwrap_or("unknown");
+    let through = if guard == plan.target {
+        String::new()
+    } else {
+        format!(", reached through '{guard}'")
+    };
     let refused = || {
         Error::Usage(format!(
-            "profile '{}' is marked awsrole_confirm (account {account}); confirm at a terminal, or pass --yes",
+            "profile '{}' is guarded by awsrole_confirm (account {account}{through}); confirm at a terminal, or pass --yes",
             plan.target
         ))
     };
     if !at_terminal() {
         return Err(refused());
     }
-    let question = format!("{action} {} (account {account})? [y/N] ", plan.target);
+    let question = format!(
+        "{action} {} (account {account}{through})? [y/N] ",
+        plan.target
+    );
     match crate::tty::ask(&question, false) {
         Ok(answer) if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") => Ok(()),
         Ok(_) => Err(Error::Cancelled),
