@@ -1,8 +1,106 @@
 //! Opening a URL for a person: `$BROWSER` when set (a command; `%s` stands for the URL,
 //! else it is appended), else the platform's opener. Errors name the program, never the
 //! URL (a sign-in URL is a bearer secret).
+//!
+//! A URL that is itself a credential never goes on a command line, where every local
+//! user reads it (`ps`, `/proc/PID/cmdline`) and a browser started by the opener keeps
+//! it in its own: the opener gets a page of this user's alone that sends the browser on.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// How long the redirect page stays: long enough for a browser that has to start first,
+/// short enough that no bearer URL lingers on disk.
+pub const PAGE_LIFETIME: Duration = Duration::from_secs(30);
+
+/// Opens `url`, a bearer credential, without putting it in any process's arguments: on
+/// Unix the opener is given `file://…` of a page (mode 0600, in the private runtime
+/// directory) that redirects to it, removed after [`PAGE_LIFETIME`] by a detached
+/// `sh` whose arguments hold only the page's path. Waits for the opener.
+#[cfg(unix)]
+pub fn open_secret(url: &str) -> Result<(), String> {
+    let page = write_redirect_page(url)?;
+    let opened = open(&file_url(&page), true);
+    if opened.is_err() {
+        let _ = std::fs::remove_file(&page);
+        return opened;
+    }
+    remove_later(&page);
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn open_secret(url: &str) -> Result<(), String> {
+    open(url, true)
+}
+
+#[cfg(unix)]
+fn write_redirect_page(url: &str) -> Result<PathBuf, String> {
+    use std::io::Write;
+    let dir = crate::dirs::runtime_dir().map_err(|e| e.to_string())?;
+    crate::dirs::private_dir(&dir).map_err(|e| e.to_string())?;
+    let mut raw = [0u8; 12];
+    getrandom::fill(&mut raw).map_err(|e| format!("no randomness for the sign-in page: {e}"))?;
+    let page = dir.join(format!("console-{}.html", crate::envdiff::to_hex(&raw)));
+    let mut file = crate::dirs::create_new_private(&page)
+        .map_err(|e| format!("cannot write the sign-in page {} ({e})", page.display()))?;
+    file.write_all(redirect_page(url).as_bytes())
+        .map_err(|e| format!("cannot write the sign-in page {} ({e})", page.display()))?;
+    Ok(page)
+}
+
+/// A page that replaces itself with `url` (so Back does not return to it) and sends no
+/// referrer; a link for a browser without scripts or refresh.
+fn redirect_page(url: &str) -> String {
+    let attr = url
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let script = serde_json::to_string(url)
+        .unwrap_or_default()
+        .replace('<', "\\u003c");
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={attr}\"><title>awsrole: signing in</title></head>\
+         <body><script>location.replace({script});</script><p><a href=\"{attr}\">Continue to the AWS console</a></p></body></html>\n"
+    )
+}
+
+/// `file://` and the path, percent-encoded but for `/` and the unreserved characters.
+fn file_url(path: &Path) -> String {
+    let mut out = String::from("file://");
+    for b in path.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(b) {
+            out.push(*b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Removes the page after its lifetime, in a process of its own that outlives awsrole
+/// and the terminal's hangup (its own process group).
+#[cfg(unix)]
+fn remove_later(page: &Path) {
+    use std::os::unix::process::CommandExt;
+    let spawned = Command::new("/bin/sh")
+        .args(["-c", "sleep \"$0\"; rm -f -- \"$1\""])
+        .arg(PAGE_LIFETIME.as_secs().to_string())
+        .arg(page)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+    if spawned.is_err() {
+        // Better a browser that finds no page than a bearer URL left on disk.
+        std::thread::sleep(Duration::from_secs(5));
+        let _ = std::fs::remove_file(page);
+    }
+}
 
 /// `wait`: wait for the opener and report its failure. A sign-in that listens for the
 /// browser's redirect must not wait (the opener may be the browser itself); the
@@ -97,6 +195,23 @@ fn headless_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_redirect_page_carries_the_url_only_inside_and_escaped() {
+        let url = "https://signin.aws.amazon.com/federation?Action=login&SigninToken=T%2FK";
+        let page = redirect_page(url);
+        assert!(page.contains("content=\"0;url=https://signin.aws.amazon.com/federation?Action=login&amp;SigninToken=T%2FK\""), "{page}");
+        assert!(page.contains(&format!(
+            "location.replace({});",
+            serde_json::to_string(url).unwrap()
+        )));
+        let hostile = redirect_page("https://x/\"></script><script>alert(1)</script>");
+        assert!(!hostile.contains("</script><script>alert"), "{hostile}");
+        assert_eq!(
+            file_url(Path::new("/run/user/1000/awsrole/a b%.html")),
+            "file:///run/user/1000/awsrole/a%20b%25.html"
+        );
+    }
 
     fn with<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |k| {

@@ -153,32 +153,49 @@ fn an_iam_user_gets_a_federation_session_with_a_notice() {
     );
 }
 
-#[test]
-fn the_browser_gets_the_url_and_no_stream_does() {
-    let s = sandbox("consolebrowser");
+/// A stand-in browser that keeps the page the opener was given (a `file://` URL) and
+/// that page's mode, then lingers so a process watcher has time to see it.
+fn page_keeping_browser(s: &Sandbox) -> (String, std::path::PathBuf) {
     let got = s.home().join("browser-got");
     let browser = s.home().join("browser.sh");
     std::fs::write(
         &browser,
-        format!("#!/bin/sh\nprintf '%s' \"$1\" > {}\n", got.display()),
+        format!(
+            "#!/bin/sh\npage=\"${{1#file://}}\"\nprintf '%s\\n' \"$page\" > {got}.path\nstat -c %a \"$page\" > {got}.mode\ncat \"$page\" > {got}\nsleep 0.5\n",
+            got = got.display()
+        ),
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (browser.display().to_string(), got)
+}
+
+/// The sign-in URL a redirect page sends the browser to.
+fn url_in_page(page: &str) -> String {
+    let start = page.find("url=").expect("a refresh to the sign-in URL") + 4;
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].replace("&amp;", "&")
+}
+
+#[test]
+fn the_browser_gets_the_url_and_no_stream_does() {
+    let s = sandbox("consolebrowser");
+    let (browser, got) = page_keeping_browser(&s);
     let out = console(
         &s,
         &["dev", "--logout-first", "--region", "us-gov-west-1"],
-        &[("BROWSER", &browser.display().to_string())],
+        &[("BROWSER", &browser)],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "stdout: {}", stdout(&out));
     assert!(!stderr(&out).contains("SigninToken") && !stderr(&out).contains("signin-token"));
-    let url = std::fs::read_to_string(&got).unwrap();
+    let url = url_in_page(&std::fs::read_to_string(&got).unwrap());
     assert!(
         url.starts_with("https://signin.amazonaws-us-gov.com/oauth?Action=logout&redirect_uri=https%3A%2F%2Fsignin.amazonaws-us-gov.com%2Ffederation%3FAction%3Dlogin"),
         "{url}"
     );
-    // A browser that fails: an error that does not quote the URL.
+    // A browser that fails: an error that does not quote the URL, and no page left.
     let out = console(&s, &["dev"], &[("BROWSER", "false")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -186,6 +203,107 @@ fn the_browser_gets_the_url_and_no_stream_does() {
         "{}",
         stderr(&out)
     );
+    let pages = std::fs::read_dir(s.home().join(".run/awsrole"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("console-"))
+        .count();
+    assert_eq!(pages, 1, "only the first run's page, until it is removed");
+}
+
+/// Every process's arguments, as any local user reads them.
+fn all_cmdlines() -> Vec<String> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|raw| String::from_utf8_lossy(&raw).replace('\0', " "))
+        .collect()
+}
+
+#[test]
+fn the_sign_in_token_never_appears_in_any_process_arguments() {
+    let s = sandbox("consoleargv");
+    let (browser, got) = page_keeping_browser(&s);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        let browser = browser.clone();
+        std::thread::spawn(move || {
+            let (mut leaked, mut saw_browser) = (Vec::new(), false);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for line in all_cmdlines() {
+                    saw_browser |= line.contains(&browser);
+                    if line.contains("signin-token") || line.contains("SigninToken") {
+                        leaked.push(line);
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            (leaked, saw_browser)
+        })
+    };
+    let out = console(&s, &["dev"], &[("BROWSER", &browser)]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (leaked, saw_browser) = watcher.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(saw_browser, "the watcher saw the browser's arguments");
+    assert!(
+        leaked.is_empty(),
+        "the token in {} command lines, first: {:?}",
+        leaked.len(),
+        leaked.first()
+    );
+    // The browser still gets the sign-in URL, from a page only this user can read.
+    let url = url_in_page(&std::fs::read_to_string(&got).unwrap());
+    assert!(url.contains("SigninToken=signin-token-for-ASIA"), "{url}");
+    let page = std::path::PathBuf::from(
+        std::fs::read_to_string(got.with_extension("path"))
+            .unwrap()
+            .trim(),
+    );
+    assert!(
+        page.starts_with(s.home().join(".run/awsrole")),
+        "{}",
+        page.display()
+    );
+    assert_eq!(
+        std::fs::read_to_string(got.with_extension("mode"))
+            .unwrap()
+            .trim(),
+        "600"
+    );
+    if is_root() {
+        // Another user, given the way to the page, still cannot read it.
+        let parent_open = Command::new("chmod")
+            .args(["o+x"])
+            .arg(s.home())
+            .arg(s.home().join(".run"))
+            .status()
+            .unwrap();
+        assert!(parent_open.success());
+        let other = Command::new("runuser")
+            .args(["-u", "nobody", "--", "cat"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(!other.status.success(), "{}", stdout(&other));
+        assert!(!stdout(&other).contains("signin-token"));
+    }
+    // And the page does not stay.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while page.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(!page.exists(), "the page is removed after a while");
 }
 
 #[test]

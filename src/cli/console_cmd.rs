@@ -172,7 +172,7 @@ fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credenti
 }
 
 fn open_browser(url: &str) -> Result<()> {
-    crate::browser::open(url, true).map_err(|why| {
+    crate::browser::open_secret(url).map_err(|why| {
         Error::Io(format!(
             "{why} to open the console; use --print to get the sign-in URL, or set BROWSER"
         ))
