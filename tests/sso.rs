@@ -755,6 +755,87 @@ fn with_a_secret_service_the_token_lives_there_and_the_aws_cli_uses_awsrole_as_c
     assert!(arn.contains(&format!("assumed-role/{role_b}/")), "{arn}");
 }
 
+/// A session bus with nothing on it and nothing it can start: a headless host's.
+struct BareBus {
+    daemon: Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl BareBus {
+    fn start() -> BareBus {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("session.conf");
+        std::fs::write(
+            &config,
+            "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n\
+             <busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>\
+             <policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/><allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n",
+        )
+        .unwrap();
+        let mut daemon = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (see .ci/install)");
+        let mut address = String::new();
+        BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        BareBus {
+            daemon,
+            address: address.trim().to_string(),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for BareBus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+#[test]
+fn with_a_session_bus_but_no_secret_service_the_sign_in_goes_to_the_kernel_keyring() {
+    let bus = BareBus::start();
+    assert!(bus.address.starts_with("unix:"), "{}", bus.address);
+    let mut t = Sso::new("ssonosecretservice");
+    t.s.bus = Some(bus.address.clone());
+    // Asked for the Secret Service by name: refused before anyone is asked to approve.
+    t.s.keyring = "secret-service";
+    let out = t.run(&["sso", "login", "--sso-session", "corp"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was asked of you")
+            && stderr(&out).contains("AWSROLE_KEYRING=keyutils"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(t.browser_opened(), 0, "no browser was opened");
+    assert_eq!(t.fake.count("CreateToken", None), 0);
+    // auto: the kernel keyring, said so, and the sign-in is there for what follows.
+    t.s.keyring = "auto";
+    let out = t.ok(&["sso", "login", "--sso-session", "corp"]);
+    assert!(
+        stderr(&out).contains("goes to the kernel keyring"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(t.browser_opened(), 1);
+    let keys = std::fs::read_to_string("/proc/keys").unwrap_or_default();
+    assert!(
+        keys.contains(&format!("awsrole:sso:{}", t.s.world.prefix)),
+        "the token is in the kernel keyring"
+    );
+    let out = t.ok(&["export", "sso-dev", "--no-cache", "--format", "json"]);
+    assert!(t.caller(&out).contains(&t.role), "{}", stdout(&out));
+    assert_eq!(t.fake.count("CreateToken", None), 1, "no second sign-in");
+}
+
 #[test]
 fn an_unreachable_identity_center_fails_within_seconds_naming_the_endpoint() {
     let t = Sso::new("ssounreachable");

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::credentials::Credentials;
 pub use key::CacheKey;
-pub use store::{open_secret_store, open_session_store, Backend, SecretStore};
+pub use store::{
+    open_secret_store, open_session_store, secret_service_missing, Backend, SecretStore,
+};
 
 /// Refresh a cached credential when less than this remains (`AWSROLE_REFRESH_MARGIN`).
 pub const DEFAULT_REFRESH_MARGIN: i64 = 300;

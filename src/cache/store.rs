@@ -59,10 +59,12 @@ pub fn open_session_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
 pub fn open_secret_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
     match backend {
         Backend::None => None,
-        // Without a session bus there is no Secret Service; `auto` then has no
-        // long-term key store rather than a warning on every command.
+        // Without a session bus, or with one that has no Secret Service (a headless
+        // host), `auto` has no long-term key store rather than a warning on every
+        // command, and an SSO sign-in goes to the kernel keyring instead of failing
+        // after the person approved it.
         #[cfg(target_os = "linux")]
-        Backend::Auto if !linux::session_bus_exists() => None,
+        Backend::Auto if !linux::secret_service_offered() => None,
         #[cfg(target_os = "linux")]
         Backend::Auto | Backend::SecretService => Some(Box::new(linux::SecretService)),
         #[cfg(target_os = "linux")]
@@ -71,6 +73,19 @@ pub fn open_secret_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
         _ => native::open(),
         #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
         _ => None,
+    }
+}
+
+/// Whether `auto` keeps secrets of the Secret Service elsewhere because the session bus
+/// has none (Linux only): for a notice saying where they went.
+pub fn secret_service_missing() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        linux::session_bus_exists() && !linux::secret_service_offered()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
     }
 }
 
@@ -91,6 +106,39 @@ mod linux {
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
             || std::env::var_os("XDG_RUNTIME_DIR")
                 .is_some_and(|d| std::path::Path::new(&d).join("bus").exists())
+    }
+
+    /// Whether a Secret Service is on the session bus or can be started there. Only a
+    /// clear answer from the bus says no: a bus that fails or is slow leaves the
+    /// Secret Service in place, to be warned about (and skipped) as before. Asked once a
+    /// process.
+    pub fn secret_service_offered() -> bool {
+        static OFFERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *OFFERED.get_or_init(|| session_bus_exists() && !secret_service_absent())
+    }
+
+    fn secret_service_absent() -> bool {
+        const NAME: &str = "org.freedesktop.secrets";
+        with_deadline(|| {
+            let fail = |e: dbus::Error| format!("session bus: {e}");
+            let bus = dbus::blocking::Connection::new_session().map_err(fail)?;
+            let daemon = bus.with_proxy(
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                Duration::from_secs(2),
+            );
+            let (owned,): (bool,) = daemon
+                .method_call("org.freedesktop.DBus", "NameHasOwner", (NAME,))
+                .map_err(fail)?;
+            if owned {
+                return Ok(false);
+            }
+            let (startable,): (Vec<String>,) = daemon
+                .method_call("org.freedesktop.DBus", "ListActivatableNames", ())
+                .map_err(fail)?;
+            Ok(!startable.iter().any(|n| n == NAME))
+        })
+        .unwrap_or(false)
     }
 
     /// The kernel's per-user keyring, `@u`.

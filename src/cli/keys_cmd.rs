@@ -76,12 +76,7 @@ pub fn cache(action: CacheAction) -> Result<()> {
 
 pub fn add(profile: &str, no_verify: bool) -> Result<()> {
     let backend = Backend::from_env()?;
-    let store = open_secret_store(backend).ok_or_else(|| {
-        Error::Keyring(
-            "AWSROLE_KEYRING=none: there is no keyring to add keys to; unset it or pick a backend"
-                .into(),
-        )
-    })?;
+    let store = open_secret_store(backend).ok_or_else(|| no_key_store(backend, "add keys to"))?;
     let config = AwsConfig::load()?;
     if !config.profiles.contains_key(profile) {
         notice(&format!(
@@ -137,11 +132,19 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
     Ok(())
 }
 
+/// Why there is no store for long-term keys, and what to do.
+fn no_key_store(backend: Backend, to: &str) -> Error {
+    Error::Keyring(if backend == Backend::None {
+        format!("AWSROLE_KEYRING=none: there is no keyring to {to}; unset it or pick a backend")
+    } else {
+        format!("there is no Secret Service on this session's D-Bus to {to} (a headless host?); start one (gnome-keyring, KWallet), or set AWSROLE_KEYRING=keyutils for the kernel keyring, which forgets them at reboot")
+    })
+}
+
 pub fn remove(profile: &str) -> Result<()> {
     let backend = Backend::from_env()?;
-    let store = open_secret_store(backend).ok_or_else(|| {
-        Error::Keyring("AWSROLE_KEYRING=none: there is no keyring to remove keys from".into())
-    })?;
+    let store =
+        open_secret_store(backend).ok_or_else(|| no_key_store(backend, "remove keys from"))?;
     let name = keyring_name(profile);
     let present = store.get(&name).map_err(Error::Keyring)?.is_some();
     if !present {
