@@ -63,6 +63,11 @@ pub enum Error {
     #[error("{0}")]
     Sso(String),
 
+    /// No sign-in that is still good (IAM Identity Center): only a person, signing in
+    /// again, can go on.
+    #[error("{0}")]
+    SignIn(String),
+
     #[error("{0}")]
     Keyring(String),
 
@@ -86,6 +91,13 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether only a person can get past this: an MFA code, a sign-in, a confirmation.
+    /// The hook, the credential endpoint and the picker ask this instead of matching
+    /// variants, so a new kind of "a person must act" is one line here.
+    pub fn needs_person(&self) -> bool {
+        matches!(self, Error::Mfa(_) | Error::SignIn(_) | Error::Cancelled)
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => 2,

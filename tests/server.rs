@@ -222,36 +222,130 @@ fn a_long_node_process_runs_across_refreshes_without_one_failure() {
     );
 }
 
+/// A renewal that needs an MFA code: the endpoint goes on serving what it has while it
+/// is valid (no 503 ahead of time), says once what to do, and as soon as the code is
+/// entered in another terminal (`awsrole refresh`) it serves the new keys.
 #[test]
-fn when_a_person_is_needed_the_endpoint_says_login_required_and_never_prompts() {
-    let s = sandbox("serverlogin");
-    let script = r#"sleep 13; curl -s -w ' %{http_code}' -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI""#;
-    let out = served(
-        &s,
-        &[
+fn when_a_person_is_needed_the_endpoint_serves_on_and_recovers_once_they_act() {
+    let s = sandbox("serverperson");
+    let err = std::fs::File::create(s.home().join("server.err")).unwrap();
+    let mut running = s
+        .cmd(&[
+            "exec",
+            "--server",
             "role-b",
             "--mfa-code",
             "123456",
-            "--no-cache",
             "--duration",
             "15m",
-        ],
-        &["sh", "-c", script],
-        &[("AWSROLE_REFRESH_MARGIN", "890s")],
-    );
-    let text = stdout(&out);
-    assert!(
-        text.contains("\"Code\":\"LoginRequired\"") && text.ends_with(" 503"),
-        "{text} {}",
-        stderr(&out)
-    );
+            "--",
+            "sh",
+            "-c",
+            POLLER,
+        ])
+        .env("AWSROLE_REFRESH_MARGIN", "890s")
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    let server_err = || std::fs::read_to_string(s.home().join("server.err")).unwrap_or_default();
+    wait_for(Duration::from_secs(20), "a first answer", || {
+        !polls(&s).is_empty()
+    });
+    let first = polls(&s)[0].clone();
+    assert_eq!(first.code, 200, "{first:?} {}", server_err());
+    // The MFA session and the roles leave the cache: renewing now needs a person.
+    assert!(s.run(&["cache", "clear"]).status.success());
+    wait_for(Duration::from_secs(40), "the notice", || {
+        server_err().contains("cannot renew without you")
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let waiting = polls(&s).last().unwrap().clone();
     assert_eq!(
-        stderr(&out).matches("LoginRequired").count(),
-        1,
-        "{}",
-        stderr(&out)
+        (waiting.code, waiting.key.as_str()),
+        (200, first.key.as_str()),
+        "valid keys are served while a person is needed: {}",
+        server_err()
     );
-    assert!(!stderr(&out).contains("Enter MFA code"), "{}", stderr(&out));
+    assert!(
+        server_err().contains("'awsrole refresh role-b'"),
+        "{}",
+        server_err()
+    );
+    let refreshed = s.run(&["refresh", "role-b", "--mfa-code", "123456"]);
+    assert!(refreshed.status.success(), "{}", stderr(&refreshed));
+    wait_for(Duration::from_secs(15), "the new keys", || {
+        polls(&s)
+            .last()
+            .is_some_and(|p| p.code == 200 && p.key != first.key)
+    });
+    std::fs::write(s.home().join("stop"), "").unwrap();
+    let status = running.wait().unwrap();
+    assert!(status.success(), "{}", server_err());
+    let all = polls(&s);
+    assert!(
+        all.iter().all(|p| p.code == 200),
+        "never a 503 while keys were valid: {all:?}"
+    );
+    assert!(
+        all.iter().all(|p| p.expiration.is_some_and(|e| e > p.at)),
+        "never an expired key: {all:?}"
+    );
+    let err = server_err();
+    assert_eq!(err.matches("cannot renew without you").count(), 1, "{err}");
+    assert_eq!(err.matches("renewed its credentials").count(), 1, "{err}");
+    assert!(!err.contains("Enter MFA code"), "{err}");
+}
+
+/// ~2,000 connections held open by another process, each trickling a byte a second:
+/// botocore's container provider (2 s timeout) still gets its credentials.
+#[test]
+fn the_endpoint_answers_its_client_while_thousands_of_connections_trickle() {
+    let s = sandbox("serverflood");
+    let flood = r#"
+import os, resource, socket, sys, threading, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+url = os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+port = int(url.split(":")[2].split("/")[0])
+held = []
+for _ in range(2000):
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=2)
+        c.send(b"G")
+        held.append(c)
+    except OSError:
+        pass
+print(f"held={len(held)}", flush=True)
+import botocore.session
+session = botocore.session.get_session()
+session.set_config_variable("region", "us-east-1")
+worst = 0.0
+for _ in range(5):
+    for c in held[:200]:
+        try:
+            c.send(b"E")
+        except OSError:
+            pass
+    started = time.time()
+    from botocore.credentials import ContainerProvider
+    creds = ContainerProvider().load()
+    assert creds.get_frozen_credentials().access_key.startswith("ASIA")
+    worst = max(worst, time.time() - started)
+    time.sleep(1)
+print(f"served worst={worst:.2f}", flush=True)
+"#;
+    let out = served(&s, &["dev"], &["python3", "-c", flood], &[]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    let held: usize = text
+        .split("held=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(held >= 1500, "the flood held {held} connections: {text}");
+    assert!(text.contains("served worst="), "{text} {}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
 
 #[test]
@@ -314,4 +408,43 @@ fn use_server_serves_this_shell_until_unuse_or_the_shell_is_gone() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Under `use --server` the shell's `AWS_SHARED_CREDENTIALS_FILE` is the empty file, but
+/// awsrole run from that shell reads the user's own (here a custom one), and finds the
+/// very cache entries the endpoint made: no second AssumeRole.
+#[test]
+fn under_use_server_the_shells_own_awsrole_reads_the_users_credentials_file() {
+    let s = sandbox("useserverfiles");
+    let home = s.home().display().to_string();
+    std::fs::rename(s.home().join(".aws/credentials"), s.home().join("my-creds")).unwrap();
+    let before = s.world.count("AssumeRole");
+    let out = shell_run(
+        &s,
+        "bash",
+        &format!(
+            "eval \"$(awsrole init bash)\"; export AWS_SHARED_CREDENTIALS_FILE={home}/my-creds; \
+             awsrole use --server dev 2>/dev/null || exit 9; echo \"shell=$AWS_SHARED_CREDENTIALS_FILE\"; \
+             awsrole explain dev >/dev/null && echo explain-ok; \
+             awsrole export dev --format json >e.json && echo export-ok; \
+             awsrole use dev 2>/dev/null && echo \"use-ok $AWSROLE_PROFILE\"; \
+             awsrole unuse; echo \"after=$AWS_SHARED_CREDENTIALS_FILE\""
+        ),
+    );
+    let text = stdout(&out);
+    assert!(text.contains("shell=/dev/null"), "{text} {}", stderr(&out));
+    for line in ["explain-ok", "export-ok", "use-ok dev"] {
+        assert!(
+            text.contains(line),
+            "missing {line}: {text} {}",
+            stderr(&out)
+        );
+    }
+    assert!(text.contains(&format!("after={home}/my-creds")), "{text}");
+    assert_eq!(
+        s.world.count("AssumeRole") - before,
+        1,
+        "the endpoint's AssumeRole served the others from the cache: {}",
+        stderr(&out)
+    );
 }

@@ -932,3 +932,56 @@ fn where_no_browser_can_be_shown_the_address_goes_to_stderr() {
     assert_eq!(t.browser_opened(), 0, "--no-browser opened none");
     t.ok(&["export", "role-x", "--format", "json"]);
 }
+
+/// The credential endpoint over an IAM Identity Center root whose sign-in runs out: it
+/// serves the keys while they are valid, answers 503 `LoginRequired` (never expired
+/// keys) once they are not, and serves again as soon as the person signed in again.
+#[test]
+fn the_endpoint_waits_for_a_new_sign_in_and_never_serves_expired_keys() {
+    let t = Sso::new("ssoendpoint");
+    t.fake.control(r#"{"report_seconds": 16}"#);
+    t.cli_token("corp", 10, false);
+    let err = std::fs::File::create(t.s.home().join("server.err")).unwrap();
+    let mut running = t
+        .cmd(&["exec", "--server", "sso-dev", "--", "sh", "-c", POLLER])
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    let server_err = || std::fs::read_to_string(t.s.home().join("server.err")).unwrap_or_default();
+    wait_for(Duration::from_secs(90), "a 503 LoginRequired", || {
+        polls(&t.s).iter().any(|p| p.code == 503)
+    });
+    let before = polls(&t.s);
+    let first_503 = before.iter().position(|p| p.code == 503).unwrap();
+    assert!(
+        first_503 > 0 && before[0].code == 200,
+        "{before:?} {}",
+        server_err()
+    );
+    assert_eq!(before[first_503].key, "LoginRequired", "{before:?}");
+    // The person signs in again (as `aws sso login` leaves it).
+    t.cli_token("corp", 3600, false);
+    wait_for(Duration::from_secs(20), "keys again", || {
+        polls(&t.s).last().is_some_and(|p| p.code == 200)
+    });
+    std::fs::write(t.s.home().join("stop"), "").unwrap();
+    assert!(running.wait().unwrap().success(), "{}", server_err());
+    let all = polls(&t.s);
+    assert!(
+        all.iter()
+            .filter(|p| p.code == 200)
+            .all(|p| p.expiration.is_some_and(|e| e >= p.at)),
+        "an expired key was served: {all:?}"
+    );
+    assert!(
+        server_err().contains("awsrole sso login") || server_err().contains("sso login"),
+        "{}",
+        server_err()
+    );
+    assert_eq!(
+        server_err().matches("renewed its credentials").count(),
+        1,
+        "{}",
+        server_err()
+    );
+}

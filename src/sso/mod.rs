@@ -184,7 +184,7 @@ impl Tokens<'_> {
         } else {
             "the sign-in has expired"
         };
-        Error::Sso(format!(
+        Error::SignIn(format!(
             "{state} to IAM Identity Center ({}); run '{}'",
             self.sign_in.name(),
             self.sign_in.login_command
@@ -266,7 +266,7 @@ pub fn role_credentials(
                 if let Some(store) = token_store(backend) {
                     let _ = store.delete(&token::keyring_name(sign_in.key()));
                 }
-                Error::Sso(format!(
+                Error::SignIn(format!(
                     "IAM Identity Center no longer accepts the sign-in of {} (expired or revoked); run '{}'",
                     sign_in.name(),
                     sign_in.login_command

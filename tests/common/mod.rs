@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -510,4 +511,56 @@ pub fn parse_env(text: &str) -> Vec<(String, String)> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
         .collect()
+}
+
+// The credential endpoint watched from inside its command (tests/server.rs, tests/sso.rs).
+/// Polls the endpoint every half second, appending `EPOCH CODE KEYID EXPIRATION` (or
+/// the error code) to `polls`, until `stop` exists.
+pub const POLLER: &str = r#"
+while [ ! -e stop ]; do
+  body=$(curl -s -w ' %{http_code}' -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI")
+  code=${body##* }
+  key=$(printf '%s' "$body" | sed -n 's/.*"AccessKeyId":"\([^"]*\)".*/\1/p')
+  exp=$(printf '%s' "$body" | sed -n 's/.*"Expiration":"\([^"]*\)".*/\1/p')
+  err=$(printf '%s' "$body" | sed -n 's/.*"Code":"\([^"]*\)".*/\1/p')
+  echo "$(date +%s) $code ${key:-$err} ${exp:--}" >> polls
+  sleep 0.5
+done
+"#;
+
+/// One poll: when, status, key id (or error code), expiration.
+#[derive(Debug, Clone)]
+pub struct Poll {
+    pub at: i64,
+    pub code: u16,
+    pub key: String,
+    pub expiration: Option<i64>,
+}
+
+pub fn polls(s: &Sandbox) -> Vec<Poll> {
+    std::fs::read_to_string(s.home().join("polls"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            Some(Poll {
+                at: f.next()?.parse().ok()?,
+                code: f.next()?.parse().ok()?,
+                key: f.next()?.to_string(),
+                expiration: f
+                    .next()
+                    .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+                    .map(|e| e.timestamp()),
+            })
+        })
+        .collect()
+}
+
+/// Waits (up to `limit`) for `what` to hold.
+pub fn wait_for(limit: Duration, what: &str, mut ok: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !ok() {
+        assert!(started.elapsed() < limit, "waited {limit:?} for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }

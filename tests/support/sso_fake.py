@@ -19,7 +19,7 @@ credentials are real in the moto it is given: each GetRoleCredentials is an Assu
 of `AWSReservedSSO_<role>_…` in moto, so the hops after it are real AssumeRole calls.
 
 Test controls: POST /control with JSON (token_seconds, refresh_token, slow_down, expire_devices,
-auto_approve, forbid ["acct/role"], revoke_all, refresh_fails, role_seconds), GET /requests (what was called),
+auto_approve, forbid ["acct/role"], revoke_all, refresh_fails, role_seconds, report_seconds), GET /requests (what was called),
 POST /issue (a token as `aws sso login` would have left it). tests/support/sso_fake_check.py
 drives every call with botocore, so this fake cannot drift from AWS's models.
 Usage: sso_fake.py MOTO_URL; prints its port, serves until its parent exits.
@@ -52,6 +52,7 @@ CONTROL = {
     "forbid": [],               # "account/role" pairs answered 403
     "refresh_fails": False,     # refresh_token grants fail (InvalidGrant)
     "role_seconds": 3600,       # lifetime of role credentials
+    "report_seconds": 0,        # if set, the expiration reported for role credentials (moto's minimum is 15 min)
     "delay": 0.0,               # seconds every CreateToken takes
 }
 
@@ -143,7 +144,8 @@ class Handler(BaseHTTPRequestHandler):
             "accessKeyId": creds["AccessKeyId"],
             "secretAccessKey": creds["SecretAccessKey"],
             "sessionToken": creds["SessionToken"],
-            "expiration": int(creds["Expiration"].timestamp() * 1000),
+            "expiration": int((time.time() + CONTROL["report_seconds"]) * 1000) if CONTROL["report_seconds"]
+                          else int(creds["Expiration"].timestamp() * 1000),
         }})
 
     def authorize(self, query):
