@@ -26,6 +26,8 @@ function awsrole --wraps awsrole
             or return
             eval $out
         case '*'
-            command awsrole $argv
+            # The diff too: under 'use --server', awsrole reads the user's own
+            # credentials file, which only the diff still names.
+            AWSROLE_DIFF=$__awsrole_diff command awsrole $argv
     end
 end

@@ -28,7 +28,9 @@ awsrole() {
         \builtin eval "${out}"
         ;;
     *)
-        \command awsrole "$@"
+        # The diff too: under 'use --server', awsrole reads the user's own credentials
+        # file, which only the diff still names.
+        AWSROLE_DIFF="${__awsrole_diff-}" \command awsrole "$@"
         ;;
     esac
 }

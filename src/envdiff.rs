@@ -81,6 +81,11 @@ impl EnvDiff {
         change
     }
 
+    /// What `name` held before the first switch (`None`: unset, or not recorded).
+    pub fn prior(&self, name: &str) -> Option<String> {
+        self.prior.get(name).cloned().flatten()
+    }
+
     /// Hex of JSON: inert in every shell's quoting, whatever bytes the values hold.
     pub fn encode(&self) -> String {
         to_hex(&serde_json::to_vec(self).unwrap_or_default())

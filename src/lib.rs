@@ -22,6 +22,7 @@ pub mod protect;
 pub mod render;
 pub mod resolve;
 pub mod server;
+pub mod settings;
 pub mod shell;
 pub mod sso;
 #[cfg(test)]

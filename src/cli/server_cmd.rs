@@ -26,7 +26,7 @@ const OUTRANKING: [&str; 10] = [
 
 /// botocore reads the shared credentials file's `[default]` keys before the container
 /// provider: the child gets an empty one, so every SDK uses the endpoint.
-const EMPTY_FILE: &str = if cfg!(windows) { "NUL" } else { "/dev/null" };
+use crate::settings::EMPTY_FILE;
 
 pub fn exec_with_server(
     profile: &str,
@@ -138,9 +138,7 @@ fn catch_signals() {}
 #[cfg(not(unix))]
 fn forward_signals(_child: u32) {}
 
-/// What `use --server` leaves in the shell besides the endpoint: the daemon, for
-/// `unuse` to stop and the prompt and `status` to show (`pid;url`, no secret).
-pub const SERVER_VAR: &str = "AWSROLE_SERVER";
+pub use crate::settings::SERVER_VAR;
 
 /// `use --server`: the chain is resolved here (asking now, on the terminal); a daemon
 /// started for this shell serves it, fed from the cache just filled, and exits with the
@@ -167,6 +165,13 @@ pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::ren
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit());
+    // The daemon renews from the user's own files, not the empty one an earlier
+    // `use --server` gave this shell.
+    match crate::settings::user_credentials_file() {
+        Some(file) => daemon.env("AWS_SHARED_CREDENTIALS_FILE", file),
+        None => daemon.env_remove("AWS_SHARED_CREDENTIALS_FILE"),
+    };
+    daemon.env_remove(SERVER_VAR);
     let mut child = daemon
         .spawn()
         .map_err(|e| Error::Io(format!("cannot start the credential endpoint: {e}")))?;
@@ -236,6 +241,12 @@ fn renewer(
             Some(margin),
         )
         .map(|r| r.credentials)
+        .map_err(|e| match e {
+            Error::Mfa(m) => Error::Mfa(format!(
+                "{m}; run 'awsrole refresh {profile}' in any terminal"
+            )),
+            other => other,
+        })
     }
 }
 

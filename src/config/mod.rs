@@ -47,15 +47,16 @@ pub struct AwsConfig {
 /// Where the AWS CLI looks for its files, honouring its variables; the home directory
 /// by the platform's rule, never the working directory.
 pub fn default_paths() -> Result<(PathBuf, PathBuf)> {
-    let pick = |var: &str, default: &str| -> Result<PathBuf> {
-        match std::env::var(var) {
-            Ok(v) if !v.is_empty() => expand_tilde(&v),
+    let pick = |value: Option<String>, default: &str| -> Result<PathBuf> {
+        match value {
+            Some(v) if !v.is_empty() => expand_tilde(&v),
             _ => Ok(crate::dirs::home()?.join(".aws").join(default)),
         }
     };
     Ok((
-        pick("AWS_CONFIG_FILE", "config")?,
-        pick("AWS_SHARED_CREDENTIALS_FILE", "credentials")?,
+        pick(std::env::var("AWS_CONFIG_FILE").ok(), "config")?,
+        // The user's file, not the empty one `use --server` gave the shell.
+        pick(crate::settings::user_credentials_file(), "credentials")?,
     ))
 }
 
