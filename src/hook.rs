@@ -34,13 +34,26 @@ pub const OLD_DIFF_VAR: &str = "AWSROLE_DIFF";
 /// How long a directory's role that could not be resolved is left alone.
 pub const RETRY_AFTER: i64 = 60;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Origin {
+    #[default]
     Use,
-    Dir { file: PathBuf, mtime: u128 },
+    Dir {
+        file: PathBuf,
+        mtime: u128,
+    },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// What the user chose on `use` besides the profile: kept in the state, so a renewal
+/// by the hook asks for the same thing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Choices {
+    pub duration: Option<u32>,
+    pub region: Option<String>,
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct State {
     pub origin: Origin,
     /// Unix seconds; 0 for credentials that do not expire.
@@ -53,11 +66,25 @@ pub struct State {
     pub trust_mtime: u128,
     /// A renewal failed and the user was told; do not retry on every prompt.
     pub warned: bool,
+    pub choices: Choices,
+    /// A short fingerprint of the access key awsrole exported (not the key): the
+    /// prompt and `status` tell when another tool replaced the keys. Empty when awsrole
+    /// exported no keys (`use --server`).
+    pub key: String,
+    /// What the user was last told about the environment around the role (another
+    /// tool's keys, `AWS_PROFILE`), fingerprinted, so it is told once.
+    pub noticed: String,
+}
+
+/// A fingerprint of a value that can show in the environment (never of a secret).
+pub fn fingerprint(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    envdiff::to_hex(&Sha256::digest(value.as_bytes())[..6])
 }
 
 impl State {
     /// The file's path is kept as hex of its raw bytes, so a non-UTF-8 directory name
-    /// compares equal on the next prompt.
+    /// compares equal on the next prompt; so is a `--region`.
     pub fn encode(&self) -> String {
         let (kind, mtime, file) = match &self.origin {
             Origin::Use => ("u", 0, String::new()),
@@ -67,24 +94,57 @@ impl State {
                 envdiff::to_hex(file.as_os_str().as_encoded_bytes()),
             ),
         };
+        let c = &self.choices;
         format!(
-            "2;{kind};{};{};{mtime};{};{};{file}",
-            self.expiry, self.renew_at, self.trust_mtime, self.warned as u8
+            "3;{kind};{};{};{mtime};{};{};{};{};{};{};{};{file}",
+            self.expiry,
+            self.renew_at,
+            self.trust_mtime,
+            self.warned as u8,
+            c.duration.unwrap_or(0),
+            c.no_cache as u8,
+            envdiff::to_hex(c.region.as_deref().unwrap_or_default().as_bytes()),
+            self.key,
+            self.noticed,
         )
     }
 
+    /// Reads this version's state, and version 2's (a shell that was running when
+    /// awsrole was upgraded).
     pub fn decode(text: &str) -> Option<State> {
-        let mut parts = text.splitn(8, ';');
-        if parts.next()? != "2" {
+        let (version, rest) = text.split_once(';')?;
+        let fields = match version {
+            "2" => 7,
+            "3" => 12,
+            _ => return None,
+        };
+        let parts: Vec<&str> = rest.splitn(fields, ';').collect();
+        if parts.len() != fields {
             return None;
         }
-        let kind = parts.next()?;
-        let expiry = parts.next()?.parse().ok()?;
-        let renew_at = parts.next()?.parse().ok()?;
-        let mtime = parts.next()?.parse().ok()?;
-        let trust_mtime = parts.next()?.parse().ok()?;
-        let warned = parts.next()? == "1";
-        let file = parts.next()?;
+        let kind = parts[0];
+        let expiry = parts[1].parse().ok()?;
+        let renew_at = parts[2].parse().ok()?;
+        let mtime = parts[3].parse().ok()?;
+        let trust_mtime = parts[4].parse().ok()?;
+        let warned = parts[5] == "1";
+        let file = parts[fields - 1];
+        let (choices, key, noticed) = match version {
+            "3" => {
+                let duration = parts[6].parse::<u32>().ok()?;
+                let region = String::from_utf8(envdiff::from_hex(parts[8])?).ok()?;
+                (
+                    Choices {
+                        duration: (duration > 0).then_some(duration),
+                        no_cache: parts[7] == "1",
+                        region: (!region.is_empty()).then_some(region),
+                    },
+                    parts[9].to_string(),
+                    parts[10].to_string(),
+                )
+            }
+            _ => Default::default(),
+        };
         let origin = match kind {
             "u" => Origin::Use,
             "d" => Origin::Dir {
@@ -99,6 +159,9 @@ impl State {
             renew_at,
             trust_mtime,
             warned,
+            choices,
+            key,
+            noticed,
         })
     }
 
@@ -144,6 +207,27 @@ pub struct Context {
     pub now: i64,
     /// `AWSROLE_REFRESH_MARGIN`, in seconds.
     pub margin: i64,
+    /// When a person last did something that may unblock a role (entered an MFA code,
+    /// signed in, stored keys): the mtime of `renewed_marker`, 0 if never.
+    pub renewed: u128,
+}
+
+/// A file awsrole touches whenever a person did something that may let a role resolve
+/// that could not (`refresh`, `use`, `sso login`, `add`): every shell's hook sees it with
+/// one `stat` and tries again at once instead of waiting out its back-off.
+pub fn renewed_marker() -> Option<PathBuf> {
+    crate::dirs::runtime_dir().ok().map(|d| d.join("renewed"))
+}
+
+/// Records that a person just acted (see `renewed_marker`); best effort.
+pub fn mark_renewed() {
+    let Some(file) = renewed_marker() else { return };
+    if let Some(dir) = file.parent() {
+        if crate::dirs::private_dir(dir).is_err() {
+            return;
+        }
+    }
+    let _ = std::fs::write(&file, b"");
 }
 
 fn mtime_of(meta: &std::fs::Metadata) -> Option<u128> {
@@ -203,8 +287,13 @@ impl Context {
             .and_then(|d| std::fs::metadata(d).ok())
             .and_then(|m| mtime_of(&m))
             .unwrap_or(0);
+        let renewed = renewed_marker()
+            .and_then(|f| std::fs::metadata(f).ok())
+            .and_then(|m| mtime_of(&m))
+            .unwrap_or(0);
         Context {
             margin: crate::cache::parse_margin_or_default(vars.get(MARGIN_VAR).map(String::as_str)),
+            renewed,
             state: vars.get(STATE_VAR).and_then(|s| State::decode(s)),
             seen: vars.get(SEEN_VAR).cloned(),
             vars,
@@ -238,7 +327,7 @@ impl Context {
     pub fn unchanged(&self) -> bool {
         match &self.state {
             Some(state) => {
-                let fresh = !state.near_expiry(self.now, self.margin) || state.warned;
+                let fresh = !state.near_expiry(self.now, self.margin) || self.still_warned(state);
                 let same_place = match &state.origin {
                     Origin::Use => true,
                     Origin::Dir { file, mtime } => {
@@ -248,24 +337,97 @@ impl Context {
                             && self.trust_mtime == state.trust_mtime
                     }
                 };
-                fresh && same_place
+                fresh && same_place && !self.notice_due(state)
             }
             None => match &self.nearest {
                 None => self.seen.is_none(),
-                Some(_) => self.told_already(),
+                Some(_) => self.told_already() && !self.person_acted(),
             },
         }
     }
 
-    /// The profile a failed resolution is still cooling off for.
+    /// A failed renewal the user was told about, with nothing done about it since.
+    pub fn still_warned(&self, state: &State) -> bool {
+        state.warned && !self.person_acted()
+    }
+
+    /// `AWSROLE_RETRY`: until when, the `renewed` stamp then, and the profile.
+    fn retry(&self) -> Option<(i64, u128, &str)> {
+        let mut parts = self.vars.get(RETRY_VAR)?.splitn(3, ';');
+        let until = parts.next()?.parse().ok()?;
+        let stamp = parts.next()?.parse().ok()?;
+        Some((until, stamp, parts.next()?))
+    }
+
+    /// Whether a person did something (see `renewed_marker`) since the last failure.
+    pub fn person_acted(&self) -> bool {
+        self.retry()
+            .is_some_and(|(_, stamp, _)| self.renewed > stamp)
+    }
+
+    /// What records a failure to resolve `profile`: not tried again for `wait`
+    /// seconds, unless a person acts first.
+    pub fn retry_op(&self, profile: &str, wait: i64) -> Op {
+        Op::Export(
+            RETRY_VAR.into(),
+            format!("{};{};{profile}", self.now + wait, self.renewed),
+        )
+    }
+
+    /// What is wrong around the active role, if anything: keys that are no longer the
+    /// ones awsrole exported (another tool switched), or an `AWS_PROFILE` that makes
+    /// SDKs look past them.
+    pub fn foreign(&self) -> Option<String> {
+        self.state.as_ref()?;
+        let profile = self.var("AWSROLE_PROFILE")?;
+        if self.keys_replaced() {
+            let by = render::ALWAYS_UNSET
+                .iter()
+                .filter(|n| !n.starts_with("AWS_"))
+                .find_map(|n| Some(format!(" ({n}={} is set)", self.var(n)?)))
+                .unwrap_or_default();
+            return Some(format!(
+                "the keys in this shell are no longer the ones awsrole exported for {profile}: another tool replaced them{by}; 'awsrole use {profile}' puts {profile}'s back"
+            ));
+        }
+        if let Some(other) = self.var("AWS_PROFILE") {
+            return Some(format!(
+                "AWS_PROFILE={other} was set while {profile} is active: the Node SDK and others then use that profile, not {profile}'s keys; unset AWS_PROFILE (or drop it from .envrc)"
+            ));
+        }
+        None
+    }
+
+    /// What `name` holds apart from awsrole: now, with awsrole's own change put back.
+    pub fn outside_value(&self, name: &str) -> Option<String> {
+        let current = |n: &str| self.var(n);
+        match (&self.state, self.env_diff()) {
+            (Some(_), Some(diff)) => envdiff::value_after(&diff.revert(&current), &current, name),
+            _ => current(name),
+        }
+    }
+
+    /// Whether the access key in the environment is no longer the one awsrole exported.
+    pub fn keys_replaced(&self) -> bool {
+        match &self.state {
+            Some(state) if !state.key.is_empty() => {
+                self.var("AWS_ACCESS_KEY_ID").map(|k| fingerprint(&k)) != Some(state.key.clone())
+            }
+            _ => false,
+        }
+    }
+
+    /// Something about the environment the user has not been told yet.
+    pub fn notice_due(&self, state: &State) -> bool {
+        self.foreign()
+            .is_some_and(|f| fingerprint(&f) != state.noticed)
+    }
+
+    /// The profile a failed resolution is still cooling off for (and nobody acted).
     pub fn retry_blocked(&self, profile: &str) -> bool {
-        let Some(text) = self.vars.get(RETRY_VAR) else {
-            return false;
-        };
-        let Some((until, who)) = text.split_once(';') else {
-            return false;
-        };
-        who == profile && until.parse::<i64>().is_ok_and(|u| self.now < u)
+        self.retry().is_some_and(|(until, stamp, who)| {
+            who == profile && self.now < until && self.renewed <= stamp
+        })
     }
 
     /// The diff to restore from: the one the shell handed over, else (a shell started
@@ -348,7 +510,9 @@ pub fn decide(ctx: &Context, wanted: Wanted) -> Decision {
                     }
             });
             match kept {
-                Some(state) if !state.near_expiry(ctx.now, ctx.margin) || state.warned => {
+                Some(state)
+                    if !state.near_expiry(ctx.now, ctx.margin) || ctx.still_warned(&state) =>
+                {
                     Decision::Keep {
                         state: State {
                             origin,
@@ -388,6 +552,8 @@ pub struct PromptVars {
     pub region: Option<String>,
     /// `AWSROLE_SERVER`: served by a local endpoint (`use --server`).
     pub server: bool,
+    /// The keys in the environment are no longer the ones awsrole exported.
+    pub replaced: bool,
 }
 
 /// The prompt line: `role-b 42m`, `role-b! 42m` for a guarded profile,
@@ -409,6 +575,10 @@ pub fn prompt_from(vars: &PromptVars, now: i64) -> String {
         name.push('@');
         name.push_str(region);
     }
+    if vars.replaced {
+        // Another tool's keys: awsrole's name and time would be a lie.
+        return format!("{name} (keys replaced)");
+    }
     if vars.server {
         // The endpoint renews by itself: no time to run out.
         return format!("{name} (server)");
@@ -427,6 +597,10 @@ impl Context {
             warn: after("AWSROLE_PROMPT_WARN").is_some_and(|v| v == "1"),
             region: after("AWSROLE_REGION").filter(|r| !r.is_empty()),
             server: after("AWSROLE_SERVER").is_some(),
+            // A change that sets or drops the keys is awsrole's own doing.
+            replaced: self.keys_replaced()
+                && !change.set.iter().any(|(n, _)| n == "AWS_ACCESS_KEY_ID")
+                && !change.unset.iter().any(|n| n == "AWS_ACCESS_KEY_ID"),
         };
         prompt_from(&vars, self.now)
     }
@@ -492,10 +666,6 @@ pub fn state_op(state: &State) -> Op {
 
 pub fn seen_op(seen: &str) -> Op {
     Op::Export(SEEN_VAR.into(), seen.to_string())
-}
-
-pub fn retry_op(profile: &str, now: i64) -> Op {
-    Op::Export(RETRY_VAR.into(), format!("{};{profile}", now + RETRY_AFTER))
 }
 
 /// Before clap: `awsrole hook SHELL` with nothing to do gives the prompt line to print
@@ -587,6 +757,13 @@ mod tests {
                 renew_at: 1_799_999_700,
                 trust_mtime: 42,
                 warned: true,
+                choices: Choices {
+                    duration: Some(900),
+                    region: Some("eu-west-3".into()),
+                    no_cache: true,
+                },
+                key: fingerprint("ASIAEXAMPLE"),
+                noticed: fingerprint("told"),
             };
             assert_eq!(State::decode(&s.encode()), Some(s));
         }
@@ -623,6 +800,7 @@ mod tests {
             renew_at: 0,
             trust_mtime: 1,
             warned: false,
+            ..State::default()
         }
     }
 
@@ -634,6 +812,7 @@ mod tests {
             renew_at: 0,
             trust_mtime: 0,
             warned: false,
+            ..State::default()
         }
     }
 
@@ -781,6 +960,7 @@ mod tests {
             renew_at: now + 450,
             trust_mtime: 0,
             warned: false,
+            ..State::default()
         };
         assert!(!s.near_expiry(now + 10, 1200));
         assert!(s.near_expiry(now + 450, 1200));
@@ -789,25 +969,37 @@ mod tests {
     #[test]
     fn a_recent_failure_backs_off_instead_of_waiting_again() {
         let mut ctx = ctx_with(None, None);
-        ctx.vars
-            .insert(RETRY_VAR.into(), format!("{};dev", ctx.now + 30));
+        ctx.renewed = 5;
+        let mut retry = |until: i64, stamp: u128| {
+            ctx.vars
+                .insert(RETRY_VAR.into(), format!("{until};{stamp};dev"));
+            ctx.clone()
+        };
+        let now = ctx_with(None, None).now;
         assert!(matches!(
-            decide(&ctx, wants("dev", dir("/p/.awsrole"))),
+            decide(&retry(now + 30, 5), wants("dev", dir("/p/.awsrole"))),
             Decision::Backoff { .. }
         ));
-        ctx.vars
-            .insert(RETRY_VAR.into(), format!("{};dev", ctx.now - 1));
         assert!(matches!(
-            decide(&ctx, wants("dev", dir("/p/.awsrole"))),
+            decide(&retry(now - 1, 5), wants("dev", dir("/p/.awsrole"))),
             Decision::Resolve { .. }
         ));
         // The minute is up at its last second.
+        assert!(!retry(now, 5).retry_blocked("dev"));
+        let blocked = retry(now + 1, 5);
+        assert!(blocked.retry_blocked("dev") && !blocked.retry_blocked("prod"));
+        assert!(!blocked.person_acted());
+        // A person signed in or entered a code since the failure: no more waiting.
+        let acted = retry(now + 30, 4);
+        assert!(acted.person_acted() && !acted.retry_blocked("dev"));
+        assert!(matches!(
+            decide(&acted, wants("dev", dir("/p/.awsrole"))),
+            Decision::Resolve { .. }
+        ));
+        // The old two-field form (a shell older than this awsrole) blocks nothing.
         ctx.vars
-            .insert(RETRY_VAR.into(), format!("{};dev", ctx.now));
+            .insert(RETRY_VAR.into(), format!("{};dev", now + 30));
         assert!(!ctx.retry_blocked("dev"));
-        ctx.vars
-            .insert(RETRY_VAR.into(), format!("{};dev", ctx.now + 1));
-        assert!(ctx.retry_blocked("dev") && !ctx.retry_blocked("prod"));
     }
 
     #[test]
@@ -848,6 +1040,7 @@ mod tests {
             renew_at: 0,
             trust_mtime: 7,
             warned,
+            ..State::default()
         };
         let ctx =
             |state: Option<State>, nearest: Option<(PathBuf, u128)>, seen: Option<&str>| Context {
@@ -881,6 +1074,43 @@ mod tests {
         for (name, ctx, want) in rows {
             assert_eq!(ctx.unchanged(), want, "{name}");
         }
+        // A person acted since the failure (renewed marker newer than the retry stamp).
+        let acted = |mut c: Context| {
+            c.vars.insert(RETRY_VAR.into(), "0;3;dev".into());
+            c.renewed = 4;
+            c
+        };
+        assert!(!acted(ctx(Some(at(Origin::Use, near, true)), None, None)).unchanged());
+        assert!(!acted(ctx(None, here(), Some(&told))).unchanged());
+        let idle = |mut c: Context| {
+            c.vars.insert(RETRY_VAR.into(), "0;4;dev".into());
+            c.renewed = 4;
+            c
+        };
+        assert!(idle(ctx(Some(at(Origin::Use, near, true)), None, None)).unchanged());
+        assert!(idle(ctx(None, here(), Some(&told))).unchanged());
+        // Keys another tool put in: told once, then quiet.
+        let ours = State {
+            key: fingerprint("ASIAOURS"),
+            ..at(Origin::Use, far, false)
+        };
+        let mut swapped = ctx(Some(ours.clone()), None, None);
+        swapped
+            .vars
+            .insert("AWS_ACCESS_KEY_ID".into(), "ASIATHEIRS".into());
+        assert!(swapped.keys_replaced() && !swapped.unchanged());
+        let told_about = State {
+            noticed: fingerprint(&swapped.foreign().unwrap()),
+            ..ours.clone()
+        };
+        swapped.state = Some(told_about);
+        assert!(swapped.unchanged());
+        let mut same = ctx(Some(ours), None, None);
+        same.vars
+            .insert("AWS_ACCESS_KEY_ID".into(), "ASIAOURS".into());
+        assert!(!same.keys_replaced() && same.unchanged());
+        same.vars.insert("AWS_PROFILE".into(), "other".into());
+        assert!(same.foreign().unwrap().contains("AWS_PROFILE=other") && !same.unchanged());
     }
 
     #[test]

@@ -318,7 +318,12 @@ fn hints_fit_the_shell_in_use() {
 
 /// direnv's `.envrc` and an `.awsrole` in one directory: after `cd` out, everything
 /// is as it was, whichever hook the rc file installed first.
-fn direnv_round_trip(shell: &'static str, direnv_first: bool, region_before: Option<&str>) {
+/// Returns the regions inside the directory (AWS_REGION, AWS_DEFAULT_REGION).
+fn direnv_round_trip(
+    shell: &'static str,
+    direnv_first: bool,
+    region_before: Option<&str>,
+) -> (String, String) {
     let s = dev_sandbox(&format!("direnv{shell}{direnv_first}"));
     std::fs::write(
         s.home().join("proj/.envrc"),
@@ -359,6 +364,10 @@ fn direnv_round_trip(shell: &'static str, direnv_first: bool, region_before: Opt
     sh.line("cd proj");
     assert_eq!(sh.var("FROM_ENVRC"), "yes", "{shell}: direnv applied");
     assert_eq!(sh.var("AWSROLE_PROFILE"), "dev", "{shell}: awsrole applied");
+    // One more prompt: whichever hook ran second in the first one, both have seen
+    // the other's work now.
+    sh.line("true");
+    let inside = (sh.var("AWS_REGION"), sh.var("AWS_DEFAULT_REGION"));
     sh.line("cd ~");
     let after = snapshot(&mut sh);
     assert_eq!(
@@ -368,6 +377,7 @@ fn direnv_round_trip(shell: &'static str, direnv_first: bool, region_before: Opt
         if direnv_first { "before" } else { "after" }
     );
     sh.line("exit");
+    inside
 }
 
 #[test]
@@ -375,7 +385,14 @@ fn direnv_and_awsrole_undo_each_other_in_either_order() {
     for shell in SHELLS {
         for direnv_first in [true, false] {
             for region in [None, Some("us-west-2")] {
-                direnv_round_trip(shell, direnv_first, region);
+                // One rule whatever the order: the .envrc's AWS_REGION stays; the
+                // profile's region (ap-northeast-1) goes where nothing else put one.
+                let inside = direnv_round_trip(shell, direnv_first, region);
+                assert_eq!(
+                    inside,
+                    ("eu-central-1".to_string(), "ap-northeast-1".to_string()),
+                    "{shell}, direnv first: {direnv_first}, AWS_REGION before: {region:?}"
+                );
             }
         }
     }

@@ -70,7 +70,10 @@ fn scenario(shell_name: &'static str) {
         "never exported: the Node SDK would prefer it"
     );
     assert!(sh.var("AWS_ACCESS_KEY_ID").starts_with("ASIA"));
-    assert_eq!(sh.var("AWS_REGION"), "ap-northeast-1");
+    // The rc file's region stays (a directory's role sets only the region variables
+    // that are unset, as the AWS CLI prefers AWS_REGION over a profile's region).
+    assert_eq!(sh.var("AWS_REGION"), "us-west-2");
+    assert_eq!(sh.var("AWS_DEFAULT_REGION"), "ap-northeast-1");
     assert!(
         sh.var("AWSROLE_PROMPT").starts_with("dev "),
         "prompt variable set"
@@ -99,9 +102,10 @@ fn scenario(shell_name: &'static str) {
     assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "handset");
     sh.line("cd ~");
 
-    // The hook never asks for MFA: it says how, and does not hang.
+    // The hook never asks for MFA: it says how (without pinning the role), and does not
+    // hang.
     sh.line("cd needs-mfa");
-    sh.expect("needs an MFA code that no cache holds; run 'awsrole use role-d'");
+    sh.expect("cannot be asked for here; run 'awsrole refresh role-d' to enter it");
     assert_eq!(sh.var("AWS_ACCESS_KEY_ID"), "handset");
 
     // `use` asks on the terminal, and pins the profile until `unuse`.
@@ -324,7 +328,7 @@ fn the_hook_renews_credentials_near_expiry_silently_when_no_mfa_is_needed() {
     let out = bash_no_tty(
         &s,
         "eval \"$(awsrole init bash)\"; awsrole use dev --duration 15m 2>use.err; k1=$AWS_ACCESS_KEY_ID; \
-         export AWSROLE_REFRESH_MARGIN=20m; __awsrole_hook; k2=$AWS_ACCESS_KEY_ID; __awsrole_hook; k3=$AWS_ACCESS_KEY_ID; \
+         export AWSROLE_REFRESH_MARGIN=895s; sleep 6; __awsrole_hook; k2=$AWS_ACCESS_KEY_ID; __awsrole_hook; k3=$AWS_ACCESS_KEY_ID; \
          echo \"$AWSROLE_PROFILE $([ \"$k1\" != \"$k2\" ] && echo renewed) $([ \"$k2\" = \"$k3\" ] && echo stable)\"",
     );
     assert_eq!(
@@ -432,5 +436,189 @@ fn nested_awsrole_trees_switch_role_to_role_and_back() {
     assert!(
         text.contains("d=none/mine"),
         "the user's own AWS_PROFILE is back: {text}"
+    );
+}
+
+/// `use --duration 15m --region eu-west-3`: the hook's renewal asks for the same.
+#[test]
+fn a_hook_renewal_keeps_the_duration_and_region_given_to_use() {
+    let mut s = Sandbox::seed("renewchoices");
+    s.keyring = "keyutils";
+    s.append_config(&s.world.dev_profile());
+    let out = bash_no_tty(
+        &s,
+        "eval \"$(awsrole init bash)\"; awsrole use dev --duration 15m --region eu-west-3 2>use.err; k1=$AWS_ACCESS_KEY_ID; \
+         export AWSROLE_REFRESH_MARGIN=895s; sleep 6; __awsrole_hook; \
+         left=$(( $(date -d \"$AWS_CREDENTIAL_EXPIRATION\" +%s) - $(date +%s) )); \
+         echo \"$([ \"$k1\" != \"$AWS_ACCESS_KEY_ID\" ] && echo renewed) region=$AWS_REGION/$AWS_DEFAULT_REGION left=$left prompt=$AWSROLE_PROMPT\"",
+    );
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("renewed region=eu-west-3/eu-west-3 "),
+        "{text} {}",
+        stderr(&out)
+    );
+    let left: i64 = text
+        .split("left=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        left > 800 && left <= 900,
+        "renewed for 15 minutes again: {text}"
+    );
+    assert!(text.contains("prompt=dev@eu-west-3 1"), "{text}");
+}
+
+/// A directory's role that needs an MFA code: the hint's command enters it without
+/// pinning the role, the next prompt applies it, and leaving the directory drops it.
+/// A renewal that needs the code names the shell's role, not the hop that owns the
+/// device, and `refresh` lets the next prompt renew.
+#[test]
+fn recovery_hints_enter_the_code_and_keep_the_scope() {
+    let mut s = Sandbox::seed("hintscope");
+    s.keyring = "keyutils";
+    std::fs::create_dir_all(s.home().join("proj")).unwrap();
+    std::fs::write(s.home().join("proj/.awsrole"), "role-b\n").unwrap();
+    let allowed = s.run(&["allow", "proj/.awsrole"]);
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    let out = bash_no_tty(
+        &s,
+        "eval \"$(awsrole init bash)\"; cd proj; __awsrole_hook 2>>hook.err; echo \"in=${AWSROLE_PROFILE-none}\"; \
+         __awsrole_hook 2>>hook.err; \
+         awsrole refresh --mfa-code 123456 2>refresh.err || echo refresh-failed; \
+         __awsrole_hook 2>>hook.err; echo \"after=${AWSROLE_PROFILE-none}\"; \
+         cd ~; __awsrole_hook 2>>hook.err; echo \"home=${AWSROLE_PROFILE-none}\"",
+    );
+    let text = stdout(&out);
+    let hook_err = ["proj/hook.err", "hook.err"]
+        .map(|f| std::fs::read_to_string(s.home().join(f)).unwrap_or_default())
+        .concat();
+    let refresh_err =
+        std::fs::read_to_string(s.home().join("proj/refresh.err")).unwrap_or_default();
+    assert!(
+        text.contains("in=none") && text.contains("after=role-b") && text.contains("home=none"),
+        "{text} hook: {hook_err} refresh: {refresh_err}"
+    );
+    assert_eq!(
+        hook_err.matches("cannot switch to role-b").count(),
+        1,
+        "{hook_err}"
+    );
+    assert!(hook_err.contains("'awsrole refresh role-b'"), "{hook_err}");
+    assert!(
+        !hook_err.contains("awsrole use"),
+        "no hint that pins: {hook_err}"
+    );
+    assert!(refresh_err.contains("refreshed role-b"), "{refresh_err}");
+
+    // A renewal needing the code: named for the shell's role, then refreshed.
+    let mut s = Sandbox::seed("hintrenew");
+    s.keyring = "keyutils";
+    let out = bash_no_tty(
+        &s,
+        "eval \"$(awsrole init bash)\"; awsrole use role-b --mfa-code 123456 --duration 15m 2>/dev/null; k1=$AWS_ACCESS_KEY_ID; \
+         awsrole cache clear >/dev/null 2>&1; export AWSROLE_REFRESH_MARGIN=895s; sleep 6; \
+         __awsrole_hook 2>>hook.err; __awsrole_hook 2>>hook.err; k2=$AWS_ACCESS_KEY_ID; \
+         awsrole refresh role-b --mfa-code 123456 2>/dev/null; __awsrole_hook 2>>hook.err; \
+         echo \"$AWSROLE_PROFILE $([ \"$k1\" = \"$k2\" ] && echo kept) $([ \"$k2\" != \"$AWS_ACCESS_KEY_ID\" ] && echo renewed)\"",
+    );
+    let hook_err = std::fs::read_to_string(s.home().join("hook.err")).unwrap_or_default();
+    assert_eq!(stdout(&out).trim(), "role-b kept renewed", "{hook_err}");
+    assert_eq!(
+        hook_err.matches("cannot be renewed here").count(),
+        1,
+        "{hook_err}"
+    );
+    assert!(hook_err.contains("'awsrole refresh role-b'"), "{hook_err}");
+    assert!(!hook_err.contains("awsrole use role-a"), "{hook_err}");
+}
+
+/// After `awsrole sso login`-like action (here `allow`), the back-off of a directory's
+/// role that failed is over at once: a failure then an `allow` elsewhere.
+#[test]
+fn a_person_acting_ends_the_back_off_at_once() {
+    let mut s = Sandbox::seed("backoff");
+    s.keyring = "keyutils";
+    s.append_config(&s.world.dev_profile());
+    std::fs::create_dir_all(s.home().join("proj")).unwrap();
+    std::fs::write(s.home().join("proj/.awsrole"), "dev\n").unwrap();
+    assert!(s.run(&["allow", "proj/.awsrole"]).status.success());
+    // The root keys are missing at first: a failure that is no person's to fix…
+    let creds = s.home().join(".aws/credentials");
+    let saved = std::fs::read_to_string(&creds).unwrap();
+    std::fs::write(&creds, "").unwrap();
+    let out = bash_no_tty(
+        &s,
+        &format!(
+            "eval \"$(awsrole init bash)\"; cd proj; __awsrole_hook 2>>hook.err; echo \"first=${{AWSROLE_PROFILE-none}}\"; \
+             printf '%s' {saved} > ~/.aws/credentials; cd ~; __awsrole_hook; cd proj; __awsrole_hook 2>>hook.err; \
+             echo \"backoff=${{AWSROLE_PROFILE-none}}\"; awsrole refresh dev 2>/dev/null; \
+             __awsrole_hook 2>>hook.err; echo \"after=${{AWSROLE_PROFILE-none}}\"",
+            saved = shell_words::quote(&saved)
+        ),
+    );
+    let text = stdout(&out);
+    let hook_err = std::fs::read_to_string(s.home().join("proj/hook.err")).unwrap_or_default();
+    assert!(
+        text.contains("first=none") && text.contains("backoff=none") && text.contains("after=dev"),
+        "{text} {hook_err}"
+    );
+}
+
+/// Another tool's keys over awsrole's (real awsume), and an AWS_PROFILE appearing: the
+/// prompt and `status` say so, once; `status --verify` fails.
+#[test]
+fn status_and_the_prompt_tell_when_the_keys_are_no_longer_awsroles() {
+    let mut s = Sandbox::seed("replaced");
+    s.keyring = "keyutils";
+    s.append_config(&s.world.dev_profile());
+    let out = bash_no_tty(
+        &s,
+        "eval \"$(awsrole init bash)\"; awsrole use dev 2>/dev/null; __awsrole_hook; echo \"before=$AWSROLE_PROMPT\"; \
+         awsrole status --verify >verify1.out 2>&1; echo \"verify1=$?\"; \
+         . awsume dev >awsume.out 2>&1; echo \"awsume=${AWSUME_PROFILE-none}\"; \
+         __awsrole_hook 2>>hook.err; __awsrole_hook 2>>hook.err; echo \"prompt=$AWSROLE_PROMPT\"; \
+         awsrole status > status.out 2>&1; awsrole status --verify > verify2.out 2>&1; echo \"verify2=$?\"; \
+         unset AWS_ACCESS_KEY_ID AWSUME_PROFILE; awsrole use dev 2>/dev/null; export AWS_PROFILE=other; \
+         __awsrole_hook 2>>profile.err; __awsrole_hook 2>>profile.err",
+    );
+    let text = stdout(&out);
+    let read = |f: &str| std::fs::read_to_string(s.home().join(f)).unwrap_or_default();
+    assert!(
+        text.contains("before=dev 1") && text.contains("verify1=0"),
+        "{text} {}",
+        read("verify1.out")
+    );
+    assert!(
+        text.contains("awsume=dev"),
+        "awsume ran: {text} {}",
+        read("awsume.out")
+    );
+    assert!(text.contains("prompt=dev (keys replaced)"), "{text}");
+    let hook_err = read("hook.err");
+    assert_eq!(
+        hook_err.matches("another tool replaced them").count(),
+        1,
+        "{hook_err}"
+    );
+    assert!(hook_err.contains("AWSUME_PROFILE=dev"), "{hook_err}");
+    assert!(
+        read("status.out").contains("warning: the keys in this shell are no longer"),
+        "{}",
+        read("status.out")
+    );
+    assert!(text.contains("verify2=1"), "{text} {}", read("verify2.out"));
+    assert!(
+        read("verify2.out").contains("not what awsrole set"),
+        "{}",
+        read("verify2.out")
+    );
+    let profile_err = read("profile.err");
+    assert_eq!(
+        profile_err.matches("AWS_PROFILE=other").count(),
+        1,
+        "{profile_err}"
     );
 }

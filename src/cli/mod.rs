@@ -93,6 +93,17 @@ pub enum Command {
         #[arg(long, hide = true)]
         shell: Option<Shell>,
     },
+    /// Get fresh credentials for PROFILE now, asking for an MFA code or a sign-in if
+    /// needed, without switching anything: this shell (a directory's role stays the
+    /// directory's), other shells and credential endpoints pick them up by themselves
+    Refresh {
+        /// A profile of ~/.aws/config (default: the one this shell uses, or the nearest
+        /// allowed .awsrole's)
+        profile: Option<String>,
+        /// The current code of the MFA device (else mfa_process, else asked on the terminal)
+        #[arg(long, value_name = "CODE")]
+        mfa_code: Option<String>,
+    },
     /// The daemon behind `use --server` (started by it)
     #[command(hide = true)]
     ServeShell {
@@ -275,6 +286,10 @@ pub fn run(cli: Cli) -> Result<()> {
             shell_pid,
             flags,
         } => server_cmd::serve_shell(&profile, shell_pid, &flags),
+        Command::Refresh { profile, mfa_code } => {
+            crate::sso::allow_login_here();
+            shell_cmd::refresh(profile.as_deref(), mfa_code)
+        }
         Command::Unuse { shell } => shell_cmd::unuse(shell),
         Command::Hook { shell } => shell_cmd::hook(shell),
         Command::Allow { path, yes } => shell_cmd::allow(path, yes),

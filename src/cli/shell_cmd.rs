@@ -66,8 +66,13 @@ fn needs_integration(command: &str) -> Error {
     ))
 }
 
-/// The state of a switch applied now.
-fn new_state(origin: Origin, resolved: &super::credentials_cmd::Resolved, ctx: &Context) -> State {
+/// The state of a switch applied now, with the choices a renewal must repeat.
+fn new_state(
+    origin: Origin,
+    resolved: &super::credentials_cmd::Resolved,
+    ctx: &Context,
+    choices: hook::Choices,
+) -> State {
     let expiry = resolved
         .credentials
         .expiration
@@ -79,6 +84,27 @@ fn new_state(origin: Origin, resolved: &super::credentials_cmd::Resolved, ctx: &
         renew_at: State::renew_at_for(expiry, ctx.now, ctx.margin),
         trust_mtime: ctx.trust_mtime,
         warned: false,
+        choices,
+        key: hook::fingerprint(&resolved.credentials.access_key_id),
+        noticed: String::new(),
+    }
+}
+
+/// What of `flags` a renewal repeats (the MFA code is spent, `--yes` was said once).
+fn choices_of(flags: &ResolveFlags) -> hook::Choices {
+    hook::Choices {
+        duration: flags.duration,
+        region: flags.region.clone(),
+        no_cache: flags.no_cache,
+    }
+}
+
+fn flags_of(choices: &hook::Choices) -> ResolveFlags {
+    ResolveFlags {
+        duration: choices.duration,
+        region: choices.region.clone(),
+        no_cache: choices.no_cache,
+        ..ResolveFlags::default()
     }
 }
 
@@ -115,11 +141,11 @@ pub fn use_profile(
         let change = super::server_cmd::use_with_server(profile, flags)?;
         let state = State {
             origin: Origin::Use,
-            expiry: 0,
-            renew_at: 0,
             trust_mtime: ctx.trust_mtime,
-            warned: false,
+            choices: choices_of(flags),
+            ..State::default()
         };
+        hook::mark_renewed();
         return emit(&shell.syntax().render(&ctx.apply(&change, &state)));
     }
     let resolved = resolve_profile(
@@ -130,8 +156,9 @@ pub fn use_profile(
         },
         Duration::from_secs(120),
     )?;
+    hook::mark_renewed();
     let ctx = Context::read();
-    let state = new_state(Origin::Use, &resolved, &ctx);
+    let state = new_state(Origin::Use, &resolved, &ctx, choices_of(flags));
     emit(
         &shell
             .syntax()
@@ -139,6 +166,58 @@ pub fn use_profile(
     )?;
     notice(&switched(&resolved));
     Ok(())
+}
+
+/// `refresh`: the chain resolved now, at the terminal, through the cache with at least
+/// the credential endpoint's margin, so that whatever waits for it (this shell's hook,
+/// other shells, `exec --server`/`use --server` endpoints) finds credentials that last.
+/// It changes no variable: the hook applies them at the next prompt (it sees
+/// `hook::renewed_marker`), keeping the scope (`use` or the directory).
+pub fn refresh(profile: Option<&str>, mfa_code: Option<String>) -> Result<()> {
+    let ctx = Context::read();
+    let profile = match profile {
+        Some(p) => p.to_string(),
+        None => refresh_target(&ctx)?,
+    };
+    let choices = ctx
+        .state
+        .as_ref()
+        .filter(|_| ctx.var("AWSROLE_PROFILE").as_deref() == Some(profile.as_str()))
+        .map(|s| s.choices.clone())
+        .unwrap_or_default();
+    let flags = ResolveFlags {
+        mfa_code: mfa_code.clone(),
+        ..flags_of(&choices)
+    };
+    let margin = ctx.margin.max(crate::server::DEFAULT_MARGIN);
+    let resolved = super::credentials_cmd::resolve_with_margin(
+        &profile,
+        &flags,
+        MfaPolicy::Interactive { given: mfa_code },
+        Duration::from_secs(120),
+        Some(margin),
+    )?;
+    hook::mark_renewed();
+    let mut line = switched(&resolved);
+    line.push_str("; nothing was switched");
+    notice(&format!("refreshed {line}"));
+    Ok(())
+}
+
+/// What `refresh` with no profile means: the role this shell uses, else the one the
+/// nearest allowed `.awsrole` wants.
+fn refresh_target(ctx: &Context) -> Result<String> {
+    if let Some(profile) = ctx.var("AWSROLE_PROFILE").filter(|p| !p.is_empty()) {
+        return Ok(profile);
+    }
+    if let Some((file, mtime)) = &ctx.nearest {
+        if let Wanted::Profile { profile, .. } = hook::wanted_by_file(file, *mtime) {
+            return Ok(profile);
+        }
+    }
+    Err(Error::Usage(
+        "'awsrole refresh' needs a PROFILE here: this shell uses none, and no allowed .awsrole is at or above this directory".into(),
+    ))
 }
 
 /// What `use` says once it switched, as granted and awsume do:
@@ -229,7 +308,14 @@ pub fn hook(shell: Shell) -> Result<()> {
             tell(&message, &mut ops);
             ops.push(ctx.prompt_op());
         }
-        Decision::Keep { state } => {
+        Decision::Keep { mut state } => {
+            if let Some(foreign) = ctx.foreign() {
+                let key = hook::fingerprint(&foreign);
+                if key != state.noticed {
+                    notice(&foreign);
+                    state.noticed = key;
+                }
+            }
             ops.push(hook::state_op(&state));
             ops.push(ctx.prompt_op());
         }
@@ -239,7 +325,7 @@ pub fn hook(shell: Shell) -> Result<()> {
                 None => ops.push(ctx.prompt_op()),
             }
             if !ctx.told_already() {
-                tell(&format!("{profile} could not be resolved a moment ago; the hook tries again in a minute, or run 'awsrole use {profile}'"), &mut ops);
+                tell(&format!("{profile} could not be resolved a moment ago; the hook tries again in a minute, or run 'awsrole refresh {profile}'"), &mut ops);
             }
         }
         Decision::Resolve {
@@ -253,7 +339,9 @@ pub fn hook(shell: Shell) -> Result<()> {
     emit(&shell.syntax().render(&ops))
 }
 
-/// A switch (or renewal) by the hook: from the cache or STS, never asking.
+/// A switch (or renewal) by the hook: from the cache or STS, never asking. A renewal
+/// asks for what the switch it renews asked for (`--duration`, `--region`,
+/// `--no-cache`).
 fn switch(
     ctx: &Context,
     profile: &str,
@@ -261,18 +349,27 @@ fn switch(
     kept: Option<State>,
     tell: &dyn Fn(&str, &mut Vec<Op>),
 ) -> Vec<Op> {
-    let flags = ResolveFlags::default();
+    let choices = kept.as_ref().map(|k| k.choices.clone()).unwrap_or_default();
     let lock_wait = crate::budget::within(Duration::from_secs(1));
-    let error = match resolve_profile(profile, &flags, MfaPolicy::NeverAsk, lock_wait) {
+    let error = match resolve_profile(profile, &flags_of(&choices), MfaPolicy::NeverAsk, lock_wait)
+    {
         Ok(resolved) => {
-            let state = new_state(origin, &resolved, ctx);
-            return ctx.apply(&resolved.env_change(), &state);
+            let mut state = new_state(origin.clone(), &resolved, ctx, choices);
+            if let Some(kept) = &kept {
+                state.noticed = kept.noticed.clone();
+            }
+            let mut change = resolved.env_change();
+            if matches!(origin, Origin::Dir { .. }) {
+                keep_outside_region(ctx, &mut change, &resolved, &mut state);
+            }
+            return ctx.apply(&change, &state);
         }
         Err(e) => e,
     };
+    let remedy = remedy_for(&error, profile);
     if let Some(state) = kept {
         notice(&format!(
-            "{profile} expires soon and cannot be renewed here: {error}"
+            "{profile} expires soon and cannot be renewed here: {error}{remedy}"
         ));
         let warned = State {
             origin,
@@ -280,25 +377,84 @@ fn switch(
             warned: true,
             ..state
         };
-        return vec![hook::state_op(&warned), ctx.prompt_op()];
+        return vec![
+            hook::state_op(&warned),
+            ctx.retry_op(profile, 0),
+            ctx.prompt_op(),
+        ];
     }
     let mut ops = match ctx.state {
         Some(_) => ctx.restore(),
         None => vec![ctx.prompt_op()],
     };
-    let message = match error {
-        Error::Mfa(_) => format!(
-            "{profile} needs an MFA code that no cache holds; run 'awsrole use {profile}' to enter it"
-        ),
-        other => {
-            ops.push(hook::retry_op(profile, ctx.now));
-            format!("cannot switch to {profile}: {other}")
-        }
+    let message = if error.needs_person() {
+        // Only a person can help: tried again as soon as one acts (`renewed_marker`).
+        ops.push(ctx.retry_op(profile, 0));
+        format!("cannot switch to {profile}: {error}{remedy}")
+    } else {
+        ops.push(ctx.retry_op(profile, hook::RETRY_AFTER));
+        format!("cannot switch to {profile}: {error}")
     };
     if !ctx.told_already() {
         tell(&message, &mut ops);
     }
     ops
+}
+
+/// The command that gets past `error` for `profile` without changing what the shell
+/// uses (a directory's role stays the directory's), when the error does not name one.
+fn remedy_for(error: &Error, profile: &str) -> String {
+    match error {
+        Error::Mfa(_) => {
+            format!("; run 'awsrole refresh {profile}' to enter it (this shell keeps what it uses)")
+        }
+        _ => String::new(),
+    }
+}
+
+/// A directory's role does not replace a region variable the shell has from elsewhere
+/// (the rc file, direnv's `.envrc`); it sets only those that are unset. One rule per
+/// variable, so the result is the same whichever of direnv's and awsrole's hooks
+/// applied first (direnv replaces what awsrole set, awsrole keeps what direnv set). The
+/// first time a kept region differs from the profile's, it says so.
+fn keep_outside_region(
+    ctx: &Context,
+    change: &mut EnvChange,
+    resolved: &super::credentials_cmd::Resolved,
+    state: &mut State,
+) {
+    if state.choices.region.is_some() {
+        return;
+    }
+    let mut kept = Vec::new();
+    for name in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Some(theirs) = ctx.outside_value(name) {
+            change.set.retain(|(n, _)| n != name);
+            change.unset.retain(|n| n != name);
+            kept.push((name, theirs));
+        }
+    }
+    let profile = &resolved.plan.target;
+    let Some(own) = resolved.plan.region.as_deref() else {
+        return;
+    };
+    let differing: Vec<String> = kept
+        .iter()
+        .filter(|(_, theirs)| theirs != own)
+        .map(|(name, theirs)| format!("{name}={theirs}"))
+        .collect();
+    if differing.is_empty() {
+        return;
+    }
+    let message = format!(
+        "{profile}'s region is {own}, but {} came from outside awsrole and stays (the AWS CLI prefers it); 'awsrole use {profile}' would replace it",
+        differing.join(" and ")
+    );
+    let key = hook::fingerprint(&message);
+    if ctx.state.as_ref().map(|s| &s.noticed) != Some(&key) {
+        notice(&message);
+    }
+    state.noticed = key;
 }
 
 fn target_file(path: Option<PathBuf>) -> Result<PathBuf> {
@@ -340,6 +496,8 @@ pub fn allow(path: Option<PathBuf>, yes: bool) -> Result<()> {
     // A guarded profile is confirmed once, here: the hook never asks.
     super::pick_cmd::confirm(&plan, yes, "Trust this directory with")?;
     trust::allow(&file, &text)?;
+    // A role this directory failed to get a moment ago is tried again at once.
+    hook::mark_renewed();
     notice(&format!(
         "allowed {}: {profile} ({})",
         file.display(),
@@ -442,11 +600,18 @@ pub fn status(verify: bool) -> Result<()> {
     if ctx.var("AWSROLE_PROMPT_WARN").is_some() {
         out.push_str("guard:   awsrole_confirm (production)\n");
     }
+    if let Some(foreign) = ctx.foreign() {
+        out.push_str(&format!("warning: {foreign}\n"));
+    }
     if verify {
-        out.push_str(&format!(
-            "verify:  {}\n",
-            verify_keys(&ctx, plan.ok().as_ref())?
-        ));
+        let (line, ok) = verify_keys(&ctx, plan.as_ref().ok(), &profile)?;
+        out.push_str(&format!("verify:  {line}\n"));
+        if !ok {
+            emit_shown(&out)?;
+            return Err(Error::Sts(format!(
+                "the keys in this shell are not what awsrole set for {profile}: {line}"
+            )));
+        }
     }
     emit_shown(&out)
 }
@@ -474,8 +639,14 @@ fn assumed_role_arn(plan: &crate::plan::ChainPlan, key_id: Option<&str>) -> Opti
     ))
 }
 
-/// One GetCallerIdentity with the keys in this shell.
-fn verify_keys(ctx: &Context, plan: Option<&crate::plan::ChainPlan>) -> Result<String> {
+/// One GetCallerIdentity with the keys in this shell, and whether they are what
+/// awsrole set: the keys it exported (by fingerprint), and the identity of the chain's
+/// last role.
+fn verify_keys(
+    ctx: &Context,
+    plan: Option<&crate::plan::ChainPlan>,
+    profile: &str,
+) -> Result<(String, bool)> {
     let creds = crate::credentials::Credentials {
         access_key_id: ctx.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
         secret_access_key: std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
@@ -488,10 +659,30 @@ fn verify_keys(ctx: &Context, plan: Option<&crate::plan::ChainPlan>) -> Result<S
         plan.and_then(|p| p.endpoint.as_deref()),
     )
     .map_err(|e| Error::Sts(format!("cannot start the network runtime: {e}")))?;
-    Ok(match sts.caller_arn(&creds) {
-        Ok(arn) => format!("the keys work: {arn}"),
-        Err(f) => format!("the keys do not work: {f:?}"),
-    })
+    let arn = match sts.caller_arn(&creds) {
+        Ok(arn) => arn,
+        Err(f) => return Ok((format!("the keys do not work: {f:?}"), false)),
+    };
+    let expected = plan.and_then(expected_identity);
+    let verdict = match expected {
+        Some(role) if !arn.contains(&role) => {
+            format!("the keys are {arn}, not {profile}'s role ({role})")
+        }
+        _ if ctx.keys_replaced() => {
+            format!("the keys are {arn}, which another tool put here in place of {profile}'s")
+        }
+        _ => return Ok((format!("the keys work: {arn}"), true)),
+    };
+    Ok((verdict, false))
+}
+
+/// `:assumed-role/ROLE/` of the chain's last role, in its account.
+fn expected_identity(plan: &crate::plan::ChainPlan) -> Option<String> {
+    let hop = plan.hops.last()?;
+    let mut parts = hop.role_arn.splitn(6, ':');
+    let account = parts.nth(4)?;
+    let role = parts.next()?.rsplit('/').next()?;
+    Some(format!("::{account}:assumed-role/{role}/"))
 }
 
 pub fn completions(shell: Shell) -> Result<()> {

@@ -144,6 +144,8 @@ pub fn login_cmd(
     }
     let _lock = lock;
     login::login(&sign_in, backend, &options)?;
+    // Shells whose directory role waited for this sign-in try again at once.
+    crate::hook::mark_renewed();
     Ok(())
 }
 

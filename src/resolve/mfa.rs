@@ -46,7 +46,7 @@ impl MfaCodes {
         let code = match &self.policy {
             MfaPolicy::NeverAsk => {
                 return Err(Error::Mfa(format!(
-                    "{profile} needs an MFA code for {}; run 'awsrole use {profile}' to enter it",
+                    "{profile} needs an MFA code for {}, which cannot be asked for here",
                     mfa.serial
                 )))
             }
@@ -163,8 +163,15 @@ mod tests {
             serial: "arn:aws:iam::1:mfa/u".into(),
             process: None,
         };
-        let err = codes.code_for(&mfa, "role-a").unwrap_err().to_string();
-        assert!(err.contains("awsrole use role-a"), "{err}");
+        let err = codes.code_for(&mfa, "role-a").unwrap_err();
+        assert!(err.needs_person(), "{err}");
+        // No command here: the caller names the one that fits (the hook's target role,
+        // not the hop that owns the device, which `use` would switch to).
+        let text = err.to_string();
+        assert!(
+            text.contains("arn:aws:iam::1:mfa/u") && !text.contains("awsrole use"),
+            "{text}"
+        );
     }
 
     /// An `mfa_process` that prints 111111 the first time and 222222 after: a second
