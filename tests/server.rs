@@ -450,3 +450,24 @@ fn under_use_server_the_shells_own_awsrole_reads_the_users_credentials_file() {
         stderr(&out)
     );
 }
+
+/// A child shell inherits `AWSROLE_SERVER`; its `unuse` or `use` must not stop the
+/// endpoint its parent shell is still using.
+#[test]
+fn a_child_shells_unuse_leaves_the_parents_endpoint_running() {
+    let s = sandbox("useserverchild");
+    let out = shell_run(
+        &s,
+        "bash",
+        "eval \"$(awsrole init bash)\"; awsrole use --server dev 2>/dev/null || exit 9; \
+         u=$AWS_CONTAINER_CREDENTIALS_FULL_URI; t=$AWS_CONTAINER_AUTHORIZATION_TOKEN; \
+         bash -c 'eval \"$(awsrole init bash)\"; awsrole unuse 2>/dev/null; awsrole use dev 2>/dev/null; echo \"child=$AWSROLE_PROFILE\"'; \
+         sleep 1; code=$(curl -s -o /dev/null -w '%{http_code}' -H \"Authorization: $t\" \"$u\"); \
+         echo \"parent=$code\"; awsrole unuse; sleep 1; \
+         code=$(curl -s -o /dev/null -w '%{http_code}' -H \"Authorization: $t\" \"$u\"); echo \"own=$code uri=${AWS_CONTAINER_CREDENTIALS_FULL_URI-none}\"",
+    );
+    let text = stdout(&out);
+    assert!(text.contains("child=dev"), "{text} {}", stderr(&out));
+    assert!(text.contains("parent=200"), "the parent's endpoint still serves: {text}");
+    assert!(text.contains("own=000 uri=none"), "the shell's own unuse stops it: {text}");
+}

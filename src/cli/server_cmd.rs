@@ -322,20 +322,22 @@ fn shell_alive(_pid: u32) -> bool {
     true
 }
 
-/// Stops the daemon named in `AWSROLE_SERVER`, if it really is one of ours: a forged
-/// variable must not make awsrole kill another process.
+/// Stops the daemon named in `AWSROLE_SERVER`, if it really is one of ours and serves
+/// this very shell: a forged variable must not make awsrole kill another process, and a
+/// child shell (which inherits the variable) must not stop its parent's endpoint.
 pub fn stop_server(value: &str) {
     let Some(pid) = value.split(';').next().and_then(|p| p.parse::<i32>().ok()) else {
         return;
     };
     #[cfg(target_os = "linux")]
     {
+        let this_shell = std::env::var("AWSROLE_SHELL_PID")
+            .ok()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or_else(parent_pid)
+            .to_string();
         let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|c| {
-                let args: Vec<&[u8]> = c.split(|b| *b == 0).collect();
-                args.get(1) == Some(&&b"serve-shell"[..])
-                    && args.first().is_some_and(|a| a.ends_with(b"awsrole"))
-            })
+            .map(|c| serves_shell(&c, &this_shell))
             .unwrap_or(false);
         if ours {
             // SAFETY: a TERM to a process checked above to be our daemon.
@@ -344,4 +346,38 @@ pub fn stop_server(value: &str) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = pid;
+}
+
+/// Whether a process command line (NUL-separated) is awsrole's `serve-shell` for the
+/// shell with pid `shell`.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn serves_shell(cmdline: &[u8], shell: &str) -> bool {
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    args.first().is_some_and(|a| a.ends_with(b"awsrole"))
+        && args.get(1) == Some(&&b"serve-shell"[..])
+        && args
+            .windows(2)
+            .any(|w| w[0] == b"--shell-pid" && w[1] == shell.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_daemon_of_this_shell_is_stopped() {
+        let line = b"/usr/bin/awsrole\0serve-shell\0dev\0--shell-pid\0{}\0";
+        let daemon = |pid: &str| {
+            String::from_utf8_lossy(line)
+                .replace("{}", pid)
+                .into_bytes()
+        };
+        assert!(serves_shell(&daemon("4242"), "4242"));
+        assert!(!serves_shell(&daemon("4242"), "4243"), "a child shell");
+        assert!(!serves_shell(
+            b"/bin/sleep\0serve-shell\0--shell-pid\04242",
+            "4242"
+        ));
+        assert!(!serves_shell(b"", "4242"));
+    }
 }
