@@ -753,3 +753,110 @@ fn allow_entries_in_a_list_others_could_write_are_not_trusted() {
         assert!(!switched(&hook), "another user's allow list is trusted");
     }
 }
+
+/// An IAM Identity Center OIDC endpoint on loopback whose device authorization names the
+/// given verification addresses; every CreateToken says the code expired. Its base URL.
+fn oidc_giving(verification_uri: &'static str, complete: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut head = Vec::new();
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                        head.push(std::mem::take(&mut line));
+                    }
+                    let Some(first) = head.first() else { return };
+                    let length = head
+                        .iter()
+                        .find_map(|h| {
+                            let (k, v) = h.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    let mut body = vec![0u8; length];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let (status, error, answer) = if first.contains("/client/register") {
+                        (
+                            200,
+                            None,
+                            serde_json::json!({"clientId": "c", "clientSecret": "s", "clientIdIssuedAt": 1_700_000_000, "clientSecretExpiresAt": 4_000_000_000u64}),
+                        )
+                    } else if first.contains("/device_authorization") {
+                        (
+                            200,
+                            None,
+                            serde_json::json!({"deviceCode": "d", "userCode": "AB-CD", "verificationUri": verification_uri, "verificationUriComplete": complete, "expiresIn": 600, "interval": 1}),
+                        )
+                    } else {
+                        (
+                            400,
+                            Some("ExpiredTokenException"),
+                            serde_json::json!({"error": "expired_token", "error_description": "expired"}),
+                        )
+                    };
+                    let data = answer.to_string();
+                    let error = error
+                        .map(|e| format!("x-amzn-ErrorType: {e}\r\n"))
+                        .unwrap_or_default();
+                    let sent = write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n{error}Content-Length: {}\r\n\r\n{data}",
+                        data.len()
+                    );
+                    if sent.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_device_code_address_that_is_not_https_never_reaches_the_browser() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut s = Sandbox::seed("verifyuri");
+    s.keyring = "keyutils";
+    s.write_config(
+        "[profile legacy]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 222222222222\nsso_role_name = ReadOnly\n",
+    );
+    let log = s.home().join("browser.log");
+    let browser = s.home().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> {}\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let login = |oidc: &str| {
+        s.cmd(&["sso", "login", "legacy"])
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", oidc)
+            .env("BROWSER", &browser)
+            .output()
+            .unwrap()
+    };
+    // An option-like complete address: the plain https one is opened instead.
+    let out = login(&oidc_giving("https://device.example/", "-e/tmp/pwn"));
+    assert!(
+        stderr(&out).contains("the sign-in code expired"),
+        "{}",
+        stderr(&out)
+    );
+    let opened = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(opened, "https://device.example/\n", "{}", stderr(&out));
+    // Neither address fit for a browser: refused before anything is opened or polled.
+    std::fs::remove_file(&log).unwrap();
+    let out = login(&oidc_giving("javascript:alert(1)", "file:///etc/passwd"));
+    fails_with(&out, &["not https", "AWS_ENDPOINT_URL_SSO_OIDC"]);
+    assert!(!log.exists(), "the browser was started");
+}

@@ -138,10 +138,7 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
             let device = clients
                 .start_device_authorization(&registration, &sign_in.start_url)
                 .map_err(fail)?;
-            let url = device
-                .verification_uri_complete
-                .clone()
-                .unwrap_or_else(|| device.verification_uri.clone());
+            let url = verification_url(&device, sign_in)?;
             notice(&format!(
                 "to sign in to {}, open {} and check that it shows the code {}",
                 sign_in.name(),
@@ -197,6 +194,56 @@ fn check_store(store: &dyn SecretStore) -> Result<()> {
     })?;
     let _ = store.delete(&name);
     Ok(())
+}
+
+/// The address of the device-code page to open: `verificationUriComplete` when it is fit
+/// for a browser, else `verificationUri`, else an error. They come from the network, and
+/// an opener takes a value starting with `-` as an option and opens any scheme it knows.
+fn verification_url(
+    device: &super::client::DeviceAuthorization,
+    sign_in: &SignIn,
+) -> Result<String> {
+    if let Some(complete) = device
+        .verification_uri_complete
+        .as_deref()
+        .filter(|u| fit_for_browser(u))
+    {
+        return Ok(complete.to_string());
+    }
+    if fit_for_browser(&device.verification_uri) {
+        return Ok(device.verification_uri.clone());
+    }
+    let shown: String = device.verification_uri.chars().take(60).collect();
+    Err(Error::Sso(format!(
+        "IAM Identity Center's sign-in service for {} gave a verification address that is not https ({shown:?}); awsrole opens only https addresses. Check sso_region and AWS_ENDPOINT_URL_SSO_OIDC",
+        sign_in.name()
+    )))
+}
+
+/// https, or http to a loopback host (a local test endpoint); printable ASCII only (no
+/// spaces, controls or bidi marks: a real address is percent-encoded), no user part.
+fn fit_for_browser(url: &str) -> bool {
+    if !url.chars().all(|c| c.is_ascii_graphic()) {
+        return false;
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return false;
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => {
+            let host = match authority.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(""),
+                None => authority.split(':').next().unwrap_or(""),
+            };
+            matches!(host, "127.0.0.1" | "localhost" | "::1")
+        }
+        _ => false,
+    }
 }
 
 fn client_name(sign_in: &SignIn) -> String {
@@ -312,44 +359,72 @@ fn random_text(bytes: usize) -> Result<String> {
 }
 
 /// Waits for the browser's redirect to the listener: the first request to the callback
-/// path with the right `state` ends it; anything else is answered and ignored.
+/// path with the right `state` ends it; anything else is answered and ignored. Nothing
+/// outlives [`LOGIN_LIMIT`]: not a slow request, nor a stream of them.
 fn wait_for_code(listener: &TcpListener, state: &str) -> Result<String> {
+    wait_for_code_until(listener, state, Instant::now() + LOGIN_LIMIT)
+}
+
+/// How long one request may take to arrive whole. A browser on loopback sends it at
+/// once; a local user trickling bytes holds the listener no longer than this.
+const REQUEST_LIMIT: Duration = Duration::from_secs(2);
+
+fn wait_for_code_until(listener: &TcpListener, state: &str, deadline: Instant) -> Result<String> {
     listener
         .set_nonblocking(true)
         .map_err(|e| Error::Io(e.to_string()))?;
-    let started = Instant::now();
     loop {
-        if started.elapsed() > LOGIN_LIMIT {
+        if Instant::now() >= deadline {
             return Err(Error::Sso(
                 "no answer from the browser within 10 minutes; run the sign-in again (or add --use-device-code)".into(),
             ));
         }
         match listener.accept() {
             Ok((stream, _)) => {
-                if let Some(result) = callback(stream, state) {
+                let until = deadline.min(Instant::now() + REQUEST_LIMIT);
+                if let Some(result) = callback(stream, state, until) {
                     return result;
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            Err(e) => return Err(Error::Io(format!("the sign-in listener failed ({e})"))),
+            // Out of descriptors, a connection reset before it was taken: wait, go on.
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
 }
 
-/// One request to the listener: `Some` once the sign-in has ended, either way.
-fn callback(mut stream: TcpStream, state: &str) -> Option<Result<String>> {
+/// The request head, read until `until` at the latest; `None` when it did not come
+/// whole in time.
+fn read_head(stream: &mut TcpStream, until: Instant) -> Option<Vec<u8>> {
     let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut request = Vec::new();
     let mut buf = [0u8; 2048];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        let left = until.checked_duration_since(Instant::now())?;
+        if left.is_zero() || request.len() >= 16 * 1024 {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).ok()?;
         match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
+            Ok(0) | Err(_) => return None,
             Ok(n) => request.extend_from_slice(&buf[..n]),
         }
     }
+    Some(request)
+}
+
+/// One request to the listener: `Some` once the sign-in has ended, either way.
+fn callback(mut stream: TcpStream, state: &str, until: Instant) -> Option<Result<String>> {
+    let Some(request) = read_head(&mut stream, until) else {
+        reply(
+            &mut stream,
+            "408 Request Timeout",
+            "The request did not arrive in time.",
+        );
+        return None;
+    };
     let text = String::from_utf8_lossy(&request);
     let target = text
         .lines()
@@ -362,11 +437,18 @@ fn callback(mut stream: TcpStream, state: &str) -> Option<Result<String>> {
         reply(&mut stream, "404 Not Found", "Not found.");
         return None;
     }
-    let params: std::collections::HashMap<String, String> =
-        form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-    if params.get("state").map(String::as_str) != Some(state) {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    // One of each: a callback naming two states or two codes is not one answer.
+    let once = |name: &str| {
+        let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        match (values.next(), values.next()) {
+            (Some(v), None) => Some(v.as_str()),
+            _ => None,
+        }
+    };
+    if once("state") != Some(state) {
         // Not the answer to our request (another page, or a forged one): ignored.
         reply(
             &mut stream,
@@ -375,28 +457,35 @@ fn callback(mut stream: TcpStream, state: &str) -> Option<Result<String>> {
         );
         return None;
     }
-    if let Some(error) = params.get("error") {
+    if let Some(error) = once("error") {
         reply(
             &mut stream,
             "200 OK",
             "The sign-in failed; see the terminal.",
         );
-        let detail = params
-            .get("error_description")
+        let detail = once("error_description")
             .map(|d| format!(": {d}"))
             .unwrap_or_default();
         return Some(Err(Error::Sso(format!(
             "the sign-in was not completed ({error}{detail})"
         ))));
     }
-    match params.get("code").filter(|c| !c.is_empty()) {
+    if pairs.iter().filter(|(k, _)| k == "code").count() > 1 {
+        reply(
+            &mut stream,
+            "400 Bad Request",
+            "The answer has more than one code.",
+        );
+        return None;
+    }
+    match once("code").filter(|c| !c.is_empty()) {
         Some(code) => {
             reply(
                 &mut stream,
                 "200 OK",
                 "Signed in to awsrole. You can close this tab and go back to the terminal.",
             );
-            Some(Ok(code.clone()))
+            Some(Ok(code.to_string()))
         }
         None => {
             reply(&mut stream, "400 Bad Request", "The answer has no code.");
@@ -481,6 +570,99 @@ mod tests {
         );
     }
 
+    /// A local user trickling a byte at a time holds the listener for one request's
+    /// limit, not for ever: the browser's answer still gets through, and a listener
+    /// that only ever sees tricklers ends at its own deadline.
+    #[test]
+    fn a_trickled_request_neither_blocks_the_callback_nor_outlives_the_deadline() {
+        let trickle = |port: u16, stop: std::sync::Arc<std::sync::atomic::AtomicBool>| {
+            std::thread::spawn(move || {
+                let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+                    return;
+                };
+                for b in b"GET /oauth/callback?code=slow&state=s HTTP/1.1\r\nX: "
+                    .iter()
+                    .cycle()
+                {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed)
+                        || s.write_all(&[*b]).is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        };
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let slow = trickle(port, stop.clone());
+        std::thread::sleep(Duration::from_millis(200));
+        let browser = std::thread::spawn(move || get(port, "/oauth/callback?code=good&state=s"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(wait_for_code_until(
+                &listener,
+                "s",
+                Instant::now() + LOGIN_LIMIT,
+            ));
+        });
+        let code = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the callback got through");
+        assert_eq!(code.unwrap(), "good");
+        assert!(browser.join().unwrap().starts_with("HTTP/1.1 200"));
+        // Only tricklers, one after another: the sign-in ends at its deadline.
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let started = Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(wait_for_code_until(
+                &listener,
+                "s",
+                Instant::now() + Duration::from_secs(3),
+            ));
+        });
+        let mut tricklers = vec![slow];
+        let ended = loop {
+            if let Ok(result) = rx.try_recv() {
+                break result;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the listener outlived its deadline"
+            );
+            tricklers.push(trickle(port, stop.clone()));
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(ended
+            .unwrap_err()
+            .to_string()
+            .contains("no answer from the browser"));
+        for t in tricklers {
+            t.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_callback_with_two_states_or_codes_is_not_an_answer() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let browser = std::thread::spawn(move || {
+            let a = get(port, "/oauth/callback?code=evil&state=forged&state=s");
+            let b = get(port, "/oauth/callback?code=evil&code=good&state=s");
+            let c = get(port, "/oauth/callback?code=good&state=s");
+            (a, b, c)
+        });
+        let code = wait_for_code(&listener, "s").unwrap();
+        let (a, b, _) = browser.join().unwrap();
+        assert_eq!(code, "good");
+        assert!(a.starts_with("HTTP/1.1 400"), "{a}");
+        assert!(b.starts_with("HTTP/1.1 400"), "{b}");
+    }
+
     #[test]
     fn an_error_answer_ends_the_sign_in_with_its_reason() {
         let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
@@ -494,6 +676,34 @@ mod tests {
         let err = wait_for_code(&listener, "s").unwrap_err().to_string();
         browser.join().unwrap();
         assert!(err.contains("access_denied: no"), "{err}");
+    }
+
+    #[test]
+    fn only_https_or_loopback_http_addresses_go_to_a_browser() {
+        for fit in [
+            "https://device.sso.eu-west-1.amazonaws.com/?user_code=AB-CD",
+            "HTTPS://x.example",
+            "http://127.0.0.1:8080/device?user_code=X",
+            "http://localhost/device",
+            "http://[::1]:9/device",
+        ] {
+            assert!(fit_for_browser(fit), "{fit}");
+        }
+        for unfit in [
+            "-e/tmp/pwn",
+            "--new-window=https://x",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "http://evil.example/device",
+            "http://127.0.0.1.evil.example/",
+            "https://user@evil.example/",
+            "https://x.example/a b",
+            "https://x.example/\u{202e}",
+            "https://",
+            "",
+        ] {
+            assert!(!fit_for_browser(unfit), "{unfit}");
+        }
     }
 
     #[test]
