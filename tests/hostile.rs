@@ -860,3 +860,45 @@ fn a_device_code_address_that_is_not_https_never_reaches_the_browser() {
     fails_with(&out, &["not https", "AWS_ENDPOINT_URL_SSO_OIDC"]);
     assert!(!log.exists(), "the browser was started");
 }
+
+#[test]
+fn a_fifo_in_the_aws_cli_token_cache_never_hangs_a_resolution() {
+    let mut s = Sandbox::seed("ssofifo");
+    s.keyring = "keyutils";
+    s.write_config(
+        "[sso-session corp]\nsso_start_url = https://x.awsapps.com/start\nsso_region = eu-west-1\n\n[profile sso-dev]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name = Admin\n",
+    );
+    // The AWS CLI's file for sso-session corp: SHA-1 of the session name (Python's).
+    let sha1 = Command::new("python3")
+        .args([
+            "-c",
+            "import hashlib;print(hashlib.sha1(b'corp').hexdigest())",
+        ])
+        .output()
+        .unwrap();
+    let cache = s.home().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let fifo = cache.join(format!("{}.json", stdout(&sha1).trim()));
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let mut child = s
+        .cmd(&["export", "sso-dev", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if child.try_wait().unwrap().is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("export hung on a FIFO in ~/.aws/sso/cache");
+    }
+    let out = child.wait_with_output().unwrap();
+    fails_with(&out, &["not signed in", "awsrole sso login"]);
+}

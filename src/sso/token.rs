@@ -117,14 +117,40 @@ pub fn write_keyring(store: &dyn SecretStore, key: &str, token: &Token) -> Resul
         .map_err(|e| Error::Keyring(format!("cannot keep the sign-in token in the keyring: {e}")))
 }
 
+/// The largest token document read: a real one is a few hundred bytes.
+const MAX_FILE: u64 = 1 << 20;
+
 /// A token file that is missing, unreadable or not a token document is no token; a
-/// malformed one is left for the AWS CLI to deal with.
+/// malformed one is left for the AWS CLI to deal with. Opened without blocking (a FIFO
+/// would hang the prompt for ever), a regular file only, and never more than
+/// [`MAX_FILE`] read, whatever its size.
 pub fn read_file(path: &Path) -> Option<Token> {
-    let bytes = std::fs::read(path).ok()?;
-    if bytes.len() > 1 << 20 {
+    use std::io::Read;
+    let file = open_nonblocking(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_FILE {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE + 1).read_to_end(&mut bytes).ok()?;
+    if bytes.len() as u64 > MAX_FILE {
         return None;
     }
     serde_json::from_slice(&bytes).ok()
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// Writes a token file as botocore does: the whole file at once (a temporary file in
