@@ -257,12 +257,25 @@ impl World {
 
     /// The STS calls this world's chain made: its roles, or signed with its user's key.
     pub fn calls(&self) -> Vec<StsCall> {
-        let out = Command::new("python3")
-            .arg(support("sts_calls.py"))
-            .arg(&self.url)
-            .output()
-            .unwrap();
-        let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        // Under load the recorder's answer can come back empty once: asked again, and
+        // a last failure says what the script said.
+        let mut tries = 0;
+        let all: Vec<Value> = loop {
+            let out = Command::new("python3")
+                .arg(support("sts_calls.py"))
+                .arg(&self.url)
+                .output()
+                .unwrap();
+            match serde_json::from_slice(&out.stdout) {
+                Ok(all) => break all,
+                Err(e) if tries >= 2 => panic!(
+                    "sts_calls.py gave no call list ({e}): {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+                Err(_) => tries += 1,
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        };
         let field = |c: &Value, k: &str| c.get(k).and_then(Value::as_str).map(str::to_string);
         all.iter()
             .filter(|c| {
