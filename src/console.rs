@@ -130,10 +130,9 @@ pub fn fetch_signin_token(url: &str, endpoint_shown: &str) -> Result<String> {
         .map_err(|_| fail("did not answer within 15s".into()))?
         .map_err(|e| fail(format!("could not be reached ({e})")))?;
     if status != 200 {
-        let shown: String = String::from_utf8_lossy(&body).chars().take(160).collect();
         return Err(fail(format!(
             "refused the session (HTTP {status}: {}); a chained role session cannot ask for a console session length, and only role or federation sessions can sign in",
-            shown.trim()
+            excerpt(&body)
         )));
     }
     #[derive(serde::Deserialize)]
@@ -144,6 +143,54 @@ pub fn fetch_signin_token(url: &str, endpoint_shown: &str) -> Result<String> {
     let answer: Answer =
         serde_json::from_slice(&body).map_err(|_| fail("answered without a SigninToken".into()))?;
     Ok(answer.signin_token)
+}
+
+/// What an error may quote of a refusal: its text without markup, with every long run
+/// of key-like characters cut out, at most 120 characters. The request carried the
+/// session's secret key and token, and an echoing proxy or a misconfigured endpoint
+/// answers with them.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut plain = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                plain.push(' ');
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() || c.is_control() => plain.push(' '),
+            c => plain.push(c),
+        }
+    }
+    let key_like = |c: char| c.is_ascii_alphanumeric() || "+/=%_-.~:\\".contains(c);
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 16 {
+            out.push_str("[…]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in plain.chars() {
+        if key_like(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    let words: Vec<&str> = out.split_whitespace().collect();
+    let joined = words.join(" ");
+    match joined.char_indices().nth(120) {
+        Some((at, _)) => format!("{}…", &joined[..at]),
+        None => joined,
+    }
 }
 
 /// A GET with a body cap, over TLS with the system's roots (or plain HTTP for a local
@@ -202,6 +249,25 @@ mod tests {
             destination("cn-north-1", None, None),
             "https://console.amazonaws.cn/console/home?region=cn-north-1"
         );
+    }
+
+    #[test]
+    fn a_refusal_is_quoted_without_markup_or_anything_key_like() {
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+        let echoed = format!(
+            "<html><body><h1>Bad Request</h1>\n/federation?Action=getSigninToken&Session=%7B%22sessionKey%22%3A%22{}%22",
+            encode(secret)
+        );
+        let shown = excerpt(echoed.as_bytes());
+        assert!(shown.starts_with("Bad Request"), "{shown}");
+        for i in 0..secret.len() - 6 {
+            assert!(!shown.contains(&secret[i..i + 6]), "{shown}");
+        }
+        assert_eq!(
+            excerpt(b"{\"message\":\"Invalid credentials parameter\"}"),
+            "{\"message\":\"Invalid credentials parameter\"}"
+        );
+        assert!(excerpt(&[b'a', b' '].repeat(500)).chars().count() <= 121);
     }
 
     #[test]

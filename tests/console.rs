@@ -330,3 +330,46 @@ fn without_a_profile_the_active_role_signs_in() {
         stderr(&out)
     );
 }
+
+/// A federation endpoint that refuses every request, quoting the request back (an
+/// echoing proxy). Its base URL.
+fn echoing_refuser() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut first = String::new();
+            let _ = BufReader::new(stream.try_clone().unwrap()).read_line(&mut first);
+            let body = format!("{first}<html><body><h1>400 Bad Request</h1></body></html>");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_refusal_that_echoes_the_session_is_told_without_the_secret() {
+    let s = sandbox("consoleecho");
+    let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzSECRETKEY1";
+    let token = "FwoGZXIvYXdzEJr//////////wEaDEXAMPLESESSIONTOKENVALUE";
+    let mut cmd = s.cmd(&["console", "--print"]);
+    cmd.env("AWSROLE_SIGNIN_ENDPOINT", echoing_refuser())
+        .env("AWS_ACCESS_KEY_ID", "ASIAEXAMPLEKEYID0001")
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_SESSION_TOKEN", token);
+    let out = cmd.output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("HTTP 400"), "{err}");
+    for secret in [secret, token] {
+        for i in 0..secret.len() - 8 {
+            let piece = &secret[i..i + 8];
+            assert!(!err.contains(piece), "{piece:?} of a secret in: {err}");
+        }
+    }
+}
