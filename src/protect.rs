@@ -41,18 +41,25 @@ pub fn restore_core_limit() {
     }
 }
 
-/// Text for a terminal: control characters (ESC, OSC, BEL, C1 …) written as escapes,
-/// so a directory name or an STS message cannot drive the terminal.
+/// Text for a terminal: control characters (ESC, OSC, BEL, C1 …) and the invisible
+/// marks that reorder text (bidi overrides, isolates, LRM/RLM) written as escapes, so a
+/// directory or profile name or an STS message can neither drive the terminal nor make
+/// `evil\u{202e}txt.exe` read as `evilexe.txt`.
 pub fn shown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\n' | '\t' => out.push(c),
-            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c if c.is_control() || reorders(c) => out.push_str(&c.escape_unicode().to_string()),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Unicode's bidirectional formatting characters (UAX #9).
+fn reorders(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -64,5 +71,7 @@ mod tests {
         assert_eq!(shown("a\u{1b}]0;x\u{7}b"), "a\\u{1b}]0;x\\u{7}b");
         assert_eq!(shown("dir\u{9b}31m\nnext"), "dir\\u{9b}31m\nnext");
         assert_eq!(shown("plain ünïcode"), "plain ünïcode");
+        assert_eq!(shown("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(shown("a\u{2067}b\u{200f}"), "a\\u{2067}b\\u{200f}");
     }
 }

@@ -902,3 +902,34 @@ fn a_fifo_in_the_aws_cli_token_cache_never_hangs_a_resolution() {
     let out = child.wait_with_output().unwrap();
     fails_with(&out, &["not signed in", "awsrole sso login"]);
 }
+
+#[test]
+fn control_and_bidi_characters_in_names_are_escaped_wherever_they_are_shown() {
+    let s = with_dev("bidinames");
+    s.append_config(
+        "\n[profile evil\u{202e}gpj.exe]\nregion = eu-west-1\n[profile red\u{1b}[31mname]\nregion = eu-west-1\n",
+    );
+    for args in [&["list"][..], &["list", "--names"]] {
+        let out = s.run(args);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            !text.contains('\u{202e}') && !text.contains('\u{1b}'),
+            "{args:?}: {text:?}"
+        );
+        assert!(
+            text.contains("evil\\u{202e}gpj.exe") && text.contains("red\\u{1b}[31mname"),
+            "{args:?}: {text}"
+        );
+    }
+    // A directory named so: the hook's notice escapes it too.
+    let dir = s.home().join("src\u{2067}cod.exe");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".awsrole"), "dev\n").unwrap();
+    let (out, _) = hook_in(&s, &dir, &[]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("src\\u{2067}cod.exe") && !err.contains('\u{2067}'),
+        "{err:?}"
+    );
+}

@@ -334,7 +334,9 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
             .filter(|n| !sso_only || is_sso(&plan(&config, n, &inputs)))
             .map(|n| format!("{n}\n"))
             .collect();
-        return emit(&text);
+        // Names for completion and scripts, escaped like every name awsrole shows: a
+        // name holding ESC or U+202E must not reach a terminal raw.
+        return emit_shown(&text);
     }
     let stored = StoredKeys::default();
     let width = name_width(&config, 64);
