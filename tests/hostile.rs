@@ -688,11 +688,18 @@ fn an_interrupted_allow_trusts_nothing_and_deny_clears_what_it_left() {
         // SAFETY: setrlimit and signal are async-signal-safe.
         unsafe {
             cmd.pre_exec(move || {
-                let none = libc::rlimit {
+                let mut limit = libc::rlimit {
                     rlim_cur: 0,
-                    rlim_max: libc::RLIM_INFINITY,
+                    rlim_max: 0,
                 };
-                libc::setrlimit(libc::RLIMIT_FSIZE, &none);
+                // Only the soft limit goes down: a normal user keeps the hard one.
+                if libc::getrlimit(libc::RLIMIT_FSIZE, &mut limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                limit.rlim_cur = 0;
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
                 if !killed {
                     libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
                 }
