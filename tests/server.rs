@@ -468,6 +468,81 @@ fn a_child_shells_unuse_leaves_the_parents_endpoint_running() {
     );
     let text = stdout(&out);
     assert!(text.contains("child=dev"), "{text} {}", stderr(&out));
-    assert!(text.contains("parent=200"), "the parent's endpoint still serves: {text}");
-    assert!(text.contains("own=000 uri=none"), "the shell's own unuse stops it: {text}");
+    assert!(
+        text.contains("parent=200"),
+        "the parent's endpoint still serves: {text}"
+    );
+    assert!(
+        text.contains("own=000 uri=none"),
+        "the shell's own unuse stops it: {text}"
+    );
+}
+
+/// A command that leaves a job running (an editor's daemon, `cmd &`): the endpoint
+/// outlives the command while the job holds its token, so its port is never free for
+/// another local user to take over, and goes once the job is done.
+#[test]
+fn the_endpoint_lives_while_anything_holds_its_token_and_no_other_user_can_take_its_port() {
+    let s = sandbox("serverorphan");
+    let script = r#"
+( sleep 4; curl -s -w ' %{http_code}' -H "Authorization: $AWS_CONTAINER_AUTHORIZATION_TOKEN" "$AWS_CONTAINER_CREDENTIALS_FULL_URI" > late.tmp; mv late.tmp late.out ) </dev/null >/dev/null 2>&1 &
+echo "$AWS_CONTAINER_CREDENTIALS_FULL_URI" > url
+exit 3
+"#;
+    let err = std::fs::File::create(s.home().join("server.err")).unwrap();
+    let started = Instant::now();
+    let status = s
+        .cmd(&["exec", "--server", "dev", "--", "sh", "-c", script])
+        .stdout(Stdio::null())
+        .stderr(err)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "awsrole exits with the command");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "and does not wait for its job"
+    );
+    let url = std::fs::read_to_string(s.home().join("url")).unwrap();
+    let port = url
+        .trim()
+        .split(':')
+        .nth(2)
+        .and_then(|p| p.split('/').next())
+        .unwrap()
+        .to_string();
+    // Another user tries to take the port over while the job still needs it.
+    let bind = "import socket,sys\ns=socket.socket()\ntry:\n    s.bind(('127.0.0.1', int(sys.argv[1])))\n    print('bound')\nexcept OSError as e:\n    print('refused', e.errno)";
+    let mut squatter = Command::new("/usr/bin/python3");
+    if is_root() {
+        squatter = Command::new("setpriv");
+        squatter.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "/usr/bin/python3",
+        ]);
+    }
+    let tried = squatter.args(["-c", bind, &port]).output().unwrap();
+    assert!(
+        stdout(&tried).starts_with("refused"),
+        "{} {}",
+        stdout(&tried),
+        stderr(&tried)
+    );
+    wait_for(Duration::from_secs(20), "the job's late call", || {
+        s.home().join("late.out").exists()
+    });
+    let late = std::fs::read_to_string(s.home().join("late.out")).unwrap();
+    assert!(
+        late.ends_with(" 200") && late.contains("\"AccessKeyId\":\"ASIA"),
+        "{late}"
+    );
+    // The job is done: nothing holds the token, the endpoint goes.
+    wait_for(Duration::from_secs(15), "the endpoint to go", || {
+        !Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-m", "1", url.trim()])
+            .status()
+            .unwrap()
+            .success()
+    });
 }

@@ -37,8 +37,22 @@ pub fn exec_with_server(
     let margin = endpoint_margin();
     let resolved = resolve_up_front(profile, flags, margin)?;
     let region = resolved.plan.region.clone();
-    let renew = renewer(profile, flags, margin);
-    let endpoint = server::start(resolved.credentials, margin, renew)?;
+    // On Unix a daemon serves, owned by this process: it outlives the command for as long
+    // as anything the command left behind still holds the endpoint's token.
+    #[cfg(unix)]
+    let endpoint = {
+        let daemon = start_daemon(profile, flags, std::process::id(), &resolved.credentials)?;
+        server::Endpoint {
+            url: daemon.url,
+            token: daemon.token,
+        }
+    };
+    #[cfg(not(unix))]
+    let endpoint = server::start(
+        resolved.credentials,
+        margin,
+        renewer(profile, flags, margin),
+    )?;
     let mut child = std::process::Command::new(program);
     child.args(args);
     for name in OUTRANKING {
@@ -150,41 +164,8 @@ pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::ren
         .ok()
         .and_then(|p| p.parse::<u32>().ok())
         .unwrap_or_else(parent_pid);
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::Io(format!("cannot find awsrole itself: {e}")))?;
-    let mut daemon = std::process::Command::new(exe);
-    daemon
-        .args([
-            "serve-shell",
-            profile,
-            "--shell-pid",
-            &shell_pid.to_string(),
-        ])
-        .args(flags.duration.map(|d| format!("--duration={d}")))
-        .args(flags.region.as_ref().map(|r| format!("--region={r}")))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit());
-    // The daemon renews from the user's own files, not the empty one an earlier
-    // `use --server` gave this shell.
-    match crate::settings::user_credentials_file() {
-        Some(file) => daemon.env("AWS_SHARED_CREDENTIALS_FILE", file),
-        None => daemon.env_remove("AWS_SHARED_CREDENTIALS_FILE"),
-    };
-    daemon.env_remove(SERVER_VAR);
-    let mut child = daemon
-        .spawn()
-        .map_err(|e| Error::Io(format!("cannot start the credential endpoint: {e}")))?;
-    let mut lines =
-        std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().expect("piped")));
-    let url = lines.next().and_then(|l| l.ok()).unwrap_or_default();
-    let token = lines.next().and_then(|l| l.ok()).unwrap_or_default();
-    if !url.starts_with("http://127.0.0.1:") || token.is_empty() {
-        let _ = child.kill();
-        return Err(Error::Io(
-            "the credential endpoint did not start; see its message above".into(),
-        ));
-    }
+    let Daemon { pid, url, token } =
+        start_daemon(profile, flags, shell_pid, &resolved.credentials)?;
     let mut change = crate::render::EnvChange::default();
     for name in OUTRANKING {
         change.unset.push(name.to_string());
@@ -198,7 +179,7 @@ pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::ren
     set("AWS_CONTAINER_AUTHORIZATION_TOKEN", token);
     set("AWS_SHARED_CREDENTIALS_FILE", EMPTY_FILE.to_string());
     set("AWSROLE_PROFILE", profile.to_string());
-    set(SERVER_VAR, format!("{};{url}", child.id()));
+    set(SERVER_VAR, format!("{pid};{url}"));
     if let Some(region) = resolved.plan.region.clone() {
         set("AWS_REGION", region.clone());
         set("AWS_DEFAULT_REGION", region);
@@ -268,18 +249,160 @@ fn parent_pid() -> u32 {
     0
 }
 
-/// The daemon behind `use --server` (hidden `serve-shell`): prints its URL and token on
-/// two lines, then serves until the shell is gone or it is told to stop.
-pub fn serve_shell(profile: &str, shell_pid: u32, flags: &ResolveFlags) -> Result<()> {
+/// A daemon serving a profile (`serve-shell`), and where.
+struct Daemon {
+    pid: u32,
+    url: String,
+    token: String,
+}
+
+/// Starts the daemon for `owner` (a shell, or the awsrole running a command), handing it
+/// the credentials just resolved through a pipe (never an argument or a variable), so it
+/// needs neither the cache nor a person to start.
+fn start_daemon(
+    profile: &str,
+    flags: &ResolveFlags,
+    owner: u32,
+    initial: &crate::credentials::Credentials,
+) -> Result<Daemon> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Io(format!("cannot find awsrole itself: {e}")))?;
+    let mut daemon = std::process::Command::new(exe);
+    daemon
+        .args(["serve-shell", profile, "--shell-pid", &owner.to_string()])
+        .args(flags.duration.map(|d| format!("--duration={d}")))
+        .args(flags.region.as_ref().map(|r| format!("--region={r}")))
+        .args(flags.no_cache.then_some("--no-cache"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    // The daemon renews from the user's own files, not the empty one an earlier
+    // `use --server` gave this shell; and it holds no earlier endpoint's token, which
+    // would keep that endpoint alive (it serves while anything holds its token).
+    match crate::settings::user_credentials_file() {
+        Some(file) => daemon.env("AWS_SHARED_CREDENTIALS_FILE", file),
+        None => daemon.env_remove("AWS_SHARED_CREDENTIALS_FILE"),
+    };
+    for name in [
+        SERVER_VAR,
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ] {
+        daemon.env_remove(name);
+    }
+    let mut child = daemon
+        .spawn()
+        .map_err(|e| Error::Io(format!("cannot start the credential endpoint: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let doc = serde_json::to_string(initial).unwrap_or_default();
+        let _ = std::io::Write::write_all(&mut stdin, format!("{doc}\n").as_bytes());
+    }
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().expect("piped")));
+    let url = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+    let token = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+    if !url.starts_with("http://127.0.0.1:") || token.is_empty() {
+        let _ = child.kill();
+        return Err(Error::Io(
+            "the credential endpoint did not start; see its message above".into(),
+        ));
+    }
+    Ok(Daemon {
+        pid: child.id(),
+        url,
+        token,
+    })
+}
+
+/// The daemon behind `use --server` and (on Unix) `exec --server` (hidden
+/// `serve-shell`): takes its first credentials on stdin, prints its URL and token on two
+/// lines, then serves while its owner lives (until that shell's own `unuse`), and after
+/// that for as long as any process still holds its token (a job the command left
+/// running, a shell started from the shell), so the port is never given up while
+/// someone may ask it, and no other local user can take it over.
+pub fn serve_shell(profile: &str, owner: u32, flags: &ResolveFlags) -> Result<()> {
     let margin = endpoint_margin();
     let renew = renewer(profile, flags, margin);
-    let endpoint = server::start(renew()?, margin, renew)?;
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    let initial = match serde_json::from_str(line.trim()) {
+        Ok(credentials) => credentials,
+        Err(_) => renew()?,
+    };
+    let endpoint = server::start(initial, margin, renew)?;
     super::emit(&format!("{}\n{}\n", endpoint.url, endpoint.token))?;
     detach();
-    while shell_alive(shell_pid) {
+    catch_release();
+    loop {
         std::thread::sleep(Duration::from_secs(1));
+        let owned = !released() && shell_alive(owner);
+        if !owned && !token_held(&endpoint.token) {
+            return Ok(());
+        }
     }
-    Ok(())
+}
+
+#[cfg(unix)]
+static RELEASED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(unix)]
+extern "C" fn release(_signal: libc::c_int) {
+    RELEASED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// `unuse` sends TERM: the owner is done with the endpoint, but what it started may not
+/// be.
+#[cfg(unix)]
+fn catch_release() {
+    // SAFETY: a handler that only stores to an atomic.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = release as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
+    }
+}
+
+#[cfg(unix)]
+fn released() -> bool {
+    RELEASED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[cfg(not(unix))]
+fn catch_release() {}
+
+#[cfg(not(unix))]
+fn released() -> bool {
+    false
+}
+
+/// Whether any process this user can see still has the endpoint's token in its
+/// environment (Linux: `/proc/PID/environ`; elsewhere, nothing is known and only the
+/// owner counts).
+#[cfg(target_os = "linux")]
+fn token_held(token: &str) -> bool {
+    let needle = format!("AWS_CONTAINER_AUTHORIZATION_TOKEN={token}");
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str() else {
+            return false;
+        };
+        if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == me {
+            return false;
+        }
+        std::fs::read(entry.path().join("environ"))
+            .map(|env| env.split(|b| *b == 0).any(|v| v == needle.as_bytes()))
+            .unwrap_or(false)
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn token_held(_token: &str) -> bool {
+    false
 }
 
 /// Its own session, and stdout closed: the shell's `$(…)` does not wait for it.
