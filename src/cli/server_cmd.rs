@@ -498,7 +498,7 @@ mod tests {
         assert!(serves_shell(&daemon("4242"), "4242"));
         assert!(!serves_shell(&daemon("4242"), "4243"), "a child shell");
         assert!(!serves_shell(
-            b"/bin/sleep\0serve-shell\0--shell-pid\04242",
+            b"/bin/sleep\0serve-shell\0--shell-pid\x004242",
             "4242"
         ));
         assert!(!serves_shell(b"", "4242"));
