@@ -1,4 +1,4 @@
-use awsrole::{cli, error, hook, protect};
+use awsrole::{cli, error, hook, output, protect};
 use clap::Parser;
 
 fn main() {
@@ -22,11 +22,11 @@ fn main() {
         Err(error::Error::ChildExit(code)) => std::process::exit(code),
         // Leaving a picker or saying no is no error: said plainly, as Ctrl-C at a prompt is.
         Err(e @ error::Error::Cancelled) => {
-            eprintln!("awsrole: {e}");
+            output::line(&format!("awsrole: {e}"));
             std::process::exit(e.exit_code());
         }
         Err(e) => {
-            eprintln!("awsrole: error: {}", protect::shown(&e.to_string()));
+            output::line(&format!("awsrole: error: {e}"));
             std::process::exit(e.exit_code());
         }
     }

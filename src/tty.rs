@@ -60,7 +60,7 @@ pub fn available() -> bool {
 /// After `Cancelled`: say so and end the process by the same signal, as an
 /// interrupted program should (bash then stops the function that ran us).
 pub fn die_cancelled(signal: i32) -> ! {
-    eprintln!("awsrole: cancelled; nothing was changed");
+    crate::output::line("awsrole: cancelled; nothing was changed");
     imp::die_by(signal)
 }
 
@@ -260,8 +260,7 @@ mod imp {
                 _ => AskError::Io(e.to_string()),
             });
         }
-        eprint!("{question}");
-        let _ = std::io::stderr().flush();
+        crate::output::raw(question);
         let mut line = String::new();
         match std::io::stdin().lock().read_line(&mut line) {
             Ok(0) => Err(AskError::Closed),

@@ -246,7 +246,17 @@ fn warn_once(message: &str) {
 }
 
 pub fn warn(message: &str) {
-    eprintln!("awsrole: warning: {}", crate::protect::shown(message));
+    crate::output::line(&format!("awsrole: warning: {message}"));
+}
+
+/// `warn`, once per process for each `topic`.
+pub fn warn_once_about(topic: &str, message: &str) {
+    static TOLD: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut told) = TOLD.lock() else { return };
+    if !told.iter().any(|t| t == topic) {
+        told.push(topic.to_string());
+        warn(message);
+    }
 }
 
 #[cfg(test)]

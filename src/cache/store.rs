@@ -43,8 +43,19 @@ impl Backend {
 pub fn open_session_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
     match backend {
         Backend::None => None,
+        // A kernel keyring the system forbids (Docker's default seccomp profile blocks
+        // keyctl): one line, then no cache, instead of a warning at every hop.
         #[cfg(target_os = "linux")]
-        Backend::Auto | Backend::Keyutils => Some(Box::new(linux::Keyutils)),
+        Backend::Auto | Backend::Keyutils => match linux::keyutils_refused() {
+            None => Some(Box::new(linux::Keyutils)),
+            Some(why) => {
+                crate::cache::warn_once_about(
+                    "keyutils",
+                    &format!("the kernel keyring cannot be used here ({why}; a container's seccomp profile does this): going on without a cache, so every switch calls STS; AWSROLE_KEYRING=none says the same without this line"),
+                );
+                None
+            }
+        },
         #[cfg(target_os = "linux")]
         Backend::SecretService => Some(Box::new(linux::SecretService)),
         #[cfg(any(target_os = "macos", target_os = "windows"))]
@@ -101,6 +112,19 @@ mod linux {
     use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
 
     use super::SecretStore;
+
+    /// Why the per-user kernel keyring cannot be reached, if it cannot (asked once a
+    /// process: one `keyctl` call).
+    pub fn keyutils_refused() -> Option<String> {
+        static REFUSED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        REFUSED
+            .get_or_init(|| {
+                KeyRing::from_special_id(KeyRingIdentifier::User, true)
+                    .err()
+                    .map(|e| format!("{e:?}"))
+            })
+            .clone()
+    }
 
     pub fn session_bus_exists() -> bool {
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())

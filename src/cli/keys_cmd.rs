@@ -126,6 +126,7 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
     // Sessions made from this profile's earlier keys must not outlive them; sessions of
     // other roots stay.
     drop_sessions_of(&config, profile, backend);
+    crate::hook::mark_renewed();
     notice(&format!(
         "stored the keys of '{profile}' in the keyring; they now take precedence over the credentials file"
     ));

@@ -318,7 +318,7 @@ pub fn emit(text: &str) -> Result<()> {
 }
 
 pub fn notice(text: &str) {
-    eprintln!("awsrole: {}", crate::protect::shown(text));
+    crate::output::line(&format!("awsrole: {text}"));
 }
 
 /// Human-readable output (list, explain, status): control characters escaped.
@@ -354,7 +354,7 @@ pub fn usage_error(e: clap::Error) -> ! {
                 out.push_str(line);
                 out.push('\n');
             }
-            eprint!("{}", crate::protect::shown(&out));
+            crate::output::raw(&crate::protect::shown(&out));
             std::process::exit(2)
         }
     }
