@@ -49,6 +49,9 @@ pub struct SsoRoot {
     pub role_name: String,
     /// `sso_registration_scopes` of the session (legacy profiles have none).
     pub scopes: Vec<String>,
+    /// The account's name in the portal, as `sso sync` wrote it
+    /// (`awsrole_account_name`): shown beside the id, never sent anywhere.
+    pub account_name: Option<String>,
 }
 
 impl SsoRoot {
@@ -615,6 +618,10 @@ fn sso_root(p: &Profile, config: &AwsConfig) -> Result<SsoRoot> {
         account_id: need("sso_account_id")?,
         role_name: need("sso_role_name")?,
         scopes: Vec::new(),
+        account_name: p
+            .get(crate::sso::sync::block::ACCOUNT_NAME_KEY)
+            .map(str::to_string)
+            .filter(|n| !n.is_empty()),
     };
     if !missing.is_empty() {
         let place = match session_name {

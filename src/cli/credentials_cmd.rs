@@ -196,8 +196,15 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
         Root::Process { .. } => "[credential_process]",
         Root::Environment { .. } => "[environment]",
         Root::Sso { sso, .. } => {
+            // The account's name from `sso sync`: people know accounts by it, and
+            // the picker filters on this line.
+            let named = sso
+                .account_name
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
             sso_mark = format!(
-                "[sso: {} {}/{}]",
+                "[sso: {} {}{named}/{}]",
                 sso.token_key(),
                 sso.account_id,
                 sso.role_name
@@ -415,9 +422,10 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
             format!("AWS_* variables of the environment (credential_source = Environment in '{profile}')")
         }
         Root::Sso { profile, sso } => format!(
-            "IAM Identity Center role {} in account {} (profile '{profile}', {}); {}",
+            "IAM Identity Center role {} in account {}{} (profile '{profile}', {}); {}",
             sso.role_name,
             sso.account_id,
+            sso.account_name.as_ref().map(|n| format!(" '{n}'")).unwrap_or_default(),
             match &sso.session {
                 Some(s) => format!("sso-session '{s}' at {}", sso.start_url),
                 None => format!("start URL {}", sso.start_url),

@@ -211,6 +211,27 @@ pub enum SsoAction {
         #[arg(long)]
         no_browser: bool,
     },
+    /// Write one profile per account and role you have in IAM Identity Center into a
+    /// marked block of the config (one block per [sso-session]); run it again any time
+    Sync {
+        /// The [sso-session NAME] to list (default: the config's only one)
+        #[arg(long, value_name = "NAME")]
+        sso_session: Option<String>,
+        /// Print what would change (a diff) and write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Profile names: {account_name}, {account_id}, {role_name}, {sso_session} and
+        /// text (default: the last sync's, else {account_name}/{role_name})
+        #[arg(long, value_name = "TEMPLATE")]
+        name_template: Option<String>,
+        /// Keep the profiles of accounts and roles the portal no longer lists
+        #[arg(long)]
+        keep_removed: bool,
+        /// The `region` of the generated profiles (default: the last sync's --region,
+        /// else the session's sso_region)
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+    },
     /// Sign out at the portal; drop the token and every credential cached from it
     /// (default: every sign-in of the config)
     Logout {
@@ -265,6 +286,25 @@ pub fn run(cli: Cli) -> Result<()> {
                 profile,
                 sso_session,
             } => sso_cmd::logout_cmd(profile.as_deref(), sso_session.as_deref()),
+            SsoAction::Sync {
+                sso_session,
+                dry_run,
+                name_template,
+                keep_removed,
+                region,
+            } => {
+                // Typed by a person: at a terminal, a missing sign-in starts one.
+                crate::sso::allow_login_here();
+                sso_cmd::sync_cmd(
+                    sso_session.as_deref(),
+                    crate::sso::sync::Options {
+                        dry_run,
+                        template: name_template,
+                        keep_removed,
+                        region,
+                    },
+                )
+            }
         },
         Command::List { names, sso } => credentials_cmd::list(names, sso),
         Command::Explain { profile, duration } => credentials_cmd::explain(&profile, duration),

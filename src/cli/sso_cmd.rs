@@ -1,4 +1,4 @@
-//! `awsrole sso login` / `awsrole sso logout`.
+//! `awsrole sso login` / `awsrole sso logout` / `awsrole sso sync`.
 
 use std::collections::BTreeMap;
 
@@ -93,6 +93,7 @@ fn session_sign_in(config: &AwsConfig, name: &str) -> Result<SignIn> {
         scopes: get("sso_registration_scopes")
             .map(|s| parse_scopes(&s))
             .unwrap_or_default(),
+        account_name: None,
     };
     Ok(SignIn::of_root(&root, ""))
 }
@@ -122,6 +123,30 @@ fn sso_plans(config: &AwsConfig) -> Vec<ChainPlan> {
         .filter_map(|name| plan(config, name, &inputs).ok())
         .filter(|p| matches!(p.root, Root::Sso { .. }))
         .collect()
+}
+
+/// `awsrole sso sync`: the named `[sso-session]`, else the config's only one.
+pub fn sync_cmd(session: Option<&str>, options: crate::sso::sync::Options) -> Result<()> {
+    let config = AwsConfig::load()?;
+    let name = match session {
+        Some(name) => name.to_string(),
+        None => {
+            let mut names = config.sso_sessions.keys();
+            match (names.next(), names.next()) {
+                (Some(only), None) => only.clone(),
+                (None, _) => return Err(Error::Usage(format!(
+                    "{} has no [sso-session NAME]; add one with sso_start_url, sso_region and sso_registration_scopes = sso:account:access, sign in with 'awsrole sso login --sso-session NAME', then sync",
+                    config.config_file.display()
+                ))),
+                _ => return Err(Error::Usage(format!(
+                    "the config has several [sso-session] sections ({}); name one with --sso-session NAME",
+                    config.sso_sessions.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))),
+            }
+        }
+    };
+    let sign_in = session_sign_in(&config, &name)?;
+    crate::sso::sync::sync(&config, &sign_in, &options).map(|_| ())
 }
 
 pub fn login_cmd(

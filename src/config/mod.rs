@@ -1,6 +1,6 @@
 //! The AWS CLI's two files, read with botocore's rules. No I/O beyond reading them.
 
-mod ini;
+pub(crate) mod ini;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -162,7 +162,7 @@ impl AwsConfig {
 
 /// `profile NAME` → NAME; botocore splits the header shell-style, so
 /// `[profile "my name"]` is the profile `my name`.
-fn profile_section_name(header: &str) -> Option<String> {
+pub(crate) fn profile_section_name(header: &str) -> Option<String> {
     prefixed_section_name("profile", header)
 }
 
@@ -177,6 +177,21 @@ fn prefixed_section_name(kind: &str, header: &str) -> Option<String> {
         [name] => Some(name.clone()),
         _ => None,
     }
+}
+
+/// The names of the profiles a config file's text defines (`[default]` and
+/// `[profile NAME]`), for `sso sync`, which must know what the user wrote by hand.
+pub fn profile_names(text: &str, file: &Path) -> Result<Vec<String>> {
+    Ok(ini::parse(text, file)?
+        .iter()
+        .filter_map(|s| {
+            if s.name == "default" {
+                Some("default".to_string())
+            } else {
+                profile_section_name(&s.name)
+            }
+        })
+        .collect())
 }
 
 fn settings(section: &ini::Section, file: &Path) -> BTreeMap<String, Setting> {

@@ -1,5 +1,6 @@
 //! The IAM Identity Center calls, through the AWS SDK's own clients: OIDC (RegisterClient,
-//! StartDeviceAuthorization, CreateToken) and the portal (GetRoleCredentials, Logout).
+//! StartDeviceAuthorization, CreateToken) and the portal (GetRoleCredentials, Logout,
+//! and the listing `sso sync` makes: ListAccounts, ListAccountRoles).
 //! None of them is signed; the bearer token or client secret travels in the request.
 
 use std::time::Duration;
@@ -119,6 +120,11 @@ pub struct Clients {
     runtime: tokio::runtime::Runtime,
     oidc: aws_sdk_ssooidc::Client,
     portal: aws_sdk_sso::Client,
+    /// The portal without the SDK's retries: `sso sync` backs off on TooManyRequests
+    /// itself, across all its concurrent calls (the SDK's retry bucket, shared by
+    /// hundreds of throttled calls, runs dry and gives up: granted switches the Go SDK's
+    /// rate limiter off and allows 50 attempts for that reason).
+    lister: aws_sdk_sso::Client,
     pub oidc_endpoint: String,
     pub portal_endpoint: String,
 }
@@ -152,6 +158,7 @@ impl Clients {
         if let Some(url) = &portal_override {
             portal = portal.endpoint_url(url);
         }
+        let lister = portal.clone().retry_config(RetryConfig::disabled()).build();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -160,6 +167,7 @@ impl Clients {
             runtime,
             oidc: aws_sdk_ssooidc::Client::from_conf(oidc.build()),
             portal: aws_sdk_sso::Client::from_conf(portal.build()),
+            lister: aws_sdk_sso::Client::from_conf(lister),
             oidc_endpoint: oidc_override
                 .unwrap_or_else(|| format!("https://oidc.{region}.amazonaws.com"))
                 .trim_end_matches('/')
@@ -314,6 +322,105 @@ impl Clients {
             expires_in: i64::from(out.expires_in()),
             refresh_token: out
                 .refresh_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        })
+    }
+}
+
+/// An account the signed-in user has a role in (ListAccounts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+}
+
+/// One page of a listing, and the token of the next one.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// The portal's listing calls, one page each, with no retry of their own; cheap to
+/// clone into the tasks that run them concurrently.
+#[derive(Clone)]
+pub struct Lister {
+    portal: aws_sdk_sso::Client,
+}
+
+impl Clients {
+    pub fn lister(&self) -> Lister {
+        Lister {
+            portal: self.lister.clone(),
+        }
+    }
+
+    /// Runs the listing's futures on this client's runtime.
+    pub fn block_on<F: std::future::Future>(&self, work: F) -> F::Output {
+        self.runtime.block_on(work)
+    }
+}
+
+impl Lister {
+    pub async fn accounts(
+        &self,
+        token: &str,
+        next: Option<&str>,
+        page_size: i32,
+    ) -> Result<Page<Account>, Failure> {
+        let out = self
+            .portal
+            .list_accounts()
+            .access_token(token)
+            .max_results(page_size)
+            .set_next_token(next.map(str::to_string))
+            .send()
+            .await
+            .map_err(failure)?;
+        Ok(Page {
+            items: out
+                .account_list()
+                .iter()
+                .filter_map(|a| {
+                    Some(Account {
+                        id: a.account_id()?.to_string(),
+                        name: a.account_name().unwrap_or_default().to_string(),
+                    })
+                })
+                .collect(),
+            next: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        })
+    }
+
+    /// The names of the roles (permission sets) the user has in `account`.
+    pub async fn account_roles(
+        &self,
+        token: &str,
+        account: &str,
+        next: Option<&str>,
+        page_size: i32,
+    ) -> Result<Page<String>, Failure> {
+        let out = self
+            .portal
+            .list_account_roles()
+            .access_token(token)
+            .account_id(account)
+            .max_results(page_size)
+            .set_next_token(next.map(str::to_string))
+            .send()
+            .await
+            .map_err(failure)?;
+        Ok(Page {
+            items: out
+                .role_list()
+                .iter()
+                .filter_map(|r| r.role_name().map(str::to_string))
+                .collect(),
+            next: out
+                .next_token()
                 .filter(|t| !t.is_empty())
                 .map(str::to_string),
         })

@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod login;
+pub mod sync;
 pub mod token;
 
 use std::time::{Duration, SystemTime};
@@ -261,17 +262,7 @@ pub fn role_credentials(
     clients
         .get_role_credentials(access_token, &root.account_id, &root.role_name)
         .map_err(|f| match (f.status(), f.code()) {
-            (401, _) | (_, "UnauthorizedException") => {
-                // The token is no good: drop awsrole's copy so the next try signs in.
-                if let Some(store) = token_store(backend) {
-                    let _ = store.delete(&token::keyring_name(sign_in.key()));
-                }
-                Error::SignIn(format!(
-                    "IAM Identity Center no longer accepts the sign-in of {} (expired or revoked); run '{}'",
-                    sign_in.name(),
-                    sign_in.login_command
-                ))
-            }
+            (401, _) | (_, "UnauthorizedException") => token_rejected(sign_in, backend),
             (403, _) | (_, "ForbiddenException") => Error::Sso(format!(
                 "profile '{profile}': the signed-in user has no access to account {} with role {} ({f}); check the permission set assignments in IAM Identity Center",
                 root.account_id, root.role_name
@@ -289,6 +280,19 @@ pub fn role_credentials(
                 root.account_id, root.role_name
             )),
         })
+}
+
+/// The portal answered 401 (token expired or revoked): drop awsrole's copy so the next
+/// try signs in, and say how.
+pub fn token_rejected(sign_in: &SignIn, backend: Backend) -> Error {
+    if let Some(store) = token_store(backend) {
+        let _ = store.delete(&token::keyring_name(sign_in.key()));
+    }
+    Error::SignIn(format!(
+        "IAM Identity Center no longer accepts the sign-in of {} (expired or revoked); run '{}'",
+        sign_in.name(),
+        sign_in.login_command
+    ))
 }
 
 impl From<Failure> for Error {

@@ -1,0 +1,357 @@
+//! `awsrole sso sync`: one profile per IAM Identity Center account and role, written into
+//! a marked block of the config file, one block per `[sso-session]`.
+//!
+//! Safe to run every morning: the config is parsed first and a broken one refused before
+//! any call; only the block's lines change; a profile written by hand is never
+//! overwritten; a sync that changes nothing writes nothing; the write is atomic (a
+//! temporary file beside it, with the file's mode, renamed over it) and is refused when
+//! the file changed while the portal was being listed.
+
+pub mod block;
+pub mod listing;
+pub mod names;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cache::Backend;
+use crate::config::AwsConfig;
+use crate::error::{Error, Result};
+use crate::sso::client::Clients;
+use crate::sso::{SignIn, Tokens};
+use block::{Block, Changes, Split};
+use names::{Assignment, Fields, Template};
+
+pub struct Options {
+    pub dry_run: bool,
+    pub template: Option<String>,
+    pub keep_removed: bool,
+    pub region: Option<String>,
+}
+
+/// What a sync found and did, for the summary line and the tests.
+pub struct Outcome {
+    pub changes: Changes,
+    pub written: bool,
+}
+
+/// Syncs the block of `sign_in` (an `[sso-session]`) in the config file.
+pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<Outcome> {
+    let session = sign_in.session.as_deref().ok_or_else(|| {
+        Error::Usage(format!(
+            "'awsrole sso sync' writes profiles that name an [sso-session]; {} has none: add [sso-session NAME] with its sso_start_url and sso_region, then 'awsrole sso sync --sso-session NAME'",
+            sign_in.name()
+        ))
+    })?;
+    let path = writable_path(&config.config_file)?;
+    let original = read(&path)?;
+    let text = original.as_deref().unwrap_or("");
+    let split = block::locate(text, session, &path)?;
+    let old = match split.inner {
+        Some(inner) => Block::read(inner, &path)?,
+        None => Block::default(),
+    };
+    let template_text = options
+        .template
+        .clone()
+        .or_else(|| old.template.clone())
+        .unwrap_or_else(|| names::DEFAULT_TEMPLATE.to_string());
+    let template = Template::parse(&template_text)?;
+    let sticky_region = options.region.clone().or_else(|| old.region.clone());
+    let region = sticky_region
+        .clone()
+        .unwrap_or_else(|| sign_in.region.clone());
+    let taken = hand_written(config, &split, &old, &path)?;
+
+    let listing = list(sign_in)?;
+    let account_names: BTreeMap<&str, &str> = listing
+        .accounts
+        .iter()
+        .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
+        .collect();
+    let wanted: Vec<(Assignment, String)> = listing
+        .accounts
+        .iter()
+        .flat_map(|a| {
+            a.roles.iter().map(|role| {
+                let name = template.render(&Fields {
+                    account_name: &a.account.name,
+                    account_id: &a.account.id,
+                    role_name: role,
+                    sso_session: session,
+                });
+                (
+                    Assignment {
+                        account_id: a.account.id.clone(),
+                        role_name: role.clone(),
+                    },
+                    name,
+                )
+            })
+        })
+        .collect();
+    let listed: HashSet<&Assignment> = wanted.iter().map(|(a, _)| a).collect();
+    let previous: BTreeMap<Assignment, String> = old
+        .sections
+        .iter()
+        .filter_map(|s| Some((s.assignment.clone()?, s.name.clone())))
+        .collect();
+    // The profiles of accounts or roles that are gone: kept as they were, or dropped.
+    let gone: Vec<&block::Section> = old
+        .sections
+        .iter()
+        .filter(|s| s.assignment.as_ref().is_none_or(|a| !listed.contains(a)))
+        .filter(|s| !taken.contains(&s.name))
+        .collect();
+    let kept: Vec<&block::Section> = if options.keep_removed {
+        gone.clone()
+    } else {
+        Vec::new()
+    };
+    let reserved: BTreeSet<String> = kept.iter().map(|s| s.name.clone()).collect();
+    let naming = names::assign(&wanted, &previous, &taken, &reserved);
+
+    let mut sections: Vec<(String, String)> = naming
+        .names
+        .iter()
+        .map(|(a, name)| {
+            let account_name = account_names.get(a.account_id.as_str()).copied();
+            (
+                name.clone(),
+                block::profile_text(name, session, a, account_name.unwrap_or_default(), &region),
+            )
+        })
+        .chain(kept.iter().map(|s| (s.name.clone(), s.text.clone())))
+        .collect();
+    sections.sort_by(|a, b| a.0.cmp(&b.0));
+    let new_block = block::render(
+        session,
+        template.text(),
+        sticky_region.as_deref(),
+        &sections,
+    );
+    let new_text = block::splice(text, &split, &new_block);
+    let changes = Changes::between(&old.sections, &sections);
+
+    report(&naming, &account_names, &config.config_file);
+    if options.keep_removed && !kept.is_empty() {
+        crate::cli::notice(&format!(
+            "kept {} profile(s) whose account or role the portal no longer lists (--keep-removed): {}",
+            kept.len(),
+            kept.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let summary = format!(
+        "{}: {} account(s), {} profile(s) in {}: {} added, {} changed, {} removed",
+        sign_in.name(),
+        listing.accounts.len(),
+        sections.len(),
+        config.config_file.display(),
+        changes.added.len(),
+        changes.changed.len(),
+        changes.removed.len(),
+    );
+    if listing.throttled > 0 {
+        crate::cli::notice(&format!(
+            "the portal asked to slow down {} time(s); each of those calls was made again after a pause",
+            listing.throttled
+        ));
+    }
+    if new_text == text {
+        crate::cli::notice(&format!("{summary}; nothing to write"));
+        return Ok(Outcome {
+            changes,
+            written: false,
+        });
+    }
+    if options.dry_run {
+        crate::cli::emit_shown(&changes.diff(&old.sections, &sections, &config.config_file))?;
+        crate::cli::notice(&format!("{summary} (--dry-run: nothing was written)"));
+        return Ok(Outcome {
+            changes,
+            written: false,
+        });
+    }
+    write_atomically(&path, original.as_deref(), &new_text)?;
+    crate::cli::notice(&summary);
+    Ok(Outcome {
+        changes,
+        written: true,
+    })
+}
+
+/// The token (refreshed, or a sign-in where a person can answer), then the listing.
+fn list(sign_in: &SignIn) -> Result<listing::Listing> {
+    let backend = Backend::from_env()?;
+    let token = Tokens {
+        sign_in,
+        backend,
+        interaction: crate::sso::interaction(),
+        lock_wait: Duration::from_secs(120),
+    }
+    .access_token()?;
+    let clients = Clients::new(&sign_in.region)?;
+    listing::list(&clients, &token).map_err(|e| {
+        let f = &e.failure;
+        match (f.status(), f.code()) {
+            (401, _) | (_, "UnauthorizedException") => {
+                crate::sso::token_rejected(sign_in, backend)
+            }
+            _ if listing::throttled(f) => Error::Sso(format!(
+                "IAM Identity Center kept answering TooManyRequests to {} for about 10 s; wait a minute and run 'awsrole sso sync' again",
+                e.call
+            )),
+            (0, _) => Error::Sso(format!(
+                "cannot reach IAM Identity Center at {} ({f}); check the network, or AWS_ENDPOINT_URL_SSO",
+                clients.portal_endpoint
+            )),
+            _ => Error::Sso(format!("{} failed: {f}", e.call)),
+        }
+    })
+}
+
+/// The names the block must not take: every profile outside it (written by hand, or
+/// another session's block), and a credentials-file profile of the same name, whose keys
+/// botocore would lay over the generated profile.
+fn hand_written(
+    config: &AwsConfig,
+    split: &Split,
+    old: &Block,
+    path: &Path,
+) -> Result<HashSet<String>> {
+    // A section header between the two parts, so that keys right after the block (which
+    // the file gives to the block's last profile) cannot read as keys outside a section.
+    let outside = format!("{}[awsrole sync: block]\n{}", split.before, split.after);
+    let mut taken: HashSet<String> = crate::config::profile_names(&outside, path)?
+        .into_iter()
+        .collect();
+    let inside: HashSet<&str> = old.sections.iter().map(|s| s.name.as_str()).collect();
+    for (name, profile) in &config.profiles {
+        if !inside.contains(name.as_str()) || !profile.credentials.is_empty() {
+            taken.insert(name.clone());
+        }
+    }
+    Ok(taken)
+}
+
+/// Each profile skipped or given another name than the template's, on stderr.
+fn report(naming: &names::Naming, account_names: &BTreeMap<&str, &str>, shown_path: &Path) {
+    let who = |a: &Assignment| {
+        let name = account_names
+            .get(a.account_id.as_str())
+            .filter(|n| !n.is_empty())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        format!("account {}{name} role {}", a.account_id, a.role_name)
+    };
+    for (a, name) in &naming.skipped {
+        let why = if name == "default" {
+            "'default' is the default profile's name".to_string()
+        } else {
+            format!(
+                "a profile '{name}' written by hand is in {} or the credentials file, and is left as it is",
+                shown_path.display()
+            )
+        };
+        crate::cli::notice(&format!(
+            "skipped {}: {why}; rename that profile, or choose other names with --name-template",
+            who(a)
+        ));
+    }
+    for (a, wanted, given) in &naming.renamed {
+        crate::cli::notice(&format!(
+            "{} is '{given}': '{wanted}' is another account's or role's name too",
+            who(a)
+        ));
+    }
+}
+
+/// The file to replace: the config itself, or what its symbolic link points at (a
+/// dotfiles manager's link stays a link).
+fn writable_path(config_file: &Path) -> Result<PathBuf> {
+    match std::fs::symlink_metadata(config_file) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(config_file).map_err(|e| {
+            Error::Io(format!(
+                "{} is a link to a file that cannot be reached ({e}); fix the link",
+                config_file.display()
+            ))
+        }),
+        _ => Ok(config_file.to_path_buf()),
+    }
+}
+
+fn read(path: &Path) -> Result<Option<String>> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| Error::ConfigSyntax {
+                file: path.to_path_buf(),
+                line: 1,
+                problem: "the file is not UTF-8 text".into(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::ConfigRead {
+            file: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+/// A temporary file beside `path` with its mode (0600 for a new file), synced, checked
+/// against a change made meanwhile, then renamed over it.
+fn write_atomically(path: &Path, original: Option<&str>, text: &str) -> Result<()> {
+    let fail = |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", path.display()));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir).map_err(fail)?;
+    let mode = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let tmp = dir.join(format!(
+        ".{}.awsrole-sync-{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let written = (|| {
+        use std::io::Write;
+        let mut file = crate::dirs::create_new_private(&tmp)?;
+        if let Some(mode) = &mode {
+            file.set_permissions(mode.clone())?;
+        }
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        Ok::<(), std::io::Error>(())
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
+    // Someone (an editor, `aws configure`, another sync) wrote the file while the
+    // portal was listed: theirs wins, and the sync is for another run.
+    if read(path).ok().flatten().as_deref() != original {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::Io(format!(
+            "{} changed while 'awsrole sso sync' was listing the portal; nothing was written: run it again",
+            path.display()
+        )));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
