@@ -12,6 +12,8 @@ OIDC (oidc.<region>.amazonaws.com):
   GET  /device?user_code=...     the device page: approves the code
 Portal (portal.sso.<region>.amazonaws.com):
   GET  /federation/credentials?account_id=&role_name=   GetRoleCredentials
+  GET  /assignment/accounts?max_result=&next_token=     ListAccounts (paginated)
+  GET  /assignment/roles?account_id=&max_result=&next_token=   ListAccountRoles (paginated)
   POST /logout                   Logout (revokes the token)
 
 Errors are AWS's: HTTP status, `x-amzn-ErrorType` header and a JSON body. The role
@@ -19,8 +21,11 @@ credentials are real in the moto it is given: each GetRoleCredentials is an Assu
 of `AWSReservedSSO_<role>_…` in moto, so the hops after it are real AssumeRole calls.
 
 Test controls: POST /control with JSON (token_seconds, refresh_token, slow_down, expire_devices,
-auto_approve, forbid ["acct/role"], revoke_all, refresh_fails, role_seconds, report_seconds), GET /requests (what was called),
-POST /issue (a token as `aws sso login` would have left it). tests/support/sso_fake_check.py
+auto_approve, forbid ["acct/role"], revoke_all, refresh_fails, role_seconds, report_seconds;
+for the listing: accounts [{"id","name","roles":[…]}] or org {"accounts": N, "roles": M},
+page_max, throttle (the next N listing calls answer 429 TooManyRequestsException),
+list_delay), GET /requests (what was called), GET /stats (the most listing calls that were
+in flight at once), POST /issue (a token as `aws sso login` would have left it). tests/support/sso_fake_check.py
 drives every call with botocore, so this fake cannot drift from AWS's models.
 Usage: sso_fake.py MOTO_URL; prints its port, serves until its parent exits.
 """
@@ -54,7 +59,20 @@ CONTROL = {
     "role_seconds": 3600,       # lifetime of role credentials
     "report_seconds": 0,        # if set, the expiration reported for role credentials (moto's minimum is 15 min)
     "delay": 0.0,               # seconds every CreateToken takes
+    "accounts": None,           # [{"id", "name", "roles": [...]}]: what the listing shows
+                                # (and, when set, the only assignments GetRoleCredentials serves)
+    "page_max": 100,            # the largest page the listing answers, whatever was asked
+    "throttle": 0,              # answer TooManyRequestsException to this many listing calls
+    "list_delay": 0.0,          # seconds every listing call takes
 }
+IN_FLIGHT = {"now": 0, "max": 0}
+ORG_ROLES = ["AdministratorAccess", "ReadOnlyAccess", "Billing", "PowerUserAccess", "ViewOnly"]
+
+
+def org(accounts, roles):
+    """An organisation: N accounts with M roles each, names as companies write them."""
+    return [{"id": str(100000000000 + i), "name": f"Team {i % 50} (env-{i})",
+             "roles": ORG_ROLES[:roles]} for i in range(accounts)]
 
 
 def b64url(data):
@@ -119,8 +137,23 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/requests":
             with LOCK:
                 return self.reply(200, list(SEEN))
+        if url.path == "/stats":
+            with LOCK:
+                return self.reply(200, {"max_in_flight": IN_FLIGHT["max"]})
         if url.path == "/federation/credentials":
             return self.get_role_credentials(query)
+        if url.path in ("/assignment/accounts", "/assignment/roles"):
+            with LOCK:
+                IN_FLIGHT["now"] += 1
+                IN_FLIGHT["max"] = max(IN_FLIGHT["max"], IN_FLIGHT["now"])
+            try:
+                time.sleep(float(CONTROL["list_delay"]))
+                if url.path == "/assignment/accounts":
+                    return self.list_accounts(query)
+                return self.list_account_roles(query)
+            finally:
+                with LOCK:
+                    IN_FLIGHT["now"] -= 1
         if url.path == "/authorize":
             return self.authorize(query)
         if url.path == "/device":
@@ -137,7 +170,7 @@ class Handler(BaseHTTPRequestHandler):
             info = TOKENS.get(token)
         if info is None or info["revoked"] or info["expires"] <= time.time():
             return self.portal_error(401, "UnauthorizedException", "Session token not found or invalid")
-        if f"{account}/{role}" in CONTROL["forbid"]:
+        if f"{account}/{role}" in CONTROL["forbid"] or not self.assigned(account, role):
             return self.portal_error(403, "ForbiddenException", "No access")
         creds = moto_assume(self.moto, account, role)
         return self.reply(200, {"roleCredentials": {
@@ -147,6 +180,61 @@ class Handler(BaseHTTPRequestHandler):
             "expiration": int((time.time() + CONTROL["report_seconds"]) * 1000) if CONTROL["report_seconds"]
                           else int(creds["Expiration"].timestamp() * 1000),
         }})
+
+    def assigned(self, account, role):
+        accounts = CONTROL["accounts"]
+        return accounts is None or any(a["id"] == account and role in a["roles"] for a in accounts)
+
+    def listing_refusal(self):
+        """The checks both listing calls share: the bearer token, then throttling."""
+        token = self.headers.get("x-amz-sso_bearer_token", "")
+        with LOCK:
+            info = TOKENS.get(token)
+            if info is None or info["revoked"] or info["expires"] <= time.time():
+                return self.portal_error(401, "UnauthorizedException", "Session token not found or invalid")
+            throttled = CONTROL["throttle"] > 0
+            if throttled:
+                CONTROL["throttle"] -= 1
+        if throttled:
+            return self.portal_error(429, "TooManyRequestsException", "Rate exceeded")
+        return None
+
+    def page(self, items, query, key):
+        """One page of `items` from the offset `next_token` names (opaque to clients)."""
+        try:
+            size = int(query.get("max_result", "100"))
+            start = int(base64.b64decode(query["next_token"]).decode()) if "next_token" in query else 0
+        except (ValueError, UnicodeDecodeError):
+            return self.portal_error(400, "InvalidRequestException", "bad next_token or max_result")
+        if not 1 <= size <= 100:
+            return self.portal_error(400, "InvalidRequestException", "max_result must be 1 to 100")
+        end = start + min(size, int(CONTROL["page_max"]))
+        answer = {key: items[start:end]}
+        if end < len(items):
+            answer["nextToken"] = base64.b64encode(str(end).encode()).decode()
+        return self.reply(200, answer)
+
+    def list_accounts(self, query):
+        self.seen("ListAccounts", next_token=query.get("next_token"), max_result=query.get("max_result"))
+        refusal = self.listing_refusal()
+        if refusal is not None:
+            return refusal
+        accounts = [{"accountId": a["id"], "accountName": a["name"], "emailAddress": f"aws+{a['id']}@example.com"}
+                    for a in (CONTROL["accounts"] or [])]
+        return self.page(accounts, query, "accountList")
+
+    def list_account_roles(self, query):
+        account = query.get("account_id", "")
+        self.seen("ListAccountRoles", account=account, next_token=query.get("next_token"),
+                  max_result=query.get("max_result"))
+        refusal = self.listing_refusal()
+        if refusal is not None:
+            return refusal
+        found = [a for a in (CONTROL["accounts"] or []) if a["id"] == account]
+        if not account:
+            return self.portal_error(400, "InvalidRequestException", "account_id is required")
+        roles = [{"roleName": r, "accountId": account} for r in (found[0]["roles"] if found else [])]
+        return self.page(roles, query, "roleList")
 
     def authorize(self, query):
         self.seen("Authorize", **{k: query.get(k) for k in ("client_id", "redirect_uri", "code_challenge_method", "scopes", "response_type")})
@@ -192,8 +280,11 @@ class Handler(BaseHTTPRequestHandler):
                 if body.pop("revoke_all", False):
                     for info in TOKENS.values():
                         info["revoked"] = True
+                if "org" in body:
+                    body["accounts"] = org(int(body["org"]["accounts"]), int(body.pop("org")["roles"]))
                 CONTROL.update(body)
-            return self.reply(200, CONTROL)
+                shown = dict(CONTROL, accounts=len(CONTROL["accounts"] or []))
+            return self.reply(200, shown)
         if url.path == "/issue":
             return self.reply(200, self.issue_for_cache(body))
         if url.path == "/client/register":
@@ -329,7 +420,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    Handler.moto = sys.argv[1]
+    Handler.moto = [a for a in sys.argv[1:] if not a.startswith("--")][0]
     serve_on_loopback(Handler)
 
 

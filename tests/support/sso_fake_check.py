@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 
 import boto3
+import botocore.config
 import botocore.exceptions
 
 fake = sys.argv[1]
@@ -110,7 +111,39 @@ e = expect(botocore.exceptions.ClientError, portal.get_role_credentials,
            roleName="Admin", accountId="123456789012", accessToken=new["accessToken"])
 assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 403 and e.response["Error"]["Code"] == "ForbiddenException", e.response
 control(forbid=[])
+
+# ListAccounts / ListAccountRoles through botocore's own paginators: pages of two, every
+# item once; an unassigned role is refused like a forbidden one; TooManyRequests is the
+# modelled exception (429) and the call after it succeeds.
+control(accounts=[{"id": "111111111111", "name": "Prod (EU)", "roles": ["Admin", "ReadOnly", "Billing"]},
+                  {"id": "222222222222", "name": "dev", "roles": ["Admin"]},
+                  {"id": "333333333333", "name": "sandbox", "roles": []}], page_max=2)
+pages = list(portal.get_paginator("list_accounts").paginate(accessToken=new["accessToken"]))
+assert len(pages) == 2 and all("nextToken" in p for p in pages[:-1]), pages
+listed = [a for p in pages for a in p["accountList"]]
+assert [(a["accountId"], a["accountName"]) for a in listed] == [
+    ("111111111111", "Prod (EU)"), ("222222222222", "dev"), ("333333333333", "sandbox")], listed
+assert listed[0]["emailAddress"]
+roles = [r for p in portal.get_paginator("list_account_roles").paginate(
+    accessToken=new["accessToken"], accountId="111111111111") for r in p["roleList"]]
+assert [(r["roleName"], r["accountId"]) for r in roles] == [
+    ("Admin", "111111111111"), ("ReadOnly", "111111111111"), ("Billing", "111111111111")], roles
+one = portal.list_account_roles(accessToken=new["accessToken"], accountId="111111111111", maxResults=1)
+assert len(one["roleList"]) == 1 and one["nextToken"]
+assert portal.list_account_roles(accessToken=new["accessToken"], accountId="333333333333")["roleList"] == []
+e = expect(botocore.exceptions.ClientError, portal.get_role_credentials,
+           roleName="Admin", accountId="333333333333", accessToken=new["accessToken"])
+assert e.response["Error"]["Code"] == "ForbiddenException", e.response
+portal.get_role_credentials(roleName="Billing", accountId="111111111111", accessToken=new["accessToken"])
+no_retry = boto3.client("sso", config=botocore.config.Config(retries={"total_max_attempts": 1}), **kw)
+control(throttle=1)
+e = expect(no_retry.exceptions.TooManyRequestsException, no_retry.list_accounts,
+           accessToken=new["accessToken"])
+assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 429, e.response
+assert no_retry.list_accounts(accessToken=new["accessToken"])["accountList"]
+control(accounts=None, page_max=100)
 portal.logout(accessToken=new["accessToken"])
+expect(portal.exceptions.UnauthorizedException, portal.list_accounts, accessToken=new["accessToken"])
 expect(portal.exceptions.UnauthorizedException, portal.get_role_credentials,
        roleName="Admin", accountId="123456789012", accessToken=new["accessToken"])
 print("ok")
