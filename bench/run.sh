@@ -4,8 +4,8 @@
 # chain: the AWS CLI, awsume, aws-vault and granted for switching roles, direnv and mise
 # for the per-prompt hook. Prints a Markdown table of awsrole's medians and ratios, one
 # of every tool side by side, STS calls per case, the release binary's size and the
-# hook's peak RSS. Every peer is configured for real and its STS calls are counted; a
-# peer that fails fails the run.
+# hook's peak RSS, and `sso sync` of a 500-account organisation. Every peer is
+# configured for real and its STS calls are counted; a peer that fails fails the run.
 #
 #   bench/run.sh           full run (hyperfine, >= 40 runs a case)
 #   bench/run.sh --quick   a few runs a case (CI: fails on errors, never on timings)
@@ -348,10 +348,16 @@ open(sys.argv[1], "w").write(text)
 PY
 AWS_CONFIG_FILE="$work/big-config" bench big-config -n "awsrole list (1 MB config)" "$awsrole list"
 
+# 8. IAM Identity Center at organisation scale: `sso sync` of 500 accounts × 3 roles from
+#    the local portal, full and repeated with nothing changed (bench/sso-sync.sh).
+quick_flag=()
+((quick)) && quick_flag=(--quick)
+sso_sync_line=$(bash bench/sso-sync.sh "$awsrole" "${quick_flag[@]}")
+
 versions="aws-vault $(aws-vault --version 2>&1), granted $(granted --version | awk '{print $NF}'), mise $(mise --version | cut -d' ' -f1), direnv $(direnv version), awsume $(awsumepy --version 2>&1 | head -1), $(aws --version 2>&1 | cut -d' ' -f1)"
 export calls_warm calls_awsume_warm calls_vault_warm calls_granted_warm calls_cold calls_cli calls_awsume_cold \
     calls_vault_cold calls_granted_cold calls_exec calls_vault_exec calls_granted_exec moto_floor front_ms \
-    endpoint_ms peak_rss true_rss versions awsrole
+    endpoint_ms peak_rss true_rss versions awsrole sso_sync_line
 python3 - "$results" <<'EOF'
 import json, os, sys
 results, env = sys.argv[1], os.environ
@@ -422,5 +428,6 @@ print(f"aws-vault's calls pass the TLS front (it has no STS endpoint setting): {
       f"Less that, about: warm switch {less(vw, c['calls_vault_warm'])}, cold chain {less(vc, c['calls_vault_cold'])}, exec {less(ev, c['calls_vault_exec'])}.")
 print(f"The exec --server endpoint answers in {env['endpoint_ms']} ms (median of 200 GETs over fresh loopback connections, urllib).")
 print(f"Parsing a 1 MB config and planning its 4,000 chains (`awsrole list`): {big:.1f} ms.")
+print(env["sso_sync_line"])
 print(f"/bin/true: {true_ms:.2f} ms median. Release binary: {os.path.getsize(env['awsrole']) / 1e6:.1f} MB. Peak RSS of the hook: {env['peak_rss']} KB (/bin/true: {env['true_rss']} KB, same method).")
 EOF

@@ -93,6 +93,9 @@ def moto_assume(moto, account, role):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body waits for
+    # the client's delayed ACK, 40 ms a call on Linux (2.9 s of a 505-call sync).
+    disable_nagle_algorithm = True
     moto = ""
 
     def log_message(self, *args):
