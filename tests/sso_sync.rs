@@ -608,3 +608,43 @@ fn list_status_explain_and_the_picker_show_and_find_account_names() {
         "111111111111-ReadOnly\n"
     );
 }
+
+#[test]
+fn a_linked_config_stays_a_link_and_an_edit_made_during_the_listing_wins() {
+    let o = Org::new("synclink", accounts());
+    // A dotfiles manager's link: the file it points at is written, the link stays.
+    let target = o.s.home().join("dotfiles/aws-config");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::rename(o.config_path(), &target).unwrap();
+    std::os::unix::fs::symlink(&target, o.config_path()).unwrap();
+    o.sync(&[]);
+    let link = std::fs::symlink_metadata(o.config_path()).unwrap();
+    assert!(link.file_type().is_symlink(), "the link was replaced");
+    assert!(std::fs::read_to_string(&target).unwrap().contains(BEGIN));
+
+    // The person saves the file while the portal is listed (each call takes a second):
+    // their edit stays, and the sync says to run again.
+    o.control(json!({"list_delay": 1.0, "accounts": [
+        {"id": "111111111111", "name": "Prod (EU)", "roles": ["ReadOnly", "Admin"]},
+    ]}));
+    let child = o
+        .cmd(&["sso", "sync"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    o.s.append_config("\n# saved meanwhile\n");
+    let edited = o.config();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("changed while 'awsrole sso sync' was listing the portal; nothing was written: run it again"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(o.config(), edited);
+    assert!(std::fs::symlink_metadata(o.config_path())
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
