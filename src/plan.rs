@@ -689,7 +689,7 @@ fn duration_setting(p: &Profile) -> Result<Option<u32>> {
     parse_duration(&setting.value)
         .map(Some)
         .map_err(|why| Error::ConfigSyntax {
-            file: setting.file.clone(),
+            file: setting.file.to_path_buf(),
             line: setting.line,
             problem: format!("duration_seconds of profile '{}': {why}", p.name),
         })

@@ -271,22 +271,40 @@ fn a_blocked_kernel_keyring_costs_one_notice_not_one_per_hop() {
     let out = cmd.output().unwrap();
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    assert!(stdout(&out).contains("export AWS_ACCESS_KEY_ID=ASIA"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("export AWS_ACCESS_KEY_ID=ASIA"),
+        "{}",
+        stdout(&out)
+    );
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("awsrole:")).collect();
     assert_eq!(lines.len(), 1, "one line: {err}");
-    assert!(lines[0].contains("kernel keyring") && lines[0].contains("without a cache"), "{err}");
+    assert!(
+        lines[0].contains("kernel keyring") && lines[0].contains("without a cache"),
+        "{err}"
+    );
     // And the AWS CLI's way of calling it (credential_process) is as quiet.
     let mut again = std::process::Command::new("python3");
     again
         .arg(support("no_keyring.py"))
         .arg(BIN)
-        .args(["export", "role-d", "--mfa-code", "123456", "--format", "json"])
+        .args([
+            "export",
+            "role-d",
+            "--mfa-code",
+            "123456",
+            "--format",
+            "json",
+        ])
         .env_clear()
         .envs(s.envs())
         .env("AWSROLE_KEYRING", "none")
         .current_dir(s.home());
     let quiet = again.output().unwrap();
-    assert!(quiet.status.success() && stderr(&quiet).is_empty(), "AWSROLE_KEYRING=none says nothing: {}", stderr(&quiet));
+    assert!(
+        quiet.status.success() && stderr(&quiet).is_empty(),
+        "AWSROLE_KEYRING=none says nothing: {}",
+        stderr(&quiet)
+    );
 }
 
 /// A stderr that cannot be written (a full disk: /dev/full) costs the notice, not the
@@ -296,7 +314,12 @@ fn an_unwritable_stderr_never_aborts_awsrole() {
     let s = offline_sandbox();
     std::fs::create_dir_all(s.home().join("proj")).unwrap();
     std::fs::write(s.home().join("proj/.awsrole"), "role-b\n").unwrap();
-    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
     // The hook in an untrusted directory has a notice to give.
     let out = s
         .cmd(&["hook", "bash"])
@@ -308,7 +331,11 @@ fn an_unwritable_stderr_never_aborts_awsrole() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("AWSROLE_SEEN="), "{}", stdout(&out));
     // An error still exits 1 (not 101, a panic) with nothing on stdout.
-    let out = s.cmd(&["export", "no-such-profile"]).stderr(full()).output().unwrap();
+    let out = s
+        .cmd(&["export", "no-such-profile"])
+        .stderr(full())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).is_empty());
 }

@@ -74,6 +74,9 @@ pub struct Cache {
     store: Option<Box<dyn SecretStore>>,
     margin: i64,
     prefix: String,
+    /// The names the store held when listed (`with_listing`): a name not among them is
+    /// not read, so a look-up over thousands of profiles costs one listing.
+    listed: Option<std::collections::HashSet<String>>,
 }
 
 /// Entry names start with this; `AWSROLE_CACHE_NAMESPACE` (for tests and anyone who
@@ -98,6 +101,7 @@ impl Cache {
             store: None,
             margin: DEFAULT_REFRESH_MARGIN,
             prefix: name_prefix("session"),
+            listed: None,
         }
     }
 
@@ -107,6 +111,7 @@ impl Cache {
             store: Some(store),
             margin,
             prefix: name_prefix("session"),
+            listed: None,
         }
     }
 
@@ -115,6 +120,7 @@ impl Cache {
             store: open_session_store(backend),
             margin: refresh_margin(),
             prefix: name_prefix("session"),
+            listed: None,
         }
     }
 
@@ -124,6 +130,17 @@ impl Cache {
             margin,
             ..Cache::open(backend)
         }
+    }
+
+    /// The same cache, listed once now: `get` then reads only entries that exist (the
+    /// picker and `list` ask about every profile of the config).
+    pub fn with_listing(mut self) -> Self {
+        if let Some(store) = &self.store {
+            if let Ok(names) = store.list(&self.prefix) {
+                self.listed = Some(names.into_iter().collect());
+            }
+        }
+        self
     }
 
     pub fn enabled(&self) -> bool {
@@ -136,6 +153,13 @@ impl Cache {
     pub fn get(&self, key: &CacheKey, now: DateTime<Utc>) -> Option<CacheEntry> {
         let store = self.store.as_ref()?;
         let name = format!("{}{}", self.prefix, key.id);
+        if self
+            .listed
+            .as_ref()
+            .is_some_and(|listed| !listed.contains(&name))
+        {
+            return None;
+        }
         let bytes = match store.get(&name) {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return None,

@@ -43,9 +43,15 @@ impl Resolved {
     }
 }
 
+/// The plan of `profile`, from only the sections its chain can need
+/// (`AwsConfig::load_for`); when that fails, planned again over the whole config, so
+/// the error's near-name hints know every profile.
 pub fn plan_profile(profile: &str, duration: Option<u32>) -> Result<ChainPlan> {
-    let config = AwsConfig::load()?;
-    plan(&config, profile, &PlanInputs::from_env(duration))
+    let inputs = PlanInputs::from_env(duration);
+    match plan(&AwsConfig::load_for(profile)?, profile, &inputs) {
+        Ok(planned) => Ok(planned),
+        Err(_) => plan(&AwsConfig::load()?, profile, &inputs),
+    }
 }
 
 pub fn resolve_profile(

@@ -57,7 +57,7 @@ pub fn choose(question: &str) -> Result<Option<String>> {
     let config = AwsConfig::load()?;
     let inputs = listing_inputs();
     let backend = Backend::from_env()?;
-    let cache = Cache::open(backend);
+    let cache = Cache::open(backend).with_listing();
     let width = name_width(&config, 40);
     let stored = StoredKeys::default();
     let mut names = Vec::new();

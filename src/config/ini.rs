@@ -24,24 +24,40 @@ pub struct Section {
     pub entries: Vec<Entry>,
 }
 
-pub fn parse(text: &str, file: &Path) -> Result<Vec<Section>> {
+/// What one line of the file is, once botocore's rules are applied.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Line<'a> {
+    /// `[NAME]`: the text between `[` and the last `]`, as it is.
+    Header(&'a str),
+    /// `key = value` (or `key: value`): the key as written, the value trimmed.
+    Entry { key: &'a str, value: &'a str },
+    /// An indented line that continues the previous value.
+    Continuation(&'a str),
+}
+
+/// Walks `text` with the rules above, checking every line, and hands each header,
+/// entry and continuation to `on` with its line number (counted from `first_line`) and
+/// its byte offset in `text`. Nothing is allocated: `index` uses it to find sections in
+/// a large file, `parse` to build them.
+pub fn scan<'a>(
+    text: &'a str,
+    file: &Path,
+    first_line: usize,
+    mut on: impl FnMut(usize, usize, Line<'a>),
+) -> Result<()> {
     let syntax = |line: usize, problem: &str| Error::ConfigSyntax {
         file: file.to_path_buf(),
         line,
         problem: problem.to_string(),
     };
-    let mut sections: Vec<Section> = Vec::new();
-    // Indexes by name, so a large file parses in linear time: where each section is,
-    // and where each key of a section is.
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    let mut keys: Vec<HashMap<String, usize>> = Vec::new();
-    // Which section and entry an indented line would continue.
-    let mut continuing: Option<(usize, usize)> = None;
-    let mut current: Option<usize> = None;
-
+    let base = text.as_ptr() as usize;
+    // Whether an indented line would continue a value, and whether a section is open.
+    let mut can_continue = false;
+    let mut in_section = false;
     for (index, raw) in text.lines().enumerate() {
-        let number = index + 1;
-        let raw = if index == 0 {
+        let number = first_line + index;
+        let offset = raw.as_ptr() as usize - base;
+        let raw = if number == 1 {
             raw.trim_start_matches('\u{feff}')
         } else {
             raw
@@ -52,18 +68,14 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Section>> {
             // follows; an empty line inside a value is kept, but AWS configs never rely
             // on that, so a blank line simply ends continuation.
             if trimmed.is_empty() {
-                continuing = None;
+                can_continue = false;
             }
             continue;
         }
         let indented = raw.starts_with(' ') || raw.starts_with('\t');
-        if indented {
-            if let Some((s, e)) = continuing {
-                let entry = &mut sections[s].entries[e];
-                entry.value.push('\n');
-                entry.value.push_str(trimmed);
-                continue;
-            }
+        if indented && can_continue {
+            on(number, offset, Line::Continuation(trimmed));
+            continue;
         }
         if trimmed.starts_with('[') {
             // configparser takes everything between '[' and the last ']' as it is:
@@ -75,61 +87,168 @@ pub fn parse(text: &str, file: &Path) -> Result<Vec<Section>> {
             if name.trim().is_empty() {
                 return Err(syntax(number, "empty section name '[]'"));
             }
-            continuing = None;
-            // A repeated section is merged with its earlier twin, later keys winning.
-            let index = *by_name.entry(name.to_string()).or_insert_with(|| {
-                sections.push(Section {
-                    name: name.to_string(),
-                    line: number,
-                    entries: Vec::new(),
-                });
-                keys.push(HashMap::new());
-                sections.len() - 1
-            });
-            current = Some(index);
+            can_continue = false;
+            in_section = true;
+            on(number, offset, Line::Header(name));
             continue;
         }
-        let Some(section_index) = current else {
+        if !in_section {
             return Err(syntax(
                 number,
                 "a key outside any section; put a [profile NAME] header above it",
             ));
-        };
-        let split = trimmed.find(['=', ':']);
-        let Some(at) = split else {
+        }
+        let Some(at) = trimmed.find(['=', ':']) else {
             return Err(syntax(
                 number,
                 &format!("'{}' is not 'key = value'", shorten(trimmed)),
             ));
         };
-        let key = trimmed[..at].trim().to_ascii_lowercase();
+        let key = trimmed[..at].trim();
         if key.is_empty() {
             return Err(syntax(number, "a value with no key before '='"));
         }
-        let value = trimmed[at + 1..].trim().to_string();
-        let section = &mut sections[section_index];
-        let entry_index = match keys[section_index].get(&key) {
-            Some(&i) => {
-                section.entries[i] = Entry {
-                    key,
-                    value,
-                    line: number,
-                };
-                i
-            }
-            None => {
-                keys[section_index].insert(key.clone(), section.entries.len());
-                section.entries.push(Entry {
-                    key,
-                    value,
-                    line: number,
-                });
-                section.entries.len() - 1
-            }
-        };
-        continuing = Some((section_index, entry_index));
+        can_continue = true;
+        on(
+            number,
+            offset,
+            Line::Entry {
+                key,
+                value: trimmed[at + 1..].trim(),
+            },
+        );
     }
-    Ok(sections)
+    Ok(())
+}
+
+/// Where each section of a file is: its header, its first line and its bytes (up to
+/// the next header). The whole file is checked, nothing else is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span<'a> {
+    pub header: &'a str,
+    pub line: usize,
+    pub bytes: std::ops::Range<usize>,
+}
+
+pub fn index<'a>(text: &'a str, file: &Path) -> Result<Vec<Span<'a>>> {
+    let mut spans: Vec<Span<'a>> = Vec::new();
+    scan(text, file, 1, |line, offset, item| {
+        if let Line::Header(header) = item {
+            if let Some(last) = spans.last_mut() {
+                last.bytes.end = offset;
+            }
+            spans.push(Span {
+                header,
+                line,
+                bytes: offset..text.len(),
+            });
+        }
+    })?;
+    Ok(spans)
+}
+
+/// The sections of `spans` (from `index` of the same `text`), parsed and merged as
+/// `parse` would merge them.
+pub fn parse_spans(text: &str, file: &Path, spans: &[&Span]) -> Result<Vec<Section>> {
+    let mut builder = Builder::default();
+    for span in spans {
+        scan(
+            &text[span.bytes.clone()],
+            file,
+            span.line,
+            |line, _, item| builder.add(line, item),
+        )?;
+    }
+    Ok(builder.sections)
+}
+
+pub fn parse(text: &str, file: &Path) -> Result<Vec<Section>> {
+    let mut builder = Builder::default();
+    scan(text, file, 1, |line, _, item| builder.add(line, item))?;
+    Ok(builder.sections)
+}
+
+/// Sections built from scanned lines: a repeated section is merged with its earlier
+/// twin, later keys winning. Indexed by name (and, in a large section, by key), so a
+/// large file builds in linear time.
+#[derive(Default)]
+struct Builder<'a> {
+    sections: Vec<Section>,
+    /// Names borrowed from the text being read.
+    by_name: HashMap<&'a str, usize>,
+    /// Keys of the sections that grew large, by position.
+    keys: HashMap<usize, HashMap<String, usize>>,
+    current: usize,
+    /// The entry an indented line continues (the scanner says when one may).
+    continuing: Option<(usize, usize)>,
+}
+
+/// Past this many keys a section gets a key index; below it a scan is faster.
+const SMALL_SECTION: usize = 16;
+
+impl<'a> Builder<'a> {
+    fn add(&mut self, line: usize, item: Line<'a>) {
+        match item {
+            Line::Header(name) => {
+                self.current = match self.by_name.get(name) {
+                    Some(&i) => i,
+                    None => {
+                        self.sections.push(Section {
+                            name: name.to_string(),
+                            line,
+                            entries: Vec::new(),
+                        });
+                        self.by_name.insert(name, self.sections.len() - 1);
+                        self.sections.len() - 1
+                    }
+                };
+            }
+            Line::Entry { key, value } => {
+                let key = key.to_ascii_lowercase();
+                let at = self.current;
+                let section = &mut self.sections[at];
+                let found = match self.keys.get(&at) {
+                    Some(keys) => keys.get(&key).copied(),
+                    None => section.entries.iter().position(|e| e.key == key),
+                };
+                let entry = Entry {
+                    key,
+                    value: value.to_string(),
+                    line,
+                };
+                let position = match found {
+                    Some(i) => {
+                        section.entries[i] = entry;
+                        i
+                    }
+                    None => {
+                        if let Some(keys) = self.keys.get_mut(&at) {
+                            keys.insert(entry.key.clone(), section.entries.len());
+                        }
+                        section.entries.push(entry);
+                        if section.entries.len() == SMALL_SECTION && !self.keys.contains_key(&at) {
+                            let keys = section
+                                .entries
+                                .iter()
+                                .enumerate()
+                                .map(|(i, e)| (e.key.clone(), i))
+                                .collect();
+                            self.keys.insert(at, keys);
+                        }
+                        section.entries.len() - 1
+                    }
+                };
+                self.continuing = Some((at, position));
+            }
+            Line::Continuation(text) => {
+                if let Some((s, e)) = self.continuing {
+                    let entry = &mut self.sections[s].entries[e];
+                    entry.value.push('\n');
+                    entry.value.push_str(text);
+                }
+            }
+        }
+    }
 }
 
 /// Keeps secrets out of error messages: a malformed line is shown only in part.

@@ -11,7 +11,8 @@ use crate::error::{suggest, Error, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {
     pub value: String,
-    pub file: PathBuf,
+    /// Shared by every setting of the file (one allocation, not one per key).
+    pub file: std::sync::Arc<Path>,
     pub line: usize,
 }
 
@@ -102,12 +103,85 @@ impl AwsConfig {
         Ok(loaded)
     }
 
+    /// Only what the chain of `profile` can need: that profile, the `source_profile`s
+    /// up from it, `default`, and the `[sso-session]`s they name. Both files are still
+    /// checked whole for syntax, but only those sections are built, so an export from a
+    /// config of 100,000 profiles costs milliseconds, not a second. Planning `profile`
+    /// over it gives what planning over `load()` gives; an error's near-name hints need
+    /// the whole config, so callers plan again over `load()` when planning fails.
+    pub fn load_for(profile: &str) -> Result<Self> {
+        let (config_file, credentials_file) = default_paths()?;
+        Self::from_files_for(&config_file, &credentials_file, profile)
+    }
+
+    /// `load_for` from given files.
+    pub fn from_files_for(
+        config_file: &Path,
+        credentials_file: &Path,
+        profile: &str,
+    ) -> Result<Self> {
+        let (config_file, credentials_file) =
+            (config_file.to_path_buf(), credentials_file.to_path_buf());
+        let config_text = read_optional(&config_file)?.unwrap_or_default();
+        let credentials_text = read_optional(&credentials_file)?.unwrap_or_default();
+        let config_spans = ini::index(&config_text, &config_file)?;
+        let credentials_spans = ini::index(&credentials_text, &credentials_file)?;
+        let mut profiles: std::collections::BTreeSet<String> =
+            ["default", profile].into_iter().map(String::from).collect();
+        let mut sessions = std::collections::BTreeSet::new();
+        loop {
+            let wanted = |header: &str| {
+                header == "default"
+                    || section_in(header, "profile", &profiles)
+                    || section_in(header, "sso-session", &sessions)
+            };
+            let chosen: Vec<&ini::Span> =
+                config_spans.iter().filter(|s| wanted(s.header)).collect();
+            let mut loaded = AwsConfig {
+                config_file: config_file.clone(),
+                credentials_file: credentials_file.clone(),
+                ..Default::default()
+            };
+            loaded.add_config_sections(
+                ini::parse_spans(&config_text, &config_file, &chosen)?,
+                &config_file,
+            );
+            let chosen: Vec<&ini::Span> = credentials_spans
+                .iter()
+                .filter(|s| profiles.contains(s.header))
+                .collect();
+            loaded.add_credentials_sections(
+                ini::parse_spans(&credentials_text, &credentials_file, &chosen)?,
+                &credentials_file,
+            );
+            let mut grew = false;
+            for p in loaded.profiles.values() {
+                if let Some(source) = p.get("source_profile") {
+                    grew |= profiles.insert(source.to_string());
+                }
+                if let Some(session) = p.get("sso_session") {
+                    grew |= sessions.insert(session.to_string());
+                }
+            }
+            if !grew {
+                return Ok(loaded);
+            }
+        }
+    }
+
     fn add_config_file(&mut self, text: &str, file: &Path) -> Result<()> {
         let sections = ini::parse(text, file)?;
+        self.add_config_sections(sections, file);
+        Ok(())
+    }
+
+    fn add_config_sections(&mut self, sections: Vec<ini::Section>, file: &Path) {
+        let file: std::sync::Arc<Path> = file.into();
+        let file = &file;
         // `[profile default]` beats `[default]` when both exist, as in the AWS SDKs'
         // shared-config specification; so bare `[default]` goes in first.
-        let mut ordered: Vec<(String, &ini::Section)> = Vec::new();
-        for section in &sections {
+        let mut ordered: Vec<(String, ini::Section)> = Vec::new();
+        for section in sections {
             if section.name == "default" {
                 ordered.insert(0, ("default".into(), section));
             } else if let Some(name) = profile_section_name(&section.name) {
@@ -122,25 +196,31 @@ impl AwsConfig {
             // `[services …]` and bare `[name]` are not profiles.
         }
         for (name, section) in ordered {
-            let profile = self.profile_entry(&name);
+            let profile = self.profile_entry(name);
             profile.config = settings(section, file);
         }
-        Ok(())
     }
 
     fn add_credentials_file(&mut self, text: &str, file: &Path) -> Result<()> {
-        for section in ini::parse(text, file)? {
-            let profile = self.profile_entry(&section.name);
-            profile.credentials = settings(&section, file);
-        }
+        self.add_credentials_sections(ini::parse(text, file)?, file);
         Ok(())
     }
 
-    fn profile_entry(&mut self, name: &str) -> &mut Profile {
+    fn add_credentials_sections(&mut self, sections: Vec<ini::Section>, file: &Path) {
+        let file: std::sync::Arc<Path> = file.into();
+        let file = &file;
+        for mut section in sections {
+            let name = std::mem::take(&mut section.name);
+            let profile = self.profile_entry(name);
+            profile.credentials = settings(section, file);
+        }
+    }
+
+    fn profile_entry(&mut self, name: String) -> &mut Profile {
         self.profiles
-            .entry(name.to_string())
-            .or_insert_with(|| Profile {
-                name: name.to_string(),
+            .entry(name)
+            .or_insert_with_key(|name| Profile {
+                name: name.clone(),
                 ..Default::default()
             })
     }
@@ -166,13 +246,31 @@ pub(crate) fn profile_section_name(header: &str) -> Option<String> {
     prefixed_section_name("profile", header)
 }
 
+/// Whether `header` is `[KIND NAME]` for one of `names`; most headers are told apart
+/// without splitting them.
+fn section_in(header: &str, kind: &str, names: &std::collections::BTreeSet<String>) -> bool {
+    let Some(rest) = header.strip_prefix(kind) else {
+        return false;
+    };
+    let name = rest.trim();
+    if !name.contains(['"', '\'', '\\']) && rest.starts_with([' ', '\t']) {
+        return !name.contains(char::is_whitespace) && names.contains(name);
+    }
+    prefixed_section_name(kind, header).is_some_and(|n| names.contains(&n))
+}
+
 /// `KIND NAME` → NAME, with the same splitting (`[sso-session "my org"]`).
 fn prefixed_section_name(kind: &str, header: &str) -> Option<String> {
     let rest = header.strip_prefix(kind)?;
     if !rest.starts_with([' ', '\t']) {
         return None;
     }
-    let words = shell_words::split(rest.trim()).ok()?;
+    let name = rest.trim();
+    // Most names need no shell-style splitting (no quote, no backslash, no space).
+    if !name.contains(['"', '\'', '\\']) && !name.contains(char::is_whitespace) {
+        return (!name.is_empty()).then(|| name.to_string());
+    }
+    let words = shell_words::split(name).ok()?;
     match words.as_slice() {
         [name] => Some(name.clone()),
         _ => None,
@@ -194,16 +292,16 @@ pub fn profile_names(text: &str, file: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
-fn settings(section: &ini::Section, file: &Path) -> BTreeMap<String, Setting> {
+fn settings(section: ini::Section, file: &std::sync::Arc<Path>) -> BTreeMap<String, Setting> {
     section
         .entries
-        .iter()
+        .into_iter()
         .map(|e| {
             (
-                e.key.clone(),
+                e.key,
                 Setting {
-                    value: e.value.clone(),
-                    file: file.to_path_buf(),
+                    value: e.value,
+                    file: std::sync::Arc::clone(file),
                     line: e.line,
                 },
             )
@@ -233,6 +331,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn load_for_builds_only_the_chain_and_plans_it_as_the_whole_config_does() {
+        let dir = std::env::temp_dir().join(format!("awsrole-loadfor-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (config, credentials) = (dir.join("config"), dir.join("credentials"));
+        let mut text = String::from("[default]\nregion = eu-west-1\n\n[sso-session corp]\nsso_region = eu-west-1\nsso_start_url = https://x.awsapps.com/start\n\n");
+        for i in 0..50 {
+            text.push_str(&format!("[profile p{i}]\nrole_arn = arn:aws:iam::123456789012:role/R{i}\nsource_profile = {}\n\n", if i == 0 { "default".to_string() } else { format!("p{}", i - 1) }));
+        }
+        text.push_str("[profile \"quoted name\"]\nrole_arn = arn:aws:iam::123456789012:role/Q\nsource_profile = sso\n\n[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\n\n[profile p3]\nregion = us-east-2\n");
+        std::fs::write(&config, &text).unwrap();
+        std::fs::write(&credentials, "[default]\naws_access_key_id = K\naws_secret_access_key = S\n[p40]\naws_access_key_id = X\naws_secret_access_key = Y\n").unwrap();
+        let whole = AwsConfig::from_files(&config, &credentials).unwrap();
+        let inputs = crate::plan::PlanInputs::default();
+        for target in ["p5", "p49", "quoted name", "default"] {
+            let part = AwsConfig::from_files_for(&config, &credentials, target).unwrap();
+            assert!(
+                part.profiles.len() < whole.profiles.len(),
+                "{target}: {:?}",
+                part.profiles.keys()
+            );
+            let a = crate::plan::plan(&part, target, &inputs).map(|p| format!("{p:?}"));
+            let b = crate::plan::plan(&whole, target, &inputs).map(|p| format!("{p:?}"));
+            assert_eq!(a.unwrap(), b.unwrap(), "{target}");
+        }
+        // p5's chain: p5..p0, default; the duplicate [profile p3] merged in.
+        let part = AwsConfig::from_files_for(&config, &credentials, "p5").unwrap();
+        assert_eq!(part.profiles.len(), 7, "{:?}", part.profiles.keys());
+        assert_eq!(part.profiles["p3"].get("region"), Some("us-east-2"));
+        assert!(part.sso_sessions.is_empty());
+        let sso = AwsConfig::from_files_for(&config, &credentials, "quoted name").unwrap();
+        assert!(sso.sso_sessions.contains_key("corp"));
+        // A broken line anywhere is still an error, with its line.
+        std::fs::write(&config, format!("{text}\nnot a key line\n")).unwrap();
+        let err = AwsConfig::from_files_for(&config, &credentials, "p1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not 'key = value'"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn config_needs_the_profile_prefix_and_credentials_does_not() {
         let c = AwsConfig::from_texts(
             "[default]\nregion = r1\n[profile a]\nrole_arn = A\n[b]\nrole_arn = B\n[sso-session s]\nsso_region = x\n",
@@ -259,7 +398,7 @@ mod tests {
         assert_eq!(p.get("aws_access_key_id"), Some("FROMCREDS"));
         assert_eq!(p.get("region"), Some("r"));
         assert_eq!(
-            p.setting("aws_access_key_id").unwrap().file,
+            p.setting("aws_access_key_id").unwrap().file.to_path_buf(),
             PathBuf::from("credentials")
         );
     }
