@@ -648,3 +648,44 @@ fn a_linked_config_stays_a_link_and_an_edit_made_during_the_listing_wins() {
         .file_type()
         .is_symlink());
 }
+
+#[test]
+fn a_hostile_portal_cannot_write_keys_or_sections_of_its_own() {
+    let o = Org::new(
+        "synchostile",
+        json!([
+            {"id": "111111111111", "name": "ok\n[profile evil]\ncredential_process = touch pwned",
+             "roles": ["Admin", "Admin\n[profile evil2]\ncredential_process = touch pwned"]},
+            {"id": "22222222222\n2", "name": "bad id", "roles": ["Admin"]},
+        ]),
+    );
+    let out = o.sync(&[]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("skipped role") && err.contains("skipped an account"),
+        "{err}"
+    );
+    let block = o.block();
+    // The name's line breaks became spaces: one value, on one line.
+    assert!(
+        block.contains(
+            "\nawsrole_account_name = ok [profile evil] credential_process = touch pwned\n"
+        ),
+        "{block}"
+    );
+    let headers: Vec<&str> = block.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(
+        headers,
+        ["[profile ok-profile-evil-credential_process-touch-pwned/Admin]"],
+        "{block}"
+    );
+    // botocore agrees: one generated profile (and the credentials file's default), and
+    // no credential_process anywhere.
+    let script = "import boto3,botocore.session as s;c=s.get_session().full_config['profiles'];print(sorted(c));print([k for p in c.values() for k in p if k=='credential_process'])";
+    let py = o.outside("python3", &["-c", script]);
+    assert!(py.status.success(), "{}", stderr(&py));
+    assert_eq!(
+        stdout(&py),
+        "['default', 'ok-profile-evil-credential_process-touch-pwned/Admin']\n[]\n"
+    );
+}

@@ -179,6 +179,13 @@ pub fn profile_text(
     text
 }
 
+/// Whether an id or role name from the portal can be written as a value and read back
+/// the same: AWS's own are `[\w+=,.@-]+`; a line break from a hostile or broken portal
+/// would start a key or section of its own (`credential_process = …`).
+pub fn safe_value(text: &str) -> bool {
+    !text.is_empty() && text.trim() == text && !text.chars().any(char::is_control)
+}
+
 /// A value on one line: a portal's name with a line break or a control character in it
 /// must not start a new key or section.
 fn one_line(text: &str) -> String {
@@ -428,6 +435,22 @@ mod tests {
                 ..Changes::default()
             }
         );
+    }
+
+    #[test]
+    fn only_values_that_read_back_the_same_are_written() {
+        assert!(safe_value("AWSAdministratorAccess") && safe_value("111111111111"));
+        assert!(safe_value("Admin Role+=,.@-"));
+        for bad in [
+            "",
+            " Admin",
+            "Admin ",
+            "Admin\n[profile x]",
+            "a\rb",
+            "a\u{7f}",
+        ] {
+            assert!(!safe_value(bad), "{bad:?}");
+        }
     }
 
     #[test]

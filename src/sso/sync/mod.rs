@@ -64,7 +64,25 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<O
         .unwrap_or_else(|| sign_in.region.clone());
     let taken = hand_written(config, &split, &old, &path)?;
 
-    let listing = list(sign_in)?;
+    let mut listing = list(sign_in)?;
+    for a in &mut listing.accounts {
+        let id = a.account.id.clone();
+        if !block::safe_value(&id) {
+            crate::cache::warn(&format!(
+                "skipped an account whose id the portal gave as {id:?}: it cannot be written as a value"
+            ));
+            a.roles.clear();
+        }
+        a.roles.retain(|role| {
+            let ok = block::safe_value(role);
+            if !ok {
+                crate::cache::warn(&format!(
+                    "skipped role {role:?} of account {id:?}: its name cannot be written as a value"
+                ));
+            }
+            ok
+        });
+    }
     let account_names: BTreeMap<&str, &str> = listing
         .accounts
         .iter()
