@@ -557,8 +557,13 @@ pub struct PromptVars {
 }
 
 /// The prompt line: `role-b 42m`, `role-b! 42m` for a guarded profile,
-/// `role-b@us-west-2 42m` with a region override, or nothing.
+/// `role-b@us-west-2 42m` with a region override, or nothing; control and bidi
+/// characters of a hostile profile name escaped (it goes to the terminal).
 pub fn prompt_from(vars: &PromptVars, now: i64) -> String {
+    crate::protect::shown(&prompt_text(vars, now))
+}
+
+fn prompt_text(vars: &PromptVars, now: i64) -> String {
     let Some(profile) = vars.profile.as_deref().filter(|p| !p.is_empty()) else {
         return String::new();
     };
@@ -702,6 +707,14 @@ pub fn wanted_by_file(file: &Path, mtime: u128) -> Wanted {
         Ok(p) => p,
         Err(e) => return refused(e.to_string()),
     };
+    // An allow list others could write trusts nothing: say what is wrong with it, not
+    // "run 'awsrole allow'" (which would refuse for the same reason).
+    if let Some(problem) = trust::allow_dir()
+        .ok()
+        .and_then(|d| trust::store_problem(&d))
+    {
+        return refused(problem);
+    }
     if !trust::is_allowed(file, &text) {
         let dir = file.parent().unwrap_or(file);
         // Allowing a file that names no profile would not help: say what is wrong.
@@ -1111,6 +1124,20 @@ mod tests {
         assert!(!same.keys_replaced() && same.unchanged());
         same.vars.insert("AWS_PROFILE".into(), "other".into());
         assert!(same.foreign().unwrap().contains("AWS_PROFILE=other") && !same.unchanged());
+    }
+
+    #[test]
+    fn a_hostile_profile_name_reaches_the_prompt_escaped() {
+        let vars = PromptVars {
+            profile: Some("prod\u{202e}dev\x1b[2J".into()),
+            ..PromptVars::default()
+        };
+        let line = prompt_from(&vars, 0);
+        assert!(
+            !line.contains('\u{202e}') && !line.contains('\x1b'),
+            "{line:?}"
+        );
+        assert!(line.starts_with("prod"), "{line:?}");
     }
 
     #[test]

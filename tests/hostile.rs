@@ -744,6 +744,13 @@ fn allow_entries_in_a_list_others_could_write_are_not_trusted() {
     std::fs::set_permissions(&list, std::fs::Permissions::from_mode(0o777)).unwrap();
     let (hook, _) = hook_in(&s, &dir, &[]);
     assert!(!switched(&hook), "an open allow list is trusted");
+    // The hook says what is wrong, not "run 'awsrole allow'" (which refuses too).
+    assert!(
+        stderr(&hook).contains("writable by group or others")
+            && !stderr(&hook).contains("run 'awsrole allow'"),
+        "{}",
+        stderr(&hook)
+    );
     let out = s.run(&["allow", &dir.display().to_string()]);
     assert!(
         stderr(&out).contains("writable by group or others"),
