@@ -223,6 +223,18 @@ pub fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
 /// synced, then renamed over it. A write cut short (a full disk, `RLIMIT_FSIZE`, a
 /// kill) leaves at most the temporary file, never a partial `path`.
 pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_with(path, bytes, None, || Ok(()))
+}
+
+/// `replace_private`, with the temporary file given `permissions` (the mode of the file
+/// it replaces: `sso sync` keeps the config's) and `check` run just before the rename:
+/// an error from it leaves `path` as it was and no temporary file behind.
+pub fn replace_with(
+    path: &Path,
+    bytes: &[u8],
+    permissions: Option<std::fs::Permissions>,
+    check: impl FnOnce() -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.awsrole-{}.tmp",
@@ -234,8 +246,12 @@ pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let written = (|| {
         use std::io::Write;
         let mut file = create_new_private(&tmp)?;
+        if let Some(permissions) = permissions {
+            file.set_permissions(permissions)?;
+        }
         file.write_all(bytes)?;
         file.sync_all()?;
+        check()?;
         std::fs::rename(&tmp, path)
     })();
     if written.is_err() {

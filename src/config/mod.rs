@@ -309,7 +309,8 @@ fn settings(section: ini::Section, file: &std::sync::Arc<Path>) -> BTreeMap<Stri
         .collect()
 }
 
-fn read_optional(path: &Path) -> Result<Option<String>> {
+/// The file's text, or None when it does not exist; not UTF-8 is a syntax error.
+pub(crate) fn read_optional(path: &Path) -> Result<Option<String>> {
     match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
             .map(Some)

@@ -45,7 +45,7 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<O
         ))
     })?;
     let path = writable_path(&config.config_file)?;
-    let original = read(&path)?;
+    let original = crate::config::read_optional(&path)?;
     let text = original.as_deref().unwrap_or("");
     let split = block::locate(text, session, &path)?;
     let old = match split.inner {
@@ -299,77 +299,27 @@ fn writable_path(config_file: &Path) -> Result<PathBuf> {
     }
 }
 
-fn read(path: &Path) -> Result<Option<String>> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| Error::ConfigSyntax {
-                file: path.to_path_buf(),
-                line: 1,
-                problem: "the file is not UTF-8 text".into(),
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::ConfigRead {
-            file: path.to_path_buf(),
-            source: e,
-        }),
-    }
-}
-
-/// A temporary file beside `path` with its mode (0600 for a new file), synced, checked
-/// against a change made meanwhile, then renamed over it.
+/// A temporary file beside `path` with its mode, synced, checked against a change made
+/// meanwhile, then renamed over it.
 fn write_atomically(path: &Path, original: Option<&str>, text: &str) -> Result<()> {
     let fail = |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", path.display()));
-    let dir = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir).map_err(fail)?;
     let mode = std::fs::metadata(path).ok().map(|m| m.permissions());
-    let tmp = dir.join(format!(
-        ".{}.awsrole-sync-{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let written = (|| {
-        use std::io::Write;
-        let mut file = crate::dirs::create_new_private(&tmp)?;
-        if let Some(mode) = &mode {
-            file.set_permissions(mode.clone())?;
-        }
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        Ok::<(), std::io::Error>(())
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
+    let mut changed = false;
     // Someone (an editor, `aws configure`, another sync) wrote the file while the
     // portal was listed: theirs wins, and the sync is for another run.
-    if read(path).ok().flatten().as_deref() != original {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Io(format!(
+    let written = crate::dirs::replace_with(path, text.as_bytes(), mode, || {
+        changed = crate::config::read_optional(path).ok().flatten().as_deref() != original;
+        match changed {
+            true => Err(std::io::Error::other("changed meanwhile")),
+            false => Ok(()),
+        }
+    });
+    match written {
+        Ok(()) => Ok(()),
+        Err(_) if changed => Err(Error::Io(format!(
             "{} changed while 'awsrole sso sync' was listing the portal; nothing was written: run it again",
             path.display()
-        )));
+        ))),
+        Err(e) => Err(fail(e)),
     }
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }
