@@ -627,12 +627,16 @@ fn a_linked_config_stays_a_link_and_an_edit_made_during_the_listing_wins() {
     o.control(json!({"list_delay": 1.0, "accounts": [
         {"id": "111111111111", "name": "Prod (EU)", "roles": ["ReadOnly", "Admin"]},
     ]}));
+    let asked = o.count("ListAccounts");
     let child = o
         .cmd(&["sso", "sync"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    // The config is read before the first call; save once the portal has that call.
+    wait_for(Duration::from_secs(30), "the first ListAccounts", || {
+        o.count("ListAccounts") > asked
+    });
     o.s.append_config("\n# saved meanwhile\n");
     let edited = o.config();
     let out = child.wait_with_output().unwrap();
