@@ -36,6 +36,13 @@ pub enum Root {
     Environment { profile: String },
     /// IAM Identity Center: GetRoleCredentials with the token of a sign-in.
     Sso { profile: String, sso: SsoRoot },
+    /// `login_session`: the session of `aws login` / `awsrole login` (its ARN), whose
+    /// 15-minute credentials are refreshed at the sign-in service of `region`.
+    Login {
+        profile: String,
+        session: String,
+        region: Option<String>,
+    },
 }
 
 /// An IAM Identity Center root, as botocore's SSOProvider reads it.
@@ -82,7 +89,8 @@ impl Root {
             Root::Keys { profile, .. }
             | Root::Process { profile, .. }
             | Root::Environment { profile }
-            | Root::Sso { profile, .. } => profile,
+            | Root::Sso { profile, .. }
+            | Root::Login { profile, .. } => profile,
         }
     }
 
@@ -274,7 +282,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
     let mut current = target_profile;
 
     // Walk from the target to the root.
-    let root = loop {
+    let mut root = loop {
         let is_role = has_role(current) && (roles.is_empty() || !has_static_keys(current));
         if !is_role {
             break source_root(current, config)?;
@@ -298,6 +306,12 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
                 return Err(Error::SourceAndCredentialSource {
                     profile: current.name.clone(),
                 })
+            }
+            // The Go SDK's form: `login_session` and `role_arn` in one profile, the
+            // role assumed with the session's credentials (botocore wants a
+            // source_profile; both forms work here).
+            (None, None) if current.get("login_session").is_some() => {
+                break login_root(current).expect("login_session is set");
             }
             (None, None) => {
                 return Err(Error::NoSource {
@@ -406,6 +420,9 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
                 .and_then(|d| d.get("region"))
                 .map(str::to_string)
         });
+    if let Root::Login { region: r, .. } = &mut root {
+        r.clone_from(&region);
+    }
     let endpoint = inputs
         .env_endpoint
         .clone()
@@ -526,6 +543,10 @@ fn source_root(p: &Profile, config: &AwsConfig) -> Result<Root> {
             file_keys: Some(keys),
         });
     }
+    // botocore: the credentials file's keys, then the login session, then the process.
+    if let Some(root) = login_root(p) {
+        return Ok(root);
+    }
     if let Some(command) = p.get("credential_process") {
         return Ok(Root::Process {
             profile: p.name.clone(),
@@ -539,7 +560,7 @@ fn source_root(p: &Profile, config: &AwsConfig) -> Result<Root> {
             file_keys: Some(keys),
         });
     }
-    for unsupported in ["web_identity_token_file", "login_session"] {
+    for unsupported in ["web_identity_token_file"] {
         if p.get(unsupported).is_some() {
             return Err(Error::BadProfile {
                 profile: p.name.clone(),
@@ -552,6 +573,15 @@ fn source_root(p: &Profile, config: &AwsConfig) -> Result<Root> {
     Ok(Root::Keys {
         profile: p.name.clone(),
         file_keys: None,
+    })
+}
+
+/// A `login_session` profile's root; its region is the chain's, filled in by `plan`.
+fn login_root(p: &Profile) -> Option<Root> {
+    p.get("login_session").map(|session| Root::Login {
+        profile: p.name.clone(),
+        session: session.to_string(),
+        region: None,
     })
 }
 
@@ -767,6 +797,37 @@ mod tests {
                 && err.contains("will not switch to 'below'"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_login_session_is_a_root_in_both_chain_forms_with_the_chain_region() {
+        const ARN: &str = "arn:aws:iam::123456789012:user/alice";
+        let config = format!(
+            "[profile dev]\nlogin_session = {ARN}\nregion = eu-west-2\n\n\
+             [profile via-source]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = dev\n\n\
+             [profile go-form]\nlogin_session = {ARN}\nrole_arn = arn:aws:iam::123456789012:role/G\nregion = us-gov-west-1\n\n\
+             [profile keys-win]\nlogin_session = {ARN}\n"
+        );
+        let creds = "[keys-win]\naws_access_key_id = AKID\naws_secret_access_key = s\n";
+        let login = |session: &str, region: &str, profile: &str| Root::Login {
+            profile: profile.into(),
+            session: session.into(),
+            region: Some(region.into()),
+        };
+        let dev = plan_of(&config, creds, "dev").unwrap();
+        assert_eq!(dev.root, login(ARN, "eu-west-2", "dev"));
+        assert!(dev.hops.is_empty() && dev.mfa_session.is_none());
+        let via = plan_of(&config, creds, "via-source").unwrap();
+        assert_eq!(via.root, login(ARN, "eu-west-2", "dev"));
+        assert_eq!(via.hops.len(), 1);
+        let go = plan_of(&config, creds, "go-form").unwrap();
+        assert_eq!(go.root, login(ARN, "us-gov-west-1", "go-form"));
+        assert_eq!(go.hops[0].role_arn, "arn:aws:iam::123456789012:role/G");
+        // botocore's order: the credentials file's keys before the login session.
+        assert!(matches!(
+            plan_of(&config, creds, "keys-win").unwrap().root,
+            Root::Keys { .. }
+        ));
     }
 
     #[test]

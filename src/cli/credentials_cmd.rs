@@ -191,6 +191,7 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
         .collect();
     let root_name = plan.root.profile();
     let sso_mark;
+    let login_mark;
     let kind = match &plan.root {
         Root::Keys { .. } if stored.holds(root_name) => "[keyring]",
         Root::Keys {
@@ -201,6 +202,10 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
         } => "[no keys]",
         Root::Process { .. } => "[credential_process]",
         Root::Environment { .. } => "[environment]",
+        Root::Login { session, .. } => {
+            login_mark = format!("[login: {session}]");
+            &login_mark
+        }
         Root::Sso { sso, .. } => {
             // The account's name from `sso sync`: people know accounts by it, and
             // the picker filters on this line.
@@ -437,6 +442,11 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
                 None => format!("start URL {}", sso.start_url),
             },
             crate::cli::sso_cmd::token_state(sso, profile, backend)
+        ),
+        Root::Login { profile, session, region } => format!(
+            "login session {session} (profile '{profile}', sign-in service in {}); {}",
+            region.as_deref().unwrap_or("no region"),
+            crate::login::state(session, backend)
         ),
     };
     out.push_str(&format!("source:  {root_text}\n"));

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 const LOGIN_LIMIT: Duration = Duration::from_secs(600);
 /// Scopes asked for when the session names none: with them, a refresh token is issued.
 pub const DEFAULT_SCOPES: [&str; 1] = ["sso:account:access"];
-const CALLBACK_PATH: &str = "/oauth/callback";
+pub(crate) const CALLBACK_PATH: &str = "/oauth/callback";
 
 #[derive(Debug, Default, Clone)]
 pub struct Options {
@@ -351,7 +351,7 @@ fn tell_or_open(url: &str, user_code: Option<&str>, show_browser: bool) {
 }
 
 /// A failing random source is an error like any other, never a panic.
-fn random_text(bytes: usize) -> Result<String> {
+pub(crate) fn random_text(bytes: usize) -> Result<String> {
     let mut raw = vec![0u8; bytes];
     getrandom::fill(&mut raw)
         .map_err(|e| Error::Io(format!("no randomness for the sign-in: {e}")))?;
@@ -361,7 +361,7 @@ fn random_text(bytes: usize) -> Result<String> {
 /// Waits for the browser's redirect to the listener: the first request to the callback
 /// path with the right `state` ends it; anything else is answered and ignored. Nothing
 /// outlives [`LOGIN_LIMIT`]: not a slow request, nor a stream of them.
-fn wait_for_code(listener: &TcpListener, state: &str) -> Result<String> {
+pub(crate) fn wait_for_code(listener: &TcpListener, state: &str) -> Result<String> {
     wait_for_code_until(listener, state, Instant::now() + LOGIN_LIMIT)
 }
 

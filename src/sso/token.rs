@@ -125,18 +125,29 @@ const MAX_FILE: u64 = 1 << 20;
 /// would hang the prompt for ever), a regular file only, and never more than
 /// [`MAX_FILE`] read, whatever its size.
 pub fn read_file(path: &Path) -> Option<Token> {
-    use std::io::Read;
-    let file = open_nonblocking(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_FILE {
-        return None;
+    serde_json::from_slice(&read_bounded(path, MAX_FILE).ok()?).ok()
+}
+
+/// The bytes of a small file that another program writes (the AWS CLI's token caches):
+/// opened without blocking, a regular file only, never more than `max` bytes read.
+/// The error says which of these it was not.
+pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    let file = open_nonblocking(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidData, "not a regular file"));
+    }
+    let too_large = || Error::new(ErrorKind::InvalidData, format!("larger than {max} bytes"));
+    if meta.len() > max {
+        return Err(too_large());
     }
     let mut bytes = Vec::new();
-    file.take(MAX_FILE + 1).read_to_end(&mut bytes).ok()?;
-    if bytes.len() as u64 > MAX_FILE {
-        return None;
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
     }
-    serde_json::from_slice(&bytes).ok()
+    Ok(bytes)
 }
 
 #[cfg(unix)]

@@ -316,7 +316,7 @@ impl Drop for Sandbox {
         if !cfg!(target_os = "linux") {
             return;
         }
-        for kind in ["session", "keys", "sso", "sso-client"] {
+        for kind in ["session", "keys", "sso", "sso-client", "login"] {
             let prefix = format!("awsrole:{kind}:{}:", self.world.prefix);
             let _ = Command::new("keyctl")
                 .args(["purge", "-p", "user", &prefix])

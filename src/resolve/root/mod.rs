@@ -6,6 +6,7 @@
 
 mod environment;
 mod keys;
+mod login;
 mod process;
 mod sso;
 
@@ -40,6 +41,16 @@ pub fn provider(root: &Root, backend: Backend, sso: Interaction) -> Box<dyn Prov
         }),
         Root::Process { profile, command } => Box::new(process::Process { profile, command }),
         Root::Environment { profile } => Box::new(environment::Environment { profile }),
+        Root::Login {
+            profile,
+            session,
+            region,
+        } => Box::new(login::Login {
+            profile,
+            session,
+            region: region.as_deref(),
+            backend,
+        }),
         Root::Sso { profile, sso: root } => Box::new(sso::Sso {
             profile,
             sso: root,

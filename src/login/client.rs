@@ -1,0 +1,236 @@
+//! The sign-in service's one call awsrole makes: CreateOAuth2Token (`POST /v1/token`),
+//! unsigned, a JSON body, a DPoP proof in its header. Written by hand on the HTTP stack
+//! the STS client already brings: the SDK's signin client comes only with aws-config.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::dpop::{uuid4, Key};
+
+/// The whole call, connection included: a sign-in service that does not answer must
+/// not hold a shell.
+const CALL_LIMIT: Duration = Duration::from_secs(10);
+const MAX_ANSWER: usize = 64 * 1024;
+
+/// Where the sign-in service is: `AWS_ENDPOINT_URL_SIGNIN`, then `AWS_ENDPOINT_URL`,
+/// then the region's (there is no global endpoint).
+pub fn endpoint(region: Option<&str>) -> Result<String, String> {
+    endpoint_in(&|k| std::env::var(k).ok(), region)
+}
+
+fn endpoint_in(
+    var: &dyn Fn(&str) -> Option<String>,
+    region: Option<&str>,
+) -> Result<String, String> {
+    for name in ["AWS_ENDPOINT_URL_SIGNIN", "AWS_ENDPOINT_URL"] {
+        if let Some(url) = var(name) {
+            if !url.trim().is_empty() {
+                return Ok(url.trim().trim_end_matches('/').to_string());
+            }
+        }
+    }
+    let region = region.ok_or(
+        "no region is known for the sign-in service; set region in the profile (or AWS_REGION)",
+    )?;
+    let suffix = if region.starts_with("cn-") {
+        "signin.amazonaws.cn"
+    } else if region.starts_with("us-gov-") {
+        "signin.amazonaws-us-gov.com"
+    } else {
+        "signin.aws.amazon.com"
+    };
+    Ok(format!("https://{region}.{suffix}"))
+}
+
+/// What the service answered to a good request.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenOutput {
+    pub access_token: NewCredentials,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    #[serde(default)]
+    pub id_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+}
+
+/// How a call failed; never holds a secret.
+#[derive(Debug)]
+pub enum Failure {
+    Unreachable(String),
+    /// The service's refusal: HTTP status, `x-amzn-ErrorType`, the body's `error` code
+    /// and message.
+    Service {
+        status: u16,
+        kind: String,
+        code: String,
+        message: String,
+    },
+    BadAnswer(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Unreachable(why) => write!(f, "unreachable: {why}"),
+            Failure::Service {
+                status,
+                kind,
+                code,
+                message,
+            } => {
+                let shown: String = message.chars().take(200).collect();
+                write!(f, "HTTP {status} {kind} {code}: {shown}")
+            }
+            Failure::BadAnswer(why) => write!(f, "an answer awsrole cannot read ({why})"),
+        }
+    }
+}
+
+/// A grant of CreateOAuth2Token.
+pub enum Grant<'a> {
+    Refresh(&'a str),
+    AuthorizationCode {
+        code: &'a str,
+        verifier: &'a str,
+        redirect_uri: &'a str,
+    },
+}
+
+pub fn create_token(
+    endpoint: &str,
+    client_id: &str,
+    grant: Grant<'_>,
+    key: &Key,
+) -> Result<TokenOutput, Failure> {
+    let url = format!("{endpoint}/v1/token");
+    let body = match grant {
+        Grant::Refresh(refresh) => serde_json::json!({
+            "clientId": client_id,
+            "refreshToken": refresh,
+            "grantType": "refresh_token",
+        }),
+        Grant::AuthorizationCode {
+            code,
+            verifier,
+            redirect_uri,
+        } => serde_json::json!({
+            "clientId": client_id,
+            "grantType": "authorization_code",
+            "code": code,
+            "codeVerifier": verifier,
+            "redirectUri": redirect_uri,
+        }),
+    };
+    let jti = uuid4().map_err(Failure::Unreachable)?;
+    let proof = key.proof(&url, chrono::Utc::now().timestamp(), &jti);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Unreachable(e.to_string()))?;
+    let (status, kind, bytes) = runtime
+        .block_on(async {
+            tokio::time::timeout(CALL_LIMIT, post(&url, body.to_string(), &proof)).await
+        })
+        .map_err(|_| {
+            Failure::Unreachable(format!("no answer within {}s", CALL_LIMIT.as_secs()))
+        })??;
+    if status == 200 {
+        return serde_json::from_slice(&bytes).map_err(|e| Failure::BadAnswer(e.to_string()));
+    }
+    #[derive(Deserialize, Default)]
+    struct Refusal {
+        #[serde(default)]
+        error: String,
+        #[serde(default)]
+        message: String,
+    }
+    let refusal: Refusal = serde_json::from_slice(&bytes).unwrap_or_default();
+    Err(Failure::Service {
+        status,
+        kind: kind.split(':').next().unwrap_or_default().to_string(),
+        code: refusal.error,
+        message: refusal.message,
+    })
+}
+
+async fn post(url: &str, body: String, proof: &str) -> Result<(u16, String, Vec<u8>), Failure> {
+    use http_body_util::{BodyExt, Full, Limited};
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .map_err(|e| Failure::Unreachable(format!("no TLS roots: {e}")))?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build(https);
+    let request = http::Request::post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .header("dpop", proof)
+        .body(Full::new(bytes::Bytes::from(body)))
+        .map_err(|_| Failure::Unreachable("not a valid URL".into()))?;
+    let response = client.request(request).await.map_err(|e| {
+        Failure::Unreachable(if e.is_connect() {
+            "connection failed".into()
+        } else {
+            "request failed".into()
+        })
+    })?;
+    let status = response.status().as_u16();
+    let kind = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = Limited::new(response.into_body(), MAX_ANSWER)
+        .collect()
+        .await
+        .map_err(|_| Failure::BadAnswer("too large or cut off".into()))?
+        .to_bytes()
+        .to_vec();
+    Ok((status, kind, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_partition_has_its_regional_endpoint_and_the_variables_win() {
+        let none = |_: &str| None;
+        assert_eq!(
+            endpoint_in(&none, Some("eu-west-1")).unwrap(),
+            "https://eu-west-1.signin.aws.amazon.com"
+        );
+        assert_eq!(
+            endpoint_in(&none, Some("cn-north-1")).unwrap(),
+            "https://cn-north-1.signin.amazonaws.cn"
+        );
+        assert_eq!(
+            endpoint_in(&none, Some("us-gov-west-1")).unwrap(),
+            "https://us-gov-west-1.signin.amazonaws-us-gov.com"
+        );
+        assert!(endpoint_in(&none, None).unwrap_err().contains("region"));
+        let both = |k: &str| match k {
+            "AWS_ENDPOINT_URL_SIGNIN" => Some("http://127.0.0.1:1/".to_string()),
+            _ => Some("http://general".to_string()),
+        };
+        assert_eq!(endpoint_in(&both, None).unwrap(), "http://127.0.0.1:1");
+        let general = |k: &str| (k == "AWS_ENDPOINT_URL").then(|| "http://general".to_string());
+        assert_eq!(
+            endpoint_in(&general, Some("eu-west-1")).unwrap(),
+            "http://general"
+        );
+    }
+}

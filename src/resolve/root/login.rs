@@ -1,0 +1,34 @@
+//! `login_session`: the credentials of an `aws login` / `awsrole login` session, kept
+//! fresh by `crate::login`; cached per hop by the `Cached` wrapper like any expiring root.
+
+use crate::cache::Backend;
+use crate::credentials::Credentials;
+use crate::error::Result;
+
+pub struct Login<'a> {
+    pub profile: &'a str,
+    pub session: &'a str,
+    pub region: Option<&'a str>,
+    pub backend: Backend,
+}
+
+impl super::Provider for Login<'_> {
+    fn identity(&self) -> String {
+        format!("login:{}", self.session)
+    }
+
+    fn credentials(&self) -> Result<Credentials> {
+        crate::login::Session {
+            profile: self.profile,
+            arn: self.session,
+            region: self.region,
+            backend: self.backend,
+            lock_wait: crate::budget::within(std::time::Duration::from_secs(30)),
+        }
+        .credentials()
+    }
+
+    fn profile(&self) -> &str {
+        self.profile
+    }
+}

@@ -1,0 +1,489 @@
+//! `login_session` (the AWS CLI's `aws login`) as a chain root, and `awsrole login` /
+//! `logout`, against tests/support/signin_oauth_fake.py: the sign-in service's
+//! CreateOAuth2Token checking DPoP proofs, rotating single-use refresh tokens and the
+//! PKCE authorization-code grant (itself checked with botocore's model and LoginProvider
+//! by signin_oauth_fake_check.py), whose credentials are real in moto.
+#![cfg(unix)]
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+struct Fake {
+    _server: LocalServer,
+    url: String,
+}
+
+impl Fake {
+    fn start() -> Fake {
+        let server = LocalServer::start(
+            "signin_oauth_fake.py",
+            &[&moto().url],
+            "python3 with boto3 and cryptography (see .ci/install)",
+        );
+        Fake {
+            url: server.url.clone(),
+            _server: server,
+        }
+    }
+
+    fn post(&self, path: &str, body: &Value) -> Value {
+        let out = Command::new("curl")
+            .args(["-sf", "-X", "POST", "-d", &body.to_string()])
+            .arg(format!("{}{path}", self.url))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "POST {path}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn control(&self, body: Value) {
+        self.post("/control", &body);
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("{}/requests", self.url)])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// CreateOAuth2Token calls of `grant` that got an answer (any status).
+    fn token_calls(&self, grant: &str) -> Vec<Value> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r["op"] == "CreateOAuth2Token" && r["grant"] == grant)
+            .collect()
+    }
+}
+
+/// A sandbox whose user signed in with `aws login`: profile `dev` holds the session,
+/// `via-source` assumes RoleA from it (botocore's form), `go-form` holds both
+/// `login_session` and `role_arn` (the Go SDK's form).
+struct Login {
+    s: Sandbox,
+    fake: Fake,
+    arn: String,
+}
+
+impl Login {
+    fn new(name: &str) -> Login {
+        let mut s = Sandbox::seed(name);
+        s.keyring = "keyutils";
+        let fake = Fake::start();
+        let arn = format!("arn:aws:iam::123456789012:user/{}User1", s.world.prefix);
+        s.write_config(&format!(
+            "[profile dev]\nlogin_session = {arn}\nregion = eu-west-1\n\n\
+             [profile via-source]\nrole_arn = {}\nsource_profile = dev\nregion = eu-west-1\n\n\
+             [profile go-form]\nlogin_session = {arn}\nrole_arn = {}\nregion = eu-west-1\n",
+            s.world.role_arns[0], s.world.role_arns[1]
+        ));
+        s.write_credentials("");
+        let t = Login { s, fake, arn };
+        t.fake
+            .control(serde_json::json!({"user": t.user(), "token_seconds": 900}));
+        t
+    }
+
+    /// Who the session's credentials are in moto (see the fake's moto_session).
+    fn caller(&self) -> String {
+        let name = self.arn.rsplit('/').next().unwrap();
+        format!("arn:aws:sts::123456789012:assumed-role/{name}/{name}")
+    }
+
+    fn user(&self) -> Value {
+        serde_json::json!({
+            "arn": self.arn,
+            "key": self.s.world.access_key_id,
+            "secret": self.s.world.secret_access_key,
+        })
+    }
+
+    /// Leaves a session as `aws login` would, its credentials `expires_in` seconds from
+    /// now; returns the document.
+    fn aws_login(&self, expires_in: i64, format: &str) -> Value {
+        let mut body = self.user();
+        body["expires_in"] = expires_in.into();
+        body["format"] = format.into();
+        let doc = self.fake.post("/issue", &body);
+        let path = self.cli_file();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, doc.to_string()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        doc
+    }
+
+    fn cli_file(&self) -> PathBuf {
+        use sha2::Digest;
+        let name = sha2::Sha256::digest(self.arn.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        self.s
+            .home()
+            .join(".aws/login/cache")
+            .join(format!("{name}.json"))
+    }
+
+    fn env(&self, c: &mut Command) {
+        c.env("AWS_ENDPOINT_URL_SIGNIN", &self.fake.url);
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.s.cmd(args);
+        self.env(&mut c);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn export(&self, profile: &str) -> Keys {
+        let out = self.run(&["export", profile, "--format", "json"]);
+        assert!(out.status.success(), "export {profile}: {}", stderr(&out));
+        Keys::from_json(&out)
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
+        assert!(out.stdout.is_empty(), "nothing on stdout when failing");
+        stderr(&out)
+    }
+
+    /// botocore's own credential chain for `profile`, with the sandbox's files: the
+    /// access key it ends with and the CreateOAuth2Token calls it made.
+    fn botocore(&self, profile: &str) -> String {
+        let script = "import botocore.session,sys;c=botocore.session.Session(profile=sys.argv[1]).get_credentials();print(c.method, c.get_frozen_credentials().access_key)";
+        let mut c = Command::new("python3");
+        c.args(["-c", script, profile])
+            .env_clear()
+            .envs(self.s.envs());
+        self.env(&mut c);
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "botocore: {}", stderr(&out));
+        stdout(&out).trim().to_string()
+    }
+}
+
+fn refresh_calls(t: &Login) -> usize {
+    t.fake.token_calls("refresh_token").len()
+}
+
+#[test]
+fn the_fake_speaks_the_signin_model_and_botocores_login_provider_refreshes_through_it() {
+    let t = Login::new("loginfakecheck");
+    let out = Command::new("python3")
+        .arg(support("signin_oauth_fake_check.py"))
+        .args([
+            &t.fake.url,
+            &t.s.world.url,
+            &t.arn,
+            &t.s.world.access_key_id,
+            &t.s.world.secret_access_key,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{} (botocore[crt] is needed: see .ci/install)",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(stdout(&out).trim(), "ok");
+}
+
+#[test]
+fn fresh_credentials_are_used_as_they_are_without_a_call() {
+    let t = Login::new("loginfresh");
+    let doc = t.aws_login(3600, "sec1");
+    let keys = t.export("dev");
+    assert_eq!(
+        keys.access_key_id,
+        doc["accessToken"]["accessKeyId"].as_str().unwrap()
+    );
+    assert_eq!(caller_of(&t.s, &keys), t.caller());
+    assert_eq!(refresh_calls(&t), 0);
+}
+
+#[test]
+fn a_due_session_is_refreshed_once_and_written_back_as_botocore_does() {
+    let t = Login::new("logindue");
+    let doc = t.aws_login(120, "sec1");
+    let keys = t.export("dev");
+    assert_eq!(refresh_calls(&t), 1);
+    assert_ne!(
+        keys.access_key_id,
+        doc["accessToken"]["accessKeyId"].as_str().unwrap()
+    );
+    assert_eq!(
+        caller_of(&t.s, &keys),
+        t.caller(),
+        "the refreshed credentials work"
+    );
+    let path = t.cli_file();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_ne!(
+        saved["refreshToken"], doc["refreshToken"],
+        "rotated token saved"
+    );
+    assert_eq!(
+        saved["accessToken"]["accessKeyId"],
+        keys.access_key_id.as_str()
+    );
+    assert_eq!(saved["accessToken"]["accountId"], "123456789012");
+    for kept in ["idToken", "dpopKey", "clientId", "tokenType"] {
+        assert_eq!(saved[kept], doc[kept], "{kept} kept");
+    }
+    // The keyring cache serves the next export; botocore reads the file and finds fresh
+    // credentials: no second refresh either way.
+    assert_eq!(t.export("dev").access_key_id, keys.access_key_id);
+    assert_eq!(t.botocore("dev"), format!("login {}", keys.access_key_id));
+    assert_eq!(refresh_calls(&t), 1);
+}
+
+#[test]
+fn a_pkcs8_key_as_in_the_sdks_fixtures_refreshes_too() {
+    let t = Login::new("loginpkcs8");
+    let doc = t.aws_login(0, "pkcs8");
+    assert!(doc["dpopKey"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN PRIVATE KEY"));
+    let keys = t.export("dev");
+    assert_eq!(caller_of(&t.s, &keys), t.caller());
+    assert_eq!(refresh_calls(&t), 1);
+}
+
+#[test]
+fn ten_concurrent_exports_make_one_refresh_and_all_get_working_credentials() {
+    let t = Login::new("loginten");
+    t.aws_login(60, "sec1");
+    // Every refresh takes a while, so the others arrive while it is in flight.
+    t.fake.control(serde_json::json!({"delay": 0.5}));
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            t.cmd(&["export", "dev", "--format", "json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outs {
+        assert!(out.status.success(), "{}", stderr(out));
+    }
+    let keys: Vec<Keys> = outs.iter().map(Keys::from_json).collect();
+    assert_eq!(refresh_calls(&t), 1, "{:#?}", t.fake.requests());
+    let spent: Vec<Value> = t
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r["status"] != 200 && r["op"] == "CreateOAuth2Token")
+        .collect();
+    assert!(spent.is_empty(), "no refresh token spent twice: {spent:#?}");
+    assert!(keys
+        .iter()
+        .all(|k| k.access_key_id == keys[0].access_key_id));
+    assert_eq!(caller_of(&t.s, &keys[9]), t.caller());
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(t.cli_file()).unwrap()).unwrap();
+    assert_eq!(
+        saved["accessToken"]["accessKeyId"],
+        keys[0].access_key_id.as_str()
+    );
+    assert_eq!(
+        t.botocore("dev"),
+        format!("login {}", keys[0].access_key_id)
+    );
+    assert_eq!(refresh_calls(&t), 1, "botocore did not refresh either");
+}
+
+#[test]
+fn a_role_is_assumed_with_the_session_in_both_chain_forms() {
+    let t = Login::new("loginchain");
+    t.aws_login(3600, "sec1");
+    let via = t.export("via-source");
+    assert!(
+        caller_of(&t.s, &via).contains(&format!("assumed-role/{}RoleA/", t.s.world.prefix)),
+        "{}",
+        caller_of(&t.s, &via)
+    );
+    let go = t.export("go-form");
+    assert!(
+        caller_of(&t.s, &go).contains(&format!("assumed-role/{}RoleB/", t.s.world.prefix)),
+        "{}",
+        caller_of(&t.s, &go)
+    );
+    // (The fake's own AssumeRole that made the session is not one of the world's roles.)
+    let assumed = || -> Vec<StsCall> {
+        t.s.world
+            .calls()
+            .into_iter()
+            .filter(|c| c.action == "AssumeRole")
+            .filter(|c| {
+                c.role_arn
+                    .as_ref()
+                    .is_some_and(|r| t.s.world.role_arns.contains(r))
+            })
+            .collect()
+    };
+    assert_eq!(assumed().len(), 2, "{:#?}", assumed());
+    // Each hop cached: again, no call at all.
+    t.export("via-source");
+    t.export("go-form");
+    assert_eq!(assumed().len(), 2);
+    assert_eq!(refresh_calls(&t), 0);
+    // botocore's form is the one botocore reads: it agrees.
+    assert!(t.botocore("via-source").starts_with("assume-role "));
+}
+
+#[test]
+fn list_explain_and_status_show_the_session_without_a_call() {
+    let t = Login::new("loginlist");
+    t.aws_login(120, "sec1");
+    let out = t.run(&["list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mark = format!("[login: {}]", t.arn);
+    assert!(stdout(&out).contains(&mark), "{}", stdout(&out));
+    let out = t.run(&["explain", "via-source"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(&mark), "{text}");
+    assert!(
+        text.contains("signed in (AWS CLI cache), credentials until"),
+        "{text}"
+    );
+    // Not signed in: said, not an error.
+    std::fs::remove_file(t.cli_file()).unwrap();
+    let out = t.run(&["explain", "dev"]);
+    assert!(stdout(&out).contains("not signed in"), "{}", stdout(&out));
+    assert!(t
+        .fake
+        .requests()
+        .iter()
+        .all(|r| r["op"] != "CreateOAuth2Token"));
+}
+
+#[test]
+fn an_ended_session_says_sign_in_again_and_is_never_sent_again() {
+    let t = Login::new("loginended");
+    for (setting, code) in [
+        ("revoke_all", "TOKEN_EXPIRED"),
+        ("credentials_changed", "USER_CREDENTIALS_CHANGED"),
+    ] {
+        t.aws_login(0, "sec1");
+        t.fake.control(serde_json::json!({ setting: true }));
+        let before = t.fake.requests().len();
+        let err = t.fails(&["export", "dev"]);
+        assert!(
+            err.contains(code)
+                && err.contains("'awsrole login dev'")
+                && err.contains("'aws login --profile dev'"),
+            "{err}"
+        );
+        assert_eq!(t.fake.requests().len(), before + 1);
+        // The dead refresh token is not sent again, through any profile.
+        let err = t.fails(&["export", "via-source"]);
+        assert!(err.contains("sign in again"), "{err}");
+        assert_eq!(t.fake.requests().len(), before + 1, "no second call");
+        t.fake.control(serde_json::json!({ setting: false }));
+    }
+    // A new `aws login` (a new refresh token) works at once.
+    t.aws_login(0, "sec1");
+    assert_eq!(caller_of(&t.s, &t.export("dev")), t.caller());
+}
+
+#[test]
+fn refusals_and_outages_name_the_permission_or_the_endpoint_and_stay_bounded() {
+    let t = Login::new("loginrefused");
+    t.aws_login(-60, "sec1");
+    t.fake.control(serde_json::json!({"insufficient": true}));
+    let err = t.fails(&["export", "dev"]);
+    assert!(err.contains("signin:CreateOAuth2Token"), "{err}");
+    t.fake.control(serde_json::json!({"insufficient": false}));
+    t.aws_login(-60, "sec1");
+    for status in [429, 500] {
+        t.fake.control(serde_json::json!({ "fail": [status] }));
+        let err = t.fails(&["export", "dev"]);
+        assert!(
+            err.contains(&t.fake.url) && err.contains(&status.to_string()),
+            "{err}"
+        );
+    }
+    // Nothing listens there: told at once, naming the address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let started = Instant::now();
+    let out =
+        t.s.cmd(&["export", "dev"])
+            .env("AWS_ENDPOINT_URL_SIGNIN", &dead_url)
+            .output()
+            .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(&dead_url), "{}", stderr(&out));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // Credentials that have not expired are used while the service is down, with a warning.
+    t.aws_login(120, "sec1");
+    let out =
+        t.s.cmd(&["export", "dev", "--format", "json"])
+            .env("AWS_ENDPOINT_URL_SIGNIN", &dead_url)
+            .output()
+            .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_cut_oversized_or_fifo_session_file_fails_at_once_saying_so() {
+    let t = Login::new("loginfiles");
+    let path = t.cli_file();
+    let err = t.fails(&["export", "dev"]);
+    assert!(
+        err.contains("not signed in") && err.contains("awsrole login dev"),
+        "{err}"
+    );
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let doc = t.aws_login(3600, "sec1").to_string();
+    std::fs::write(&path, &doc[..doc.len() / 2]).unwrap();
+    let err = t.fails(&["export", "dev"]);
+    assert!(
+        err.contains(&path.display().to_string()) && err.contains("cut short"),
+        "{err}"
+    );
+    std::fs::write(&path, vec![b' '; 2 << 20]).unwrap();
+    let err = t.fails(&["export", "dev"]);
+    assert!(err.contains("larger than"), "{err}");
+    std::fs::remove_file(&path).unwrap();
+    let made = Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(made.success());
+    let started = Instant::now();
+    let err = t.fails(&["export", "dev"]);
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "no hang on a FIFO"
+    );
+    assert!(t
+        .fake
+        .requests()
+        .iter()
+        .all(|r| r["op"] != "CreateOAuth2Token"));
+}
