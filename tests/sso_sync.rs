@@ -424,6 +424,14 @@ fn a_broken_config_or_template_is_refused_before_the_portal_is_asked() {
     // A token the portal no longer takes: which sign-in to run, and nothing written.
     o.control(json!({"revoke_all": true}));
     refused(&good, &[], 1, "no longer accepts the sign-in of sso-session 'corp' (expired or revoked); run 'awsrole sso login --sso-session corp'");
+
+    // No token at all, and no terminal to sign in at: the command that signs in.
+    std::fs::remove_file(
+        o.s.home()
+            .join(format!(".aws/sso/cache/{}.json", sha1_hex("corp"))),
+    )
+    .unwrap();
+    refused(&good, &[], 1, "not signed in to IAM Identity Center (sso-session 'corp'); run 'awsrole sso login --sso-session corp'");
 }
 
 #[test]
@@ -692,4 +700,67 @@ fn a_hostile_portal_cannot_write_keys_or_sections_of_its_own() {
         stdout(&py),
         "['default', 'ok-profile-evil-credential_process-touch-pwned/Admin']\n[]\n"
     );
+}
+
+#[test]
+fn each_sign_in_session_has_its_own_block_and_leaves_the_others_alone() {
+    let o = Org::new("synctwo", accounts());
+    o.sync(&[]);
+    // A second organisation (same fake portal, its own sign-in and token).
+    let other_url = format!("{}-other", o.start_url());
+    o.s.append_config(&format!(
+        "\n[sso-session other]\nsso_start_url = {other_url}\nsso_region = us-east-1\n"
+    ));
+    let doc = o.post(
+        "/issue",
+        &json!({"start_url": other_url, "region": "us-east-1", "expires_in": 7200}),
+    );
+    std::fs::write(
+        o.s.home()
+            .join(".aws/sso/cache")
+            .join(format!("{}.json", sha1_hex("other"))),
+        serde_json::to_vec(&doc).unwrap(),
+    )
+    .unwrap();
+    let before = o.config();
+    // Two sessions now: sync must be told which.
+    let out = o.run(&["sso", "sync"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // The same template would give the names corp's block holds: skipped, reported.
+    let out = o.sync(&["--sso-session", "other"]);
+    assert!(
+        stderr(&out).contains(
+            "skipped account 111111111111 (Prod (EU)) role ReadOnly: a profile 'Prod-EU/ReadOnly'"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = o.sync(&[
+        "--sso-session",
+        "other",
+        "--name-template",
+        "{sso_session}/{account_id}/{role_name}",
+    ]);
+    assert!(stderr(&out).contains("5 added"), "{}", stderr(&out));
+    let text = o.config();
+    assert!(
+        text.starts_with(&before),
+        "corp's block and the rest are as they were"
+    );
+    let theirs = &text[before.len()..];
+    assert!(
+        theirs.starts_with("\n# >>> awsrole sso sync: sso-session other >>>\n")
+            && theirs.contains("[profile other/111111111111/ReadOnly]\nsso_session = other\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\nregion = us-east-1\n")
+            && theirs.ends_with("# <<< awsrole sso sync: sso-session other <<<\n"),
+        "{theirs}"
+    );
+    for session in ["corp", "other"] {
+        let out = o.sync(&["--sso-session", session]);
+        assert!(
+            stderr(&out).contains("nothing to write"),
+            "{session}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(o.config(), text);
 }
