@@ -51,6 +51,7 @@ pub struct Choices {
     pub duration: Option<u32>,
     pub region: Option<String>,
     pub no_cache: bool,
+    pub no_session: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -102,7 +103,7 @@ impl State {
             self.trust_mtime,
             self.warned as u8,
             c.duration.unwrap_or(0),
-            c.no_cache as u8,
+            c.no_cache as u8 | (c.no_session as u8) << 1,
             envdiff::to_hex(c.region.as_deref().unwrap_or_default().as_bytes()),
             self.key,
             self.noticed,
@@ -132,11 +133,13 @@ impl State {
         let (choices, key, noticed) = match version {
             "3" => {
                 let duration = parts[6].parse::<u32>().ok()?;
+                let switches = parts[7].parse::<u8>().ok()?;
                 let region = String::from_utf8(envdiff::from_hex(parts[8])?).ok()?;
                 (
                     Choices {
                         duration: (duration > 0).then_some(duration),
-                        no_cache: parts[7] == "1",
+                        no_cache: switches & 1 != 0,
+                        no_session: switches & 2 != 0,
                         region: (!region.is_empty()).then_some(region),
                     },
                     parts[9].to_string(),
@@ -774,6 +777,7 @@ mod tests {
                     duration: Some(900),
                     region: Some("eu-west-3".into()),
                     no_cache: true,
+                    no_session: true,
                 },
                 key: fingerprint("ASIAEXAMPLE"),
                 noticed: fingerprint("told"),

@@ -130,10 +130,13 @@ pub struct Mfa {
     pub process: Option<String>,
 }
 
-/// A GetSessionToken made with MFA before the first role; cached per (keys, serial).
+/// A GetSessionToken: made with MFA before the first role, or, for a profile of
+/// long-term keys alone, the credential handed out (with MFA when the profile has
+/// `mfa_serial`), so the master key never reaches a shell (`--no-session` opts out).
+/// Cached per (keys, serial).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MfaSession {
-    pub mfa: Mfa,
+    pub mfa: Option<Mfa>,
     pub duration: u32,
 }
 
@@ -182,7 +185,8 @@ impl ChainPlan {
 
     /// Whether resolving may need a person: an MFA code.
     pub fn needs_mfa(&self) -> bool {
-        self.mfa_session.is_some() || self.hops.iter().any(|h| h.mfa.is_some())
+        self.mfa_session.as_ref().is_some_and(|s| s.mfa.is_some())
+            || self.hops.iter().any(|h| h.mfa.is_some())
     }
 
     #[cfg(test)]
@@ -223,6 +227,8 @@ pub struct PlanInputs {
     /// No "did you mean" in errors: `list` plans every profile, and suggestions for
     /// each missing name would make it quadratic in the number of profiles.
     pub skip_suggestions: bool,
+    /// `--no-session`: a profile of long-term keys alone hands out the keys themselves.
+    pub no_session: bool,
 }
 
 impl PlanInputs {
@@ -233,6 +239,7 @@ impl PlanInputs {
             env_region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
             env_endpoint: var("AWS_ENDPOINT_URL_STS").or_else(|| var("AWS_ENDPOINT_URL")),
             skip_suggestions: false,
+            no_session: false,
         }
     }
 }
@@ -374,9 +381,10 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
         let call = decide_hop(index == 0, source_kind, asked, mfa.is_some());
         if call.session_token_first {
             mfa_session = Some(MfaSession {
-                mfa: mfa
-                    .clone()
-                    .expect("MFA session is only planned with a serial"),
+                mfa: Some(
+                    mfa.clone()
+                        .expect("MFA session is only planned with a serial"),
+                ),
                 duration: MFA_SESSION_SECONDS,
             });
         }
@@ -391,18 +399,21 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
         });
     }
 
-    // A plain keys profile with mfa_serial (no role): an MFA session is the credential,
-    // as aws-vault does, so long-term keys never reach the shell unprotected.
-    if hops.is_empty() && root.is_long_term() && matches!(root, Root::Keys { .. }) {
-        if let Some(serial) = target_profile.get("mfa_serial") {
-            mfa_session = Some(MfaSession {
-                mfa: Mfa {
-                    serial: serial.to_string(),
-                    process: target_profile.get("mfa_process").map(str::to_string),
-                },
-                duration: inputs.duration.unwrap_or(MFA_SESSION_SECONDS),
-            });
-        }
+    // A plain keys profile (no role): a session is the credential, with MFA when the
+    // profile has mfa_serial, as aws-vault does, so long-term keys never reach a shell
+    // (`--no-session` hands them out).
+    if hops.is_empty()
+        && root.is_long_term()
+        && matches!(root, Root::Keys { .. })
+        && !inputs.no_session
+    {
+        mfa_session = Some(MfaSession {
+            mfa: target_profile.get("mfa_serial").map(|serial| Mfa {
+                serial: serial.to_string(),
+                process: target_profile.get("mfa_process").map(str::to_string),
+            }),
+            duration: inputs.duration.unwrap_or(MFA_SESSION_SECONDS),
+        });
     }
 
     let chain: Vec<&Profile> = std::iter::once(target_profile)
@@ -837,7 +848,10 @@ mod tests {
         assert_eq!(roles, ["role-a", "role-b", "role-c", "role-d", "role-e"]);
         assert_eq!(p.root.profile(), "default");
         assert_eq!(
-            p.mfa_session.as_ref().map(|s| s.mfa.serial.as_str()),
+            p.mfa_session
+                .as_ref()
+                .and_then(|s| s.mfa.as_ref())
+                .map(|m| m.serial.as_str()),
             Some("arn:aws:iam::222222222222:mfa/User1")
         );
         assert!(p.hops.iter().all(|h| h.mfa.is_none()));

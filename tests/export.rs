@@ -372,3 +372,36 @@ fn export_unsets_only_what_is_set_and_always_the_profile_variables() {
         stdout(&out)
     );
 }
+
+/// A profile of long-term keys alone hands out a GetSessionToken session (the master
+/// key stays out of the shell), cached like any session; `--no-session` hands out the
+/// keys themselves, as botocore would.
+#[test]
+fn a_keys_only_profile_hands_out_a_session_unless_told_not_to() {
+    let mut s = Sandbox::seed("keysession");
+    s.keyring = "keyutils";
+    let before = s.world.count("GetSessionToken");
+    let first = s.run(&["export", "default", "--format", "json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let session = Keys::from_json(&first);
+    assert!(session.session_token.is_some(), "a session, not the keys");
+    assert_ne!(session.access_key_id, s.world.access_key_id);
+    // STS's front accepts it (it checks every key pair moto issued).
+    assert!(!caller_of(&s, &session).is_empty());
+    // Cached: the same keys again, no second GetSessionToken.
+    let again = Keys::from_json(&s.run(&["export", "default", "--format", "json"]));
+    assert_eq!(again, session);
+    assert_eq!(s.world.count("GetSessionToken") - before, 1);
+    // --no-session: the long-term keys, as botocore hands them out.
+    let keys = s.run(&["export", "default", "--format", "json", "--no-session"]);
+    assert!(keys.status.success(), "{}", stderr(&keys));
+    let keys = Keys::from_json(&keys);
+    assert_eq!(keys.access_key_id, s.world.access_key_id);
+    assert!(keys.session_token.is_none());
+    // explain says which.
+    let explained = stdout(&s.run(&["explain", "default"]));
+    assert!(
+        explained.contains("GetSessionToken without MFA"),
+        "{explained}"
+    );
+}

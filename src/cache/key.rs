@@ -51,10 +51,10 @@ pub fn hop_key(parent: &str, hop: &Hop, endpoint: Option<&str>) -> CacheKey {
 /// The keys of a plan: the MFA session's (if any), then one per hop, in call order.
 pub fn chain_keys(plan: &ChainPlan, root: &str) -> (Option<CacheKey>, Vec<CacheKey>) {
     let endpoint = plan.endpoint.as_deref();
-    let mfa = plan
-        .mfa_session
-        .as_ref()
-        .map(|s| mfa_session_key(root, &s.mfa.serial, endpoint));
+    let mfa = plan.mfa_session.as_ref().map(|s| {
+        let serial = s.mfa.as_ref().map(|m| m.serial.as_str()).unwrap_or("");
+        mfa_session_key(root, serial, endpoint)
+    });
     let mut parent = mfa
         .as_ref()
         .map(|k| k.id.clone())

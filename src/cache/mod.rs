@@ -2,7 +2,9 @@
 //! expiry inside the value. Any failure is a one-line warning; the command goes on
 //! uncached, and nothing ever falls back to a plaintext file.
 
+pub mod file_store;
 pub mod key;
+pub mod pass_store;
 mod store;
 
 use chrono::{DateTime, Utc};
@@ -11,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::credentials::Credentials;
 pub use key::CacheKey;
 pub use store::{
-    open_secret_store, open_session_store, secret_service_missing, Backend, SecretStore,
+    describe_stores, open_secret_store, open_session_store, secret_service_missing,
+    why_no_key_store, Backend, SecretStore,
 };
 
 /// Refresh a cached credential when less than this remains (`AWSROLE_REFRESH_MARGIN`).

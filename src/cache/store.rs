@@ -20,6 +20,11 @@ pub enum Backend {
     Auto,
     Keyutils,
     SecretService,
+    /// Long-term keys in an encrypted file (`file_store`); the cache in the kernel
+    /// keyring as with `auto`.
+    File,
+    /// Long-term keys in password-store (`pass_store`); the cache as with `auto`.
+    Pass,
     None,
 }
 
@@ -29,9 +34,11 @@ impl Backend {
             None | Some("") | Some("auto") => Ok(Backend::Auto),
             Some("keyutils") => Ok(Backend::Keyutils),
             Some("secret-service") => Ok(Backend::SecretService),
+            Some("file") => Ok(Backend::File),
+            Some("pass") => Ok(Backend::Pass),
             Some("none") => Ok(Backend::None),
             Some(other) => Err(Error::Usage(format!(
-                "AWSROLE_KEYRING={other} is not one of auto, keyutils, secret-service, none"
+                "AWSROLE_KEYRING={other} is not one of auto, keyutils, secret-service, file, pass, none"
             ))),
         }
     }
@@ -46,16 +53,18 @@ pub fn open_session_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
         // A kernel keyring the system forbids (Docker's default seccomp profile blocks
         // keyctl): one line, then no cache, instead of a warning at every hop.
         #[cfg(target_os = "linux")]
-        Backend::Auto | Backend::Keyutils => match linux::keyutils_refused() {
-            None => Some(Box::new(linux::Keyutils)),
-            Some(why) => {
-                crate::cache::warn_once_about(
+        Backend::Auto | Backend::Keyutils | Backend::File | Backend::Pass => {
+            match linux::keyutils_refused() {
+                None => Some(Box::new(linux::Keyutils)),
+                Some(why) => {
+                    crate::cache::warn_once_about(
                     "keyutils",
                     &format!("the kernel keyring cannot be used here ({why}; a container's seccomp profile does this): going on without a cache, so every switch calls STS; AWSROLE_KEYRING=none says the same without this line"),
                 );
-                None
+                    None
+                }
             }
-        },
+        }
         #[cfg(target_os = "linux")]
         Backend::SecretService => Some(Box::new(linux::SecretService)),
         #[cfg(any(target_os = "macos", target_os = "windows"))]
@@ -70,6 +79,20 @@ pub fn open_session_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
 pub fn open_secret_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
     match backend {
         Backend::None => None,
+        Backend::File => crate::cache::file_store::FileStore::open()
+            .ok()
+            .map(|s| Box::new(s) as Box<dyn SecretStore>),
+        Backend::Pass => Some(Box::new(crate::cache::pass_store::PassStore)),
+        // No Secret Service here, but an encrypted key file made earlier: that.
+        #[cfg(target_os = "linux")]
+        Backend::Auto
+            if !linux::secret_service_offered()
+                && crate::cache::file_store::FileStore::exists() =>
+        {
+            crate::cache::file_store::FileStore::open()
+                .ok()
+                .map(|s| Box::new(s) as Box<dyn SecretStore>)
+        }
         // Without a session bus, or with one that has no Secret Service (a headless
         // host), `auto` has no long-term key store rather than a warning on every
         // command, and an SSO sign-in goes to the kernel keyring instead of failing
@@ -85,6 +108,89 @@ pub fn open_secret_store(backend: Backend) -> Option<Box<dyn SecretStore>> {
         #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
         _ => None,
     }
+}
+
+/// Why `open_secret_store(backend)` has no store, and what the person can do: said by
+/// `add`, `remove` and a chain whose keys are not found, never blaming a variable the
+/// person did not set, never sending them back to `add`.
+pub fn why_no_key_store(backend: Backend) -> String {
+    let choices = "keep long-term keys in an encrypted file instead (AWSROLE_KEYRING=file, asks a passphrase), in password-store (AWSROLE_KEYRING=pass), or in the kernel keyring until reboot (AWSROLE_KEYRING=keyutils)";
+    if backend == Backend::None {
+        return "AWSROLE_KEYRING=none keeps no keys; unset it or pick a store".into();
+    }
+    #[cfg(target_os = "linux")]
+    let why = if !linux::session_bus_exists() {
+        format!(
+            "no Secret Service in this session (DBUS_SESSION_BUS_ADDRESS is not set: an SSH session, tmux started outside the desktop, WSL or a container), so keys added in a desktop session are not reachable here; {choices}"
+        )
+    } else {
+        format!("no Secret Service on this session's D-Bus (nothing owns org.freedesktop.secrets); start gnome-keyring or KWallet, or {choices}")
+    };
+    #[cfg(not(target_os = "linux"))]
+    let why = format!("no OS keyring here; {choices}");
+    why
+}
+
+/// What `awsrole doctor` says about the stores: one line each, with why.
+pub fn describe_stores(backend: Backend) -> Vec<(String, String)> {
+    let chosen = match std::env::var("AWSROLE_KEYRING")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => format!("AWSROLE_KEYRING={v}"),
+        None => "AWSROLE_KEYRING is not set: auto".to_string(),
+    };
+    let session = match backend {
+        Backend::None => "none: nothing is cached, every switch calls STS".to_string(),
+        #[cfg(target_os = "linux")]
+        _ => match linux::keyutils_refused() {
+            None => "the kernel's per-user keyring (in memory, shared by your terminals, gone at reboot)".into(),
+            Some(why) => format!("none: the kernel keyring cannot be used here ({why})"),
+        },
+        #[cfg(not(target_os = "linux"))]
+        _ => "the OS keyring (Keychain / Credential Manager)".into(),
+    };
+    let long_term = match backend {
+        Backend::None => "none (keys only from the credentials file)".to_string(),
+        Backend::File => format!(
+            "the encrypted file {} ({})",
+            crate::cache::file_store::path()
+                .unwrap_or_default()
+                .display(),
+            if crate::cache::file_store::FileStore::exists() {
+                "exists"
+            } else {
+                "not made yet: 'awsrole add' makes it"
+            }
+        ),
+        Backend::Pass => match crate::cache::pass_store::usable() {
+            Ok(()) => "password-store (pass), under awsrole/".into(),
+            Err(e) => format!("password-store, which cannot be used: {e}"),
+        },
+        Backend::Keyutils => "the kernel keyring (forgotten at reboot)".into(),
+        #[cfg(target_os = "linux")]
+        Backend::SecretService => "the Secret Service (gnome-keyring, KWallet)".into(),
+        #[cfg(target_os = "linux")]
+        Backend::Auto if linux::secret_service_offered() => {
+            "the Secret Service of this session (gnome-keyring, KWallet)".into()
+        }
+        #[cfg(target_os = "linux")]
+        Backend::Auto if crate::cache::file_store::FileStore::exists() => format!(
+            "the encrypted file {} (this session has no Secret Service)",
+            crate::cache::file_store::path()
+                .unwrap_or_default()
+                .display()
+        ),
+        #[cfg(target_os = "linux")]
+        Backend::Auto => format!("none: {}", why_no_key_store(backend)),
+        #[cfg(not(target_os = "linux"))]
+        _ => "the OS keyring (Keychain / Credential Manager)".into(),
+    };
+    vec![
+        ("store".into(), chosen),
+        ("cache".into(), session),
+        ("keys".into(), long_term),
+    ]
 }
 
 /// Whether `auto` keeps secrets of the Secret Service elsewhere because the session bus

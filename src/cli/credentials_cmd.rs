@@ -47,7 +47,21 @@ impl Resolved {
 /// (`AwsConfig::load_for`); when that fails, planned again over the whole config, so
 /// the error's near-name hints know every profile.
 pub fn plan_profile(profile: &str, duration: Option<u32>) -> Result<ChainPlan> {
-    let inputs = PlanInputs::from_env(duration);
+    plan_with(profile, PlanInputs::from_env(duration))
+}
+
+/// The plan `flags` ask for (`--duration`, `--no-session`).
+pub fn plan_for(profile: &str, flags: &ResolveFlags) -> Result<ChainPlan> {
+    plan_with(
+        profile,
+        PlanInputs {
+            no_session: flags.no_session,
+            ..PlanInputs::from_env(flags.duration)
+        },
+    )
+}
+
+fn plan_with(profile: &str, inputs: PlanInputs) -> Result<ChainPlan> {
     match plan(&AwsConfig::load_for(profile)?, profile, &inputs) {
         Ok(planned) => Ok(planned),
         Err(_) => plan(&AwsConfig::load()?, profile, &inputs),
@@ -72,7 +86,7 @@ pub fn resolve_with_margin(
     lock_wait: Duration,
     margin: Option<i64>,
 ) -> Result<Resolved> {
-    let mut plan = plan_profile(profile, flags.duration)?;
+    let mut plan = plan_for(profile, flags)?;
     if let Some(region) = &flags.region {
         plan.region = Some(region.clone());
     }
@@ -185,7 +199,8 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
         .enumerate()
         .rev()
         .map(|(i, hop)| {
-            let mfa = hop.mfa.is_some() || (i == 0 && plan.mfa_session.is_some());
+            let mfa = hop.mfa.is_some()
+                || (i == 0 && plan.mfa_session.as_ref().is_some_and(|s| s.mfa.is_some()));
             format!("{}{}", hop.profile, mfa_mark(mfa))
         })
         .collect();
@@ -223,7 +238,7 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
             &sso_mark
         }
     };
-    let root_mfa = plan.hops.is_empty() && plan.mfa_session.is_some();
+    let root_mfa = plan.hops.is_empty() && plan.needs_mfa();
     parts.push(format!("{root_name}{} {kind}", mfa_mark(root_mfa)));
     parts.join(" ← ")
 }
@@ -452,8 +467,14 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
     out.push_str(&format!("source:  {root_text}\n"));
     if let (Some(session), Some(key)) = (&plan.mfa_session, &mfa_key) {
         out.push_str(&format!(
-            "mfa:     GetSessionToken with {} for {}s, shared by every role using it; {}\n",
-            session.mfa.serial,
+            "mfa:     GetSessionToken {} for {}s, shared by every role using it; {}\n",
+            session
+                .mfa
+                .as_ref()
+                .map(|m| format!("with {}", m.serial))
+                .unwrap_or_else(|| {
+                    "without MFA (the long-term keys stay here; --no-session hands them out)".into()
+                }),
             session.duration,
             cached(key)
         ));

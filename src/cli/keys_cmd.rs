@@ -76,7 +76,7 @@ pub fn cache(action: CacheAction) -> Result<()> {
 
 pub fn add(profile: &str, no_verify: bool) -> Result<()> {
     let backend = Backend::from_env()?;
-    let store = open_secret_store(backend).ok_or_else(|| no_key_store(backend, "add keys to"))?;
+    let store = open_secret_store(backend).ok_or_else(|| no_key_store(backend, "store keys"))?;
     let config = AwsConfig::load()?;
     if !config.profiles.contains_key(profile) {
         notice(&format!(
@@ -133,19 +133,27 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
     Ok(())
 }
 
+/// `awsrole doctor`: which store each kind of secret goes to here, and why.
+pub fn doctor() -> Result<()> {
+    let backend = Backend::from_env()?;
+    let mut out = String::new();
+    for (what, text) in crate::cache::describe_stores(backend) {
+        out.push_str(&format!("{}{text}\n", super::pad(&format!("{what}:"), 7)));
+    }
+    super::emit_shown(&out)
+}
+
 /// Why there is no store for long-term keys, and what to do.
 fn no_key_store(backend: Backend, to: &str) -> Error {
-    Error::Keyring(if backend == Backend::None {
-        format!("AWSROLE_KEYRING=none: there is no keyring to {to}; unset it or pick a backend")
-    } else {
-        format!("there is no Secret Service on this session's D-Bus to {to} (a headless host?); start one (gnome-keyring, KWallet), or set AWSROLE_KEYRING=keyutils for the kernel keyring, which forgets them at reboot")
-    })
+    Error::Keyring(format!(
+        "cannot {to}: {}; 'awsrole doctor' says where secrets go here",
+        crate::cache::why_no_key_store(backend)
+    ))
 }
 
 pub fn remove(profile: &str) -> Result<()> {
     let backend = Backend::from_env()?;
-    let store =
-        open_secret_store(backend).ok_or_else(|| no_key_store(backend, "remove keys from"))?;
+    let store = open_secret_store(backend).ok_or_else(|| no_key_store(backend, "remove keys"))?;
     let name = keyring_name(profile);
     let present = store.get(&name).map_err(Error::Keyring)?.is_some();
     if !present {

@@ -44,6 +44,10 @@ pub struct ResolveFlags {
     /// Confirm a profile marked `awsrole_confirm = true` without a terminal
     #[arg(long)]
     pub yes: bool,
+    /// For a profile of long-term keys alone: hand out the keys themselves, not a
+    /// GetSessionToken session
+    #[arg(long)]
+    pub no_session: bool,
 }
 
 fn parse_duration_arg(text: &str) -> std::result::Result<u32, String> {
@@ -183,6 +187,9 @@ pub enum Command {
     },
     /// Print shell completions
     Completions { shell: Shell },
+    /// Where secrets go on this machine, and why: the cache and the store of
+    /// long-term keys (`AWSROLE_KEYRING`)
+    Doctor,
     /// Sign in to IAM Identity Center (AWS SSO), or out of it
     Sso {
         #[command(subcommand)]
@@ -339,6 +346,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pick => pick_cmd::pick(),
         Command::Man => pick_cmd::man(),
         Command::Completions { shell } => shell_cmd::completions(shell),
+        Command::Doctor => keys_cmd::doctor(),
         Command::Console(args) => {
             crate::sso::allow_login_here();
             console_cmd::console(args)

@@ -273,6 +273,7 @@ fn start_daemon(
         .args(flags.duration.map(|d| format!("--duration={d}")))
         .args(flags.region.as_ref().map(|r| format!("--region={r}")))
         .args(flags.no_cache.then_some("--no-cache"))
+        .args(flags.no_session.then_some("--no-session"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit());

@@ -96,6 +96,7 @@ fn choices_of(flags: &ResolveFlags) -> hook::Choices {
         duration: flags.duration,
         region: flags.region.clone(),
         no_cache: flags.no_cache,
+        no_session: flags.no_session,
     }
 }
 
@@ -104,6 +105,7 @@ fn flags_of(choices: &hook::Choices) -> ResolveFlags {
         duration: choices.duration,
         region: choices.region.clone(),
         no_cache: choices.no_cache,
+        no_session: choices.no_session,
         ..ResolveFlags::default()
     }
 }

@@ -68,7 +68,7 @@ impl Resolver<'_> {
             (0, Some(session), true) => plan
                 .mfa_session
                 .as_ref()
-                .map(|m| (session, format!("the MFA session of {}", m.mfa.serial))),
+                .map(|m| (session, session_text(m))),
             (i, _, _) => hop_keys
                 .get(i)
                 .zip(plan.hops.get(i))
@@ -112,21 +112,27 @@ impl Resolver<'_> {
                         let mut tries = 0;
                         let creds = loop {
                             tries += 1;
-                            let code = codes.code_for(&session.mfa, asking)?;
-                            match sts.get_session_token(
-                                &root_creds,
-                                session.duration,
-                                &session.mfa.serial,
-                                &code,
-                            ) {
+                            let code = match &session.mfa {
+                                Some(mfa) => Some(codes.code_for(mfa, asking)?),
+                                None => None,
+                            };
+                            let mfa = session
+                                .mfa
+                                .as_ref()
+                                .zip(code.as_deref())
+                                .map(|(m, c)| (m.serial.as_str(), c));
+                            match sts.get_session_token(&root_creds, session.duration, mfa) {
                                 Ok(creds) => break creds,
                                 Err(StsFailure::BadMfa(message) | StsFailure::Denied(message))
-                                    if tries < 3 && codes.typed(&session.mfa) =>
+                                    if tries < 3
+                                        && session.mfa.as_ref().is_some_and(|m| codes.typed(m)) =>
                                 {
                                     crate::cli::notice(&format!(
                                         "STS refused the MFA code ({message}); wait for the next code"
                                     ));
-                                    codes.forget(&session.mfa);
+                                    if let Some(m) = &session.mfa {
+                                        codes.forget(m);
+                                    }
                                 }
                                 Err(f) => return Err(explain_session_failure(f, plan, sts)),
                             }
@@ -136,7 +142,11 @@ impl Resolver<'_> {
                                 key,
                                 &CacheEntry {
                                     profile: plan.root.profile().to_string(),
-                                    role: session.mfa.serial.clone(),
+                                    role: session
+                                        .mfa
+                                        .as_ref()
+                                        .map(|m| m.serial.clone())
+                                        .unwrap_or_else(|| "session".into()),
                                     credentials: creds.clone(),
                                     session: None,
                                 },
@@ -273,12 +283,21 @@ fn explain_hop_failure(failure: StsFailure, plan: &ChainPlan, index: usize, sts:
     }
 }
 
+/// "the MFA session of SERIAL", or "the session of the keys of PROFILE".
+fn session_text(session: &crate::plan::MfaSession) -> String {
+    match &session.mfa {
+        Some(m) => format!("the MFA session of {}", m.serial),
+        None => "a session of the long-term keys".to_string(),
+    }
+}
+
 fn explain_session_failure(failure: StsFailure, plan: &ChainPlan, sts: &Sts) -> Error {
     let serial = plan
         .mfa_session
         .as_ref()
-        .map(|s| s.mfa.serial.as_str())
-        .unwrap_or("");
+        .and_then(|s| s.mfa.as_ref())
+        .map(|m| m.serial.as_str())
+        .unwrap_or("(no MFA)");
     match failure {
         StsFailure::BadMfa(message) | StsFailure::Denied(message) => Error::Mfa(format!(
             "GetSessionToken with MFA device {serial} was refused: {message}; check the code (wait for the next one) and the mfa_serial"

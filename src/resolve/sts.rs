@@ -147,19 +147,19 @@ impl Sts {
         convert(out.credentials())
     }
 
+    /// `mfa`: the device's serial and a code, when the session is to carry MFA.
     pub fn get_session_token(
         &self,
         creds: &Credentials,
         duration: u32,
-        serial: &str,
-        code: &str,
+        mfa: Option<(&str, &str)>,
     ) -> Result<Credentials, StsFailure> {
         let call = self
             .client
             .get_session_token()
             .duration_seconds(duration as i32)
-            .serial_number(serial)
-            .token_code(code)
+            .set_serial_number(mfa.map(|(serial, _)| serial.to_string()))
+            .set_token_code(mfa.map(|(_, code)| code.to_string()))
             .customize()
             .config_override(Self::signed_by(creds));
         let out = self.runtime.block_on(call.send()).map_err(classify)?;

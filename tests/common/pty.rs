@@ -110,6 +110,15 @@ impl Shell {
         }
     }
 
+    /// Waits for `text`; what the terminal showed before it (since the last match).
+    #[allow(dead_code)]
+    pub fn shown_until(&mut self, text: &str) -> String {
+        match self.session.expect(text) {
+            Ok(found) => String::from_utf8_lossy(found.before()).into_owned(),
+            Err(e) => panic!("{}: did not see {text:?}: {e}", self.name),
+        }
+    }
+
     /// The rc line of this shell.
     pub fn init(&mut self) {
         let line = match self.name {

@@ -316,9 +316,10 @@ def compare(world, boto, boto_calls, ours, our_calls, boto_sso=(), our_sso=()):
         return out
 
     session_names = set(configured(world["config"]).values())
-    # One MFA session instead of MFA on each AssumeRole.
+    # One MFA session instead of MFA on each AssumeRole; a session of plain keys.
     if any(c.get("Action") == "GetSessionToken" for c in our_calls):
-        out.used.add(expect_listed("mfa-session"))
+        if our_calls[-1].get("Action") != "GetSessionToken" or boto_calls:
+            out.used.add(expect_listed("mfa-session"))
         gst = [c for c in our_calls if c.get("Action") == "GetSessionToken"]
         our_calls = [c for c in our_calls if c.get("Action") != "GetSessionToken"]
         # After the MFA session, the next call is signed by the session, not the keys.

@@ -29,8 +29,26 @@ impl super::Provider for Keys<'_> {
     }
 
     fn credentials(&self) -> Result<Credentials> {
-        if let Some(creds) = keyring_keys(self.profile, self.backend) {
+        let from_store = keyring_keys(self.profile, self.backend);
+        if let Ok(Some(creds)) = from_store {
             return Ok(creds);
+        }
+        // No keys in the files either: say why the store had none, not "add them" again
+        // when they may be there (a locked keyring, another session's Secret Service).
+        let store_trouble = match (&from_store, self.file_keys) {
+            (Err(e), None) => Some(format!(
+                "its keys could not be read from the keyring ({e}); unlock it (or answer its prompt) and try again"
+            )),
+            (Ok(None), None) if open_secret_store(self.backend).is_none() && self.backend != Backend::None => {
+                Some(crate::cache::why_no_key_store(self.backend))
+            }
+            _ => None,
+        };
+        if let Some(why) = store_trouble {
+            return Err(Error::NoCredentials(format!(
+                "the source profile '{}' has no keys in the credentials file, and {why}",
+                self.profile
+            )));
         }
         match self.file_keys {
             Some(k) => Ok(Credentials {
@@ -52,14 +70,17 @@ impl super::Provider for Keys<'_> {
     }
 }
 
-fn keyring_keys(profile: &str, backend: Backend) -> Option<Credentials> {
-    let store = open_secret_store(backend)?;
+/// The keys `awsrole add` stored: `Ok(None)` when there are none (or no store).
+fn keyring_keys(profile: &str, backend: Backend) -> Result<Option<Credentials>, String> {
+    let Some(store) = open_secret_store(backend) else {
+        return Ok(None);
+    };
     match store.get(&keyring_name(profile)) {
-        Ok(Some(bytes)) => serde_json::from_slice(&bytes).ok(),
-        Ok(None) => None,
+        Ok(Some(bytes)) => Ok(serde_json::from_slice(&bytes).ok()),
+        Ok(None) => Ok(None),
         Err(e) => {
             crate::cache::warn(&format!("cannot read keys of '{profile}' from the keyring ({e}); trying the credentials file"));
-            None
+            Err(e)
         }
     }
 }

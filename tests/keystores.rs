@@ -1,0 +1,302 @@
+//! Where long-term keys live on machines without a desktop session: what a headless
+//! session is told, the encrypted file store, password-store (`pass` with a throw-away
+//! GPG key), `auto` picking what works, `doctor` saying which; and the master key kept
+//! out of shells (a session by default).
+#![cfg(unix)]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+/// `awsrole add PROFILE` fed the keys on stdin, with `extra` variables.
+fn add(s: &Sandbox, extra: &[(&str, &str)]) -> Output {
+    let keys = format!("{}\n{}\n", s.world.access_key_id, s.world.secret_access_key);
+    let mut child = s
+        .cmd(&["add", "default"])
+        .envs(extra.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(keys.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn export_json(s: &Sandbox, profile: &str, extra: &[(&str, &str)]) -> Output {
+    s.cmd(&["export", profile, "--format", "json"])
+        .envs(extra.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// The sandbox's environment has no DBUS_SESSION_BUS_ADDRESS: a headless session.
+fn headless(name: &str) -> Sandbox {
+    let mut s = Sandbox::seed(name);
+    s.keyring = "auto";
+    s
+}
+
+#[test]
+fn a_headless_session_is_told_what_is_missing_and_what_to_do() {
+    let s = headless("headless");
+    let out = add(&s, &[]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("no Secret Service in this session (DBUS_SESSION_BUS_ADDRESS is not set"),
+        "{err}"
+    );
+    assert!(
+        err.contains("AWSROLE_KEYRING=file") && err.contains("AWSROLE_KEYRING=pass"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("AWSROLE_KEYRING=none"),
+        "never blame a variable nobody set: {err}"
+    );
+    // A chain whose keys are not in the files: the same reason, not "awsrole add" again.
+    s.write_credentials("");
+    let out = export_json(&s, "role-c", &[("AWSROLE_KEYRING", "auto")]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(err.contains("no Secret Service in this session"), "{err}");
+    assert!(!err.contains("awsrole add"), "no circle back to add: {err}");
+    let doctor = stdout(&s.run(&["doctor"]));
+    assert!(
+        doctor.contains("keys:  none: no Secret Service"),
+        "{doctor}"
+    );
+    assert!(
+        doctor.contains("cache: the kernel's per-user keyring"),
+        "{doctor}"
+    );
+}
+
+#[test]
+fn the_encrypted_file_store_keeps_keys_sealed_and_auto_uses_it_where_no_secret_service_is() {
+    let s = headless("filestore");
+    let pass = [
+        ("AWSROLE_KEYRING", "file"),
+        ("AWSROLE_FILE_PASSPHRASE", "correct horse"),
+    ];
+    let out = add(&s, &pass);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = s.home().join(".local/share/awsrole/keys.enc");
+    let sealed = std::fs::read(&file).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // No secret in it in any encoding.
+    let key_id = s.world.access_key_id.as_bytes();
+    let secret = s.world.secret_access_key.as_bytes();
+    let b64 = |b: &[u8]| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .encode(b)
+            .into_bytes()
+    };
+    let hex = |b: &[u8]| {
+        b.iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<String>()
+            .into_bytes()
+    };
+    for needle in [
+        key_id.to_vec(),
+        secret.to_vec(),
+        b64(secret),
+        hex(secret),
+        b64(key_id),
+    ] {
+        assert!(
+            !sealed.windows(needle.len()).any(|w| w == needle.as_slice()),
+            "a secret in the key file"
+        );
+    }
+    // The keys are gone from the credentials file: the chain runs on the sealed ones.
+    s.write_credentials("");
+    let out = s
+        .cmd(&[
+            "export",
+            "role-c",
+            "--format",
+            "json",
+            "--mfa-code",
+            "123456",
+        ])
+        .envs(pass)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(caller_of(&s, &Keys::from_json(&out)).contains("RoleC"));
+    // A wrong passphrase: a clear error, the file untouched.
+    s.run(&["cache", "clear"]);
+    let out = export_json(
+        &s,
+        "role-c",
+        &[
+            ("AWSROLE_KEYRING", "file"),
+            ("AWSROLE_FILE_PASSPHRASE", "wrong"),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("wrong passphrase for"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), sealed);
+    // `auto` in a session with no Secret Service finds the file.
+    let out = export_json(
+        &s,
+        "default",
+        &[("AWSROLE_FILE_PASSPHRASE", "correct horse")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doctor = stdout(&s.run(&["doctor"]));
+    assert!(doctor.contains("keys:  the encrypted file"), "{doctor}");
+    // `remove` rewrites the file without them.
+    let out = s.cmd(&["remove", "default"]).envs(pass).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(std::fs::read(&file).unwrap(), sealed);
+    let out = export_json(&s, "default", &pass);
+    assert!(!out.status.success(), "the keys are gone");
+}
+
+#[test]
+fn the_passphrase_is_asked_on_the_terminal_and_never_echoed() {
+    let s = headless("filetty");
+    let out = add(
+        &s,
+        &[
+            ("AWSROLE_KEYRING", "file"),
+            ("AWSROLE_FILE_PASSPHRASE", "s3cret-phrase"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    s.write_credentials("");
+    let mut sh = common::pty::Shell::start("bash", &s);
+    sh.line("export AWSROLE_KEYRING=file");
+    sh.line("awsrole export default --format json > out.json; echo rc=$?");
+    sh.expect("Passphrase for");
+    sh.line("s3cret-phrase");
+    let shown = sh.shown_until("rc=0");
+    assert!(!shown.contains("s3cret-phrase"), "echoed: {shown}");
+    let doc = std::fs::read_to_string(s.home().join("out.json")).unwrap();
+    assert!(
+        doc.contains("\"SessionToken\":"),
+        "a session, not the keys: {doc}"
+    );
+    sh.line("exit");
+}
+
+/// A throw-away GPG key (no passphrase) and an initialised password store.
+fn pass_ready(s: &Sandbox) -> Vec<(String, String)> {
+    let gnupg = s.home().join(".gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gnupg, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let env: Vec<(String, String)> = vec![
+        ("GNUPGHOME".into(), gnupg.display().to_string()),
+        (
+            "PASSWORD_STORE_DIR".into(),
+            s.home().join(".password-store").display().to_string(),
+        ),
+    ];
+    let run = |program: &str, args: &[&str]| {
+        let out = Command::new(program)
+            .args(args)
+            .env_clear()
+            .envs(s.envs())
+            .envs(env.iter().cloned())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{program} {args:?}: {}", stderr(&out));
+        out
+    };
+    run(
+        "gpg",
+        &[
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-generate-key",
+            "awsrole test <test@example.invalid>",
+            "default",
+            "default",
+            "never",
+        ],
+    );
+    let listed = run("gpg", &["--batch", "--with-colons", "--list-keys"]);
+    let fingerprint = stdout(&listed)
+        .lines()
+        .find_map(|l| l.strip_prefix("fpr:"))
+        .map(|l| l.trim_matches(':').to_string())
+        .unwrap();
+    run("pass", &["init", &fingerprint]);
+    env
+}
+
+#[test]
+fn password_store_holds_the_keys_with_gpg_underneath() {
+    let s = headless("passstore");
+    let env = pass_ready(&s);
+    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    vars.push(("AWSROLE_KEYRING", "pass"));
+    let out = add(&s, &vars);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entry = s
+        .home()
+        .join(".password-store/awsrole")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    assert!(entry.extension().is_some_and(|e| e == "gpg"), "{entry:?}");
+    let sealed = std::fs::read(&entry).unwrap();
+    assert!(!sealed
+        .windows(s.world.secret_access_key.len())
+        .any(|w| w == s.world.secret_access_key.as_bytes()));
+    s.write_credentials("");
+    let out = s
+        .cmd(&[
+            "export",
+            "role-c",
+            "--format",
+            "json",
+            "--mfa-code",
+            "123456",
+        ])
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(caller_of(&s, &Keys::from_json(&out)).contains("RoleC"));
+    assert!(stdout(
+        &s.cmd(&["doctor"])
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap()
+    )
+    .contains("keys:  password-store (pass)"));
+    let out = s
+        .cmd(&["remove", "default"])
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!entry.exists());
+}
