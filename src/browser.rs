@@ -35,6 +35,26 @@ pub fn open_secret(url: &str) -> Result<(), String> {
     open(url, true)
 }
 
+/// `open_secret` without waiting for the opener, for a sign-in whose browser comes
+/// back to a listener of this process (the opener may be the browser itself, and
+/// would wait for an answer the listener gives only once we stop waiting).
+#[cfg(unix)]
+pub fn open_secret_detached(url: &str) -> Result<(), String> {
+    let page = write_redirect_page(url)?;
+    let opened = open(&file_url(&page), false);
+    if opened.is_err() {
+        let _ = std::fs::remove_file(&page);
+        return opened;
+    }
+    remove_later(&page);
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn open_secret_detached(url: &str) -> Result<(), String> {
+    open(url, false)
+}
+
 #[cfg(unix)]
 fn write_redirect_page(url: &str) -> Result<PathBuf, String> {
     use std::io::Write;

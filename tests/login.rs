@@ -455,11 +455,15 @@ fn refusals_and_outages_name_the_permission_or_the_endpoint_and_stay_bounded() {
 fn a_missing_cut_oversized_or_fifo_session_file_fails_at_once_saying_so() {
     let t = Login::new("loginfiles");
     let path = t.cli_file();
-    let err = t.fails(&["export", "dev"]);
+    // Not signed in: `export` says how, and never opens a browser.
+    let out = t.login_cmd(&["export", "dev"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
     assert!(
         err.contains("not signed in") && err.contains("awsrole login dev"),
         "{err}"
     );
+    assert!(!t.s.home().join("browser.log").exists(), "no browser");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let doc = t.aws_login(3600, "sec1").to_string();
     std::fs::write(&path, &doc[..doc.len() / 2]).unwrap();
@@ -486,4 +490,163 @@ fn a_missing_cut_oversized_or_fifo_session_file_fails_at_once_saying_so() {
         .requests()
         .iter()
         .all(|r| r["op"] != "CreateOAuth2Token"));
+}
+
+impl Login {
+    /// `awsrole login` with the fake's stand-in for the person at the browser.
+    fn login_cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.cmd(args);
+        c.env(
+            "BROWSER",
+            format!(
+                "python3 {} --browser",
+                support("signin_oauth_fake.py").display()
+            ),
+        )
+        .env("SIGNIN_BROWSER_LOG", self.s.home().join("browser.log"))
+        .env("DISPLAY", ":0");
+        c
+    }
+
+    fn config(&self) -> String {
+        std::fs::read_to_string(self.s.home().join(".aws/config")).unwrap()
+    }
+}
+
+#[test]
+fn awsrole_login_signs_in_with_pkce_into_the_keyring_and_writes_login_session() {
+    let t = Login::new("loginpkce");
+    let before = t.config();
+    t.s.append_config("\n[profile fresh]\nregion = eu-west-1\n# keep me\n");
+    let before_fresh = t.config();
+    let out = t.login_cmd(&["login", "fresh"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&t.arn), "{}", stderr(&out));
+    assert_eq!(
+        t.config(),
+        before_fresh.replace(
+            "[profile fresh]\n",
+            &format!("[profile fresh]\nlogin_session = {}\n", t.arn)
+        ),
+        "one line added, every other byte kept"
+    );
+    assert!(t.config().starts_with(&before));
+    // The browser got a page of this user's, never the address itself on its
+    // command line; the fake saw one authorization and one code exchange.
+    let log = std::fs::read_to_string(t.s.home().join("browser.log")).unwrap();
+    assert!(
+        log.starts_with("file://") && !log.contains("code_challenge"),
+        "{log}"
+    );
+    let exchanges = t.fake.token_calls("authorization_code");
+    assert_eq!(exchanges.len(), 1, "{exchanges:#?}");
+    assert_eq!(exchanges[0]["status"], 200);
+    // Kept in the keyring, not in a file.
+    assert!(!t.cli_file().exists());
+    let keys = t.export("fresh");
+    assert_eq!(caller_of(&t.s, &keys), t.caller());
+    assert_eq!(refresh_calls(&t), 0);
+    // A role sourcing it works too.
+    t.s.append_config(&format!(
+        "\n[profile on-top]\nrole_arn = {}\nsource_profile = fresh\n",
+        t.s.world.role_arns[0]
+    ));
+    let keys = t.export("on-top");
+    assert!(caller_of(&t.s, &keys).contains("assumed-role/"));
+    // Logout drops the session and what was cached from it.
+    let out = t.run(&["logout", "fresh"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("keyring"), "{}", stderr(&out));
+    let err = t.fails(&["export", "on-top"]);
+    assert!(err.contains("not signed in"), "{err}");
+}
+
+#[test]
+fn sharing_with_the_aws_cli_writes_its_cache_file_which_botocore_uses() {
+    let t = Login::new("loginshare");
+    t.s.append_config("\n[profile shared]\nregion = eu-west-1\n");
+    let out = t
+        .login_cmd(&["login", "shared", "--share-with-aws-cli"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let path = t.cli_file();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(doc["dpopKey"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN EC PRIVATE KEY-----"));
+    assert_eq!(doc["clientId"], "arn:aws:signin:::devtools/same-device");
+    assert!(doc.get("awsroleKeepUntil").is_none());
+    assert_eq!(
+        t.botocore("shared"),
+        format!(
+            "login {}",
+            doc["accessToken"]["accessKeyId"].as_str().unwrap()
+        )
+    );
+    // `aws logout` semantics: the file goes too.
+    assert!(t.run(&["logout"]).status.success());
+    assert!(!path.exists());
+}
+
+#[test]
+fn remote_sign_in_prints_the_address_and_reads_the_pasted_code() {
+    use std::io::{BufRead, BufReader, Write};
+    let t = Login::new("loginremote");
+    t.s.append_config("\n[profile far]\nregion = eu-west-1\n");
+    let mut child = t
+        .cmd(&["login", "far", "--remote"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map_while(|l| l.ok())
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(&t.fake.url)
+                .map(|rest| format!("{}{rest}", t.fake.url))
+        })
+        .expect("the address on stderr");
+    assert!(url.contains("client_id=arn%3Aaws%3Asignin%3A%3A%3Adevtools%2Fcross-device"));
+    assert!(url.contains("%2Fv1%2Fsessions%2Fconfirmation"), "{url}");
+    // The person opens it elsewhere; the page shows the code to paste.
+    let page = Command::new("curl").args(["-sf", &url]).output().unwrap();
+    assert!(page.status.success());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&page.stdout).unwrap();
+    stdin.write_all(b"\n").unwrap();
+    drop(stdin);
+    let rest: Vec<String> = lines.map_while(|l| l.ok()).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    assert!(t.config().contains(&format!("login_session = {}", t.arn)));
+    assert_eq!(caller_of(&t.s, &t.export("far")), t.caller());
+}
+
+#[test]
+fn another_login_session_of_the_profile_is_replaced_only_when_agreed() {
+    let t = Login::new("loginreplace");
+    let other = "arn:aws:iam::123456789012:user/someone-else";
+    t.s.append_config(&format!(
+        "\n[profile taken]\nlogin_session = {other}\nregion = eu-west-1\n"
+    ));
+    let before = t.config();
+    let out = t.login_cmd(&["login", "taken"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("still names"), "{}", stderr(&out));
+    assert_eq!(t.config(), before, "not replaced without an answer");
+    let out = t.login_cmd(&["login", "taken", "--yes"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        t.config(),
+        before.replace(other, &t.arn),
+        "replaced on its own line"
+    );
 }

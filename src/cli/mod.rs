@@ -3,6 +3,7 @@
 mod console_cmd;
 mod credentials_cmd;
 mod keys_cmd;
+mod login_cmd;
 mod pick_cmd;
 mod server_cmd;
 mod shell_cmd;
@@ -197,6 +198,28 @@ pub enum Command {
     },
     /// Open the AWS console as the active role or PROFILE (federation sign-in)
     Console(console_cmd::ConsoleArgs),
+    /// Sign in for local development as `aws login` does (PKCE in the browser), keep the
+    /// session in the OS keyring and write `login_session` into PROFILE
+    Login {
+        /// The profile to sign in for (created when missing)
+        profile: String,
+        /// Sign in on another device: print the address, then read the code it shows
+        #[arg(long)]
+        remote: bool,
+        /// Also write the session to the AWS CLI's cache (~/.aws/login/cache), so the
+        /// AWS CLI and SDKs use it too
+        #[arg(long)]
+        share_with_aws_cli: bool,
+        /// Replace another login_session of the profile without asking
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Sign out of the login session of PROFILE (default: every one of the config):
+    /// drop it from the keyring, the AWS CLI's cache and awsrole's cache
+    Logout {
+        /// A profile whose chain starts at a login_session
+        profile: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -351,6 +374,20 @@ pub fn run(cli: Cli) -> Result<()> {
             crate::sso::allow_login_here();
             console_cmd::console(args)
         }
+        Command::Login {
+            profile,
+            remote,
+            share_with_aws_cli,
+            yes,
+        } => login_cmd::login_cmd(
+            &profile,
+            crate::login::flow::Options {
+                remote,
+                share_with_aws_cli,
+            },
+            yes,
+        ),
+        Command::Logout { profile } => login_cmd::logout_cmd(profile.as_deref()),
     }
 }
 

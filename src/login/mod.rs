@@ -13,6 +13,8 @@
 pub mod client;
 pub mod document;
 pub mod dpop;
+pub mod flow;
+pub mod profile_edit;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -287,7 +287,7 @@ fn report(naming: &names::Naming, account_names: &BTreeMap<&str, &str>, shown_pa
 
 /// The file to replace: the config itself, or what its symbolic link points at (a
 /// dotfiles manager's link stays a link).
-fn writable_path(config_file: &Path) -> Result<PathBuf> {
+pub(crate) fn writable_path(config_file: &Path) -> Result<PathBuf> {
     match std::fs::symlink_metadata(config_file) {
         Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(config_file).map_err(|e| {
             Error::Io(format!(

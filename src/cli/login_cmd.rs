@@ -1,0 +1,183 @@
+//! `awsrole login PROFILE [--remote] [--share-with-aws-cli]` and `awsrole logout
+//! [PROFILE]`: sign-in for local development, as `aws login` / `aws logout` do, with the
+//! session kept in the OS keyring.
+
+use std::path::Path;
+
+use super::notice;
+use crate::cache::key::{chain_keys, root_key};
+use crate::cache::{Backend, Cache};
+use crate::config::AwsConfig;
+use crate::error::{Error, Result};
+use crate::login::document;
+use crate::login::flow::{self, Options};
+use crate::login::profile_edit::{self, Edit};
+use crate::plan::{plan, PlanInputs, Root};
+use crate::resolve::root;
+
+pub fn login_cmd(profile: &str, options: Options, yes: bool) -> Result<()> {
+    let config = AwsConfig::load()?;
+    let backend = Backend::from_env()?;
+    let region = region_of(&config, profile);
+    let arn = flow::login(profile, region.as_deref(), backend, options)?;
+    write_session(&config.config_file, profile, &arn, yes)?;
+    notice(&format!(
+        "signed in as {arn}; 'awsrole export {}' and every profile sourcing it use the session (refreshed for up to {} hours)",
+        shell_words::quote(profile),
+        document::SESSION_HOURS
+    ));
+    crate::hook::mark_renewed();
+    Ok(())
+}
+
+/// The profile's own region, else the environment's, else `[default]`'s: where the
+/// sign-in service is called (it has no global endpoint).
+fn region_of(config: &AwsConfig, profile: &str) -> Option<String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let of = |name: &str| {
+        config
+            .profiles
+            .get(name)
+            .and_then(|p| p.get("region"))
+            .map(str::to_string)
+    };
+    of(profile)
+        .or_else(|| var("AWS_REGION"))
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .or_else(|| of("default"))
+}
+
+/// `login_session = ARN` in the profile, asking before another value is replaced.
+fn write_session(config_file: &Path, profile: &str, arn: &str, yes: bool) -> Result<()> {
+    let path = crate::sso::sync::writable_path(config_file)?;
+    let original = crate::config::read_optional(&path)?;
+    let (text, replaced) = match profile_edit::set(
+        original.as_deref().unwrap_or(""),
+        profile,
+        "login_session",
+        arn,
+    ) {
+        Edit::Unchanged => return Ok(()),
+        Edit::Changed { text, replaced } => (text, replaced),
+    };
+    if let Some(old) = replaced {
+        let question =
+            format!("profile '{profile}' has login_session = {old}; replace it with {arn}? [y/N] ");
+        let agreed = yes
+            || crate::tty::ask(&question, false)
+                .map(|a| matches!(a.trim(), "y" | "Y" | "yes"))
+                .unwrap_or(false);
+        if !agreed {
+            notice(&format!(
+                "profile '{profile}' still names {old}; the new session is kept for {arn} (add --yes to replace it without asking)"
+            ));
+            return Ok(());
+        }
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Io(format!("cannot make {}: {e}", dir.display())))?;
+    }
+    let mode = std::fs::metadata(&path).ok().map(|m| m.permissions());
+    let mut changed = false;
+    let written = crate::dirs::replace_with(&path, text.as_bytes(), mode, || {
+        changed = crate::config::read_optional(&path).ok().flatten() != original;
+        match changed {
+            true => Err(std::io::Error::other("changed meanwhile")),
+            false => Ok(()),
+        }
+    });
+    match written {
+        Ok(()) => Ok(()),
+        Err(_) if changed => Err(Error::Io(format!(
+            "{} changed during the sign-in; login_session was not written: add 'login_session = {arn}' to profile '{profile}' yourself, or run the login again",
+            path.display()
+        ))),
+        Err(e) => Err(Error::Io(format!("cannot write {}: {e}", path.display()))),
+    }
+}
+
+/// Drops the sessions (of PROFILE, or every `login_session` of the config): the
+/// keyring's copy, the AWS CLI's file (as `aws logout` does) and every credential
+/// cached from them. The config keeps its `login_session` lines.
+pub fn logout_cmd(profile: Option<&str>) -> Result<()> {
+    let config = AwsConfig::load()?;
+    let backend = Backend::from_env()?;
+    let plans: Vec<_> = config
+        .profiles
+        .keys()
+        .filter_map(|name| {
+            // The environment's endpoint and region, as `export` planned: they are
+            // part of the cache keys.
+            let inputs = PlanInputs {
+                skip_suggestions: true,
+                ..PlanInputs::from_env(None)
+            };
+            plan(&config, name, &inputs).ok()
+        })
+        .collect();
+    let session_of = |root: &Root| match root {
+        Root::Login { session, .. } => Some(session.clone()),
+        _ => None,
+    };
+    let mut sessions: Vec<String> = match profile {
+        Some(name) => {
+            let p = plan(&config, name, &PlanInputs::from_env(None))?;
+            vec![session_of(&p.root).ok_or_else(|| Error::BadProfile {
+                profile: name.to_string(),
+                problem: "its chain does not start at a login_session; nothing to sign out of"
+                    .into(),
+            })?]
+        }
+        None => plans.iter().filter_map(|p| session_of(&p.root)).collect(),
+    };
+    sessions.sort();
+    sessions.dedup();
+    if sessions.is_empty() {
+        notice("no profile of the config has a login_session; nothing to sign out of");
+        return Ok(());
+    }
+    let store = crate::sso::token_store(backend);
+    let cache = Cache::open(backend);
+    for arn in &sessions {
+        let mut told = Vec::new();
+        if let Some(store) = &store {
+            if store
+                .get(&document::keyring_name(arn))
+                .ok()
+                .flatten()
+                .is_some()
+                && store.delete(&document::keyring_name(arn)).is_ok()
+            {
+                told.push("the session in the keyring".to_string());
+            }
+        }
+        if let Ok(path) = document::cli_file(arn) {
+            if std::fs::remove_file(&path).is_ok() {
+                told.push(format!("the AWS CLI's session {}", path.display()));
+            }
+        }
+        let mut dropped = 0;
+        for p in plans
+            .iter()
+            .filter(|p| session_of(&p.root).as_ref() == Some(arn))
+        {
+            let identity = root::identity(&p.root);
+            let (_, hops) = chain_keys(p, &identity);
+            for key in std::iter::once(root_key(&identity)).chain(hops) {
+                if cache.remove(&key) {
+                    dropped += 1;
+                }
+            }
+        }
+        if dropped > 0 {
+            told.push(format!("{dropped} cached credential(s)"));
+        }
+        if told.is_empty() {
+            notice(&format!("{arn}: not signed in; nothing to drop"));
+        } else {
+            notice(&format!("signed out of {arn}: dropped {}", told.join(", ")));
+        }
+    }
+    Ok(())
+}
