@@ -101,6 +101,14 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            # A client that stops with calls in flight (a sync giving up) resets its
+            # keep-alive connections: nothing to report.
+            pass
+
     # --- plumbing ------------------------------------------------------------------
     def body(self):
         length = int(self.headers.get("Content-Length") or 0)
