@@ -177,6 +177,7 @@ impl ChainPlan {
         let Some(hop) = self.hops.last() else {
             return match &self.root {
                 Root::Sso { sso, .. } => Some(sso.account_id.as_str()),
+                Root::Login { session, .. } => session.split(':').nth(4),
                 _ => None,
             };
         };
@@ -827,6 +828,7 @@ mod tests {
         };
         let dev = plan_of(&config, creds, "dev").unwrap();
         assert_eq!(dev.root, login(ARN, "eu-west-2", "dev"));
+        assert_eq!(dev.account(), Some("123456789012"));
         assert!(dev.hops.is_empty() && dev.mfa_session.is_none());
         let via = plan_of(&config, creds, "via-source").unwrap();
         assert_eq!(via.root, login(ARN, "eu-west-2", "dev"));

@@ -370,6 +370,16 @@ fn list_explain_and_status_show_the_session_without_a_call() {
         text.contains("signed in (AWS CLI cache), credentials until"),
         "{text}"
     );
+    let out = t
+        .cmd(&["status"])
+        .env("AWSROLE_PROFILE", "dev")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains(&mark) && text.contains("account: 123456789012"),
+        "{text}"
+    );
     // Not signed in: said, not an error.
     std::fs::remove_file(t.cli_file()).unwrap();
     let out = t.run(&["explain", "dev"]);
