@@ -146,7 +146,7 @@ pub fn sync_cmd(session: Option<&str>, options: crate::sso::sync::Options) -> Re
         }
     };
     let sign_in = session_sign_in(&config, &name)?;
-    crate::sso::sync::sync(&config, &sign_in, &options).map(|_| ())
+    crate::sso::sync::sync(&config, &sign_in, &options)
 }
 
 pub fn login_cmd(

@@ -30,20 +30,15 @@ pub struct Options {
     pub region: Option<String>,
 }
 
-/// What a sync found and did, for the summary line and the tests.
-pub struct Outcome {
-    pub changes: Changes,
-    pub written: bool,
-}
-
 /// Syncs the block of `sign_in` (an `[sso-session]`) in the config file.
-pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<Outcome> {
+pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<()> {
     let session = sign_in.session.as_deref().ok_or_else(|| {
         Error::Usage(format!(
             "'awsrole sso sync' writes profiles that name an [sso-session]; {} has none: add [sso-session NAME] with its sso_start_url and sso_region, then 'awsrole sso sync --sso-session NAME'",
             sign_in.name()
         ))
     })?;
+    // Everything that can be refused is, before the portal is asked.
     let path = writable_path(&config.config_file)?;
     let original = crate::config::read_optional(&path)?;
     let text = original.as_deref().unwrap_or("");
@@ -52,19 +47,89 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<O
         Some(inner) => Block::read(inner, &path)?,
         None => Block::default(),
     };
-    let template_text = options
-        .template
-        .clone()
-        .or_else(|| old.template.clone())
-        .unwrap_or_else(|| names::DEFAULT_TEMPLATE.to_string());
-    let template = Template::parse(&template_text)?;
-    let sticky_region = options.region.clone().or_else(|| old.region.clone());
-    let region = sticky_region
-        .clone()
-        .unwrap_or_else(|| sign_in.region.clone());
+    let settings = Settings::of(options, &old, sign_in)?;
     let taken = hand_written(config, &split, &old, &path)?;
 
-    let mut listing = list(sign_in)?;
+    let listing = writable(list(sign_in)?);
+    let planned = plan_block(
+        session,
+        &settings,
+        &listing,
+        &old,
+        &taken,
+        options.keep_removed,
+    );
+    let new_block = block::render(
+        session,
+        settings.template.text(),
+        settings.sticky_region.as_deref(),
+        &planned.sections,
+    );
+    let new_text = block::splice(text, &split, &new_block);
+    let changes = Changes::between(&old.sections, &planned.sections);
+
+    report(&planned, &config.config_file);
+    if listing.throttled > 0 {
+        crate::cli::notice(&format!(
+            "the portal asked to slow down {} time(s); each of those calls was made again after a pause",
+            listing.throttled
+        ));
+    }
+    let summary = format!(
+        "{}: {} account(s), {} profile(s) in {}: {} added, {} changed, {} removed",
+        sign_in.name(),
+        listing.accounts.len(),
+        planned.sections.len(),
+        config.config_file.display(),
+        changes.added.len(),
+        changes.changed.len(),
+        changes.removed.len(),
+    );
+    if new_text == text {
+        crate::cli::notice(&format!("{summary}; nothing to write"));
+    } else if options.dry_run {
+        crate::cli::emit_shown(&changes.diff(
+            &old.sections,
+            &planned.sections,
+            &config.config_file,
+        ))?;
+        crate::cli::notice(&format!("{summary} (--dry-run: nothing was written)"));
+    } else {
+        write_atomically(&path, original.as_deref(), &new_text)?;
+        crate::cli::notice(&summary);
+    }
+    Ok(())
+}
+
+/// The template and region of this sync: the flags, else what the last sync recorded in
+/// the block (so a plain sync renames nothing), else the defaults.
+struct Settings {
+    template: Template,
+    /// `--region`, now or at an earlier sync: recorded in the block.
+    sticky_region: Option<String>,
+    region: String,
+}
+
+impl Settings {
+    fn of(options: &Options, old: &Block, sign_in: &SignIn) -> Result<Settings> {
+        let template = options
+            .template
+            .clone()
+            .or_else(|| old.template.clone())
+            .unwrap_or_else(|| names::DEFAULT_TEMPLATE.to_string());
+        let sticky_region = options.region.clone().or_else(|| old.region.clone());
+        Ok(Settings {
+            template: Template::parse(&template)?,
+            region: sticky_region
+                .clone()
+                .unwrap_or_else(|| sign_in.region.clone()),
+            sticky_region,
+        })
+    }
+}
+
+/// The listing without what cannot be written as a value (see `block::safe_value`).
+fn writable(mut listing: listing::Listing) -> listing::Listing {
     for a in &mut listing.accounts {
         let id = a.account.id.clone();
         if !block::safe_value(&id) {
@@ -83,29 +148,47 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<O
             ok
         });
     }
-    let account_names: BTreeMap<&str, &str> = listing
+    listing
+}
+
+/// The new block's sections, by name, and how they were named.
+struct Planned {
+    sections: Vec<(String, String)>,
+    naming: names::Naming,
+    /// Names of the profiles kept with `--keep-removed`.
+    kept: Vec<String>,
+    account_names: BTreeMap<String, String>,
+}
+
+fn plan_block(
+    session: &str,
+    settings: &Settings,
+    listing: &listing::Listing,
+    old: &Block,
+    taken: &HashSet<String>,
+    keep_removed: bool,
+) -> Planned {
+    let account_names: BTreeMap<String, String> = listing
         .accounts
         .iter()
-        .map(|a| (a.account.id.as_str(), a.account.name.as_str()))
+        .map(|a| (a.account.id.clone(), a.account.name.clone()))
         .collect();
     let wanted: Vec<(Assignment, String)> = listing
         .accounts
         .iter()
         .flat_map(|a| {
             a.roles.iter().map(|role| {
-                let name = template.render(&Fields {
+                let name = settings.template.render(&Fields {
                     account_name: &a.account.name,
                     account_id: &a.account.id,
                     role_name: role,
                     sso_session: session,
                 });
-                (
-                    Assignment {
-                        account_id: a.account.id.clone(),
-                        role_name: role.clone(),
-                    },
-                    name,
-                )
+                let assignment = Assignment {
+                    account_id: a.account.id.clone(),
+                    role_name: role.clone(),
+                };
+                (assignment, name)
             })
         })
         .collect();
@@ -116,87 +199,35 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<O
         .filter_map(|s| Some((s.assignment.clone()?, s.name.clone())))
         .collect();
     // The profiles of accounts or roles that are gone: kept as they were, or dropped.
-    let gone: Vec<&block::Section> = old
+    let kept: Vec<&block::Section> = old
         .sections
         .iter()
+        .filter(|_| keep_removed)
         .filter(|s| s.assignment.as_ref().is_none_or(|a| !listed.contains(a)))
         .filter(|s| !taken.contains(&s.name))
         .collect();
-    let kept: Vec<&block::Section> = if options.keep_removed {
-        gone.clone()
-    } else {
-        Vec::new()
-    };
     let reserved: BTreeSet<String> = kept.iter().map(|s| s.name.clone()).collect();
-    let naming = names::assign(&wanted, &previous, &taken, &reserved);
-
+    let naming = names::assign(&wanted, &previous, taken, &reserved);
     let mut sections: Vec<(String, String)> = naming
         .names
         .iter()
         .map(|(a, name)| {
-            let account_name = account_names.get(a.account_id.as_str()).copied();
-            (
-                name.clone(),
-                block::profile_text(name, session, a, account_name.unwrap_or_default(), &region),
-            )
+            let account_name = account_names
+                .get(&a.account_id)
+                .map(String::as_str)
+                .unwrap_or_default();
+            let text = block::profile_text(name, session, a, account_name, &settings.region);
+            (name.clone(), text)
         })
         .chain(kept.iter().map(|s| (s.name.clone(), s.text.clone())))
         .collect();
     sections.sort_by(|a, b| a.0.cmp(&b.0));
-    let new_block = block::render(
-        session,
-        template.text(),
-        sticky_region.as_deref(),
-        &sections,
-    );
-    let new_text = block::splice(text, &split, &new_block);
-    let changes = Changes::between(&old.sections, &sections);
-
-    report(&naming, &account_names, &config.config_file);
-    if options.keep_removed && !kept.is_empty() {
-        crate::cli::notice(&format!(
-            "kept {} profile(s) whose account or role the portal no longer lists (--keep-removed): {}",
-            kept.len(),
-            kept.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
-        ));
+    Planned {
+        sections,
+        naming,
+        kept: reserved.into_iter().collect(),
+        account_names,
     }
-    let summary = format!(
-        "{}: {} account(s), {} profile(s) in {}: {} added, {} changed, {} removed",
-        sign_in.name(),
-        listing.accounts.len(),
-        sections.len(),
-        config.config_file.display(),
-        changes.added.len(),
-        changes.changed.len(),
-        changes.removed.len(),
-    );
-    if listing.throttled > 0 {
-        crate::cli::notice(&format!(
-            "the portal asked to slow down {} time(s); each of those calls was made again after a pause",
-            listing.throttled
-        ));
-    }
-    if new_text == text {
-        crate::cli::notice(&format!("{summary}; nothing to write"));
-        return Ok(Outcome {
-            changes,
-            written: false,
-        });
-    }
-    if options.dry_run {
-        crate::cli::emit_shown(&changes.diff(&old.sections, &sections, &config.config_file))?;
-        crate::cli::notice(&format!("{summary} (--dry-run: nothing was written)"));
-        return Ok(Outcome {
-            changes,
-            written: false,
-        });
-    }
-    write_atomically(&path, original.as_deref(), &new_text)?;
-    crate::cli::notice(&summary);
-    Ok(Outcome {
-        changes,
-        written: true,
-    })
 }
 
 /// The token (refreshed, or a sign-in where a person can answer), then the listing.
@@ -253,17 +284,18 @@ fn hand_written(
     Ok(taken)
 }
 
-/// Each profile skipped or given another name than the template's, on stderr.
-fn report(naming: &names::Naming, account_names: &BTreeMap<&str, &str>, shown_path: &Path) {
+/// Each profile skipped, given another name than the template's, or kept, on stderr.
+fn report(planned: &Planned, shown_path: &Path) {
     let who = |a: &Assignment| {
-        let name = account_names
-            .get(a.account_id.as_str())
+        let name = planned
+            .account_names
+            .get(&a.account_id)
             .filter(|n| !n.is_empty())
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
         format!("account {}{name} role {}", a.account_id, a.role_name)
     };
-    for (a, name) in &naming.skipped {
+    for (a, name) in &planned.naming.skipped {
         let why = if name == "default" {
             "'default' is the default profile's name".to_string()
         } else {
@@ -277,10 +309,17 @@ fn report(naming: &names::Naming, account_names: &BTreeMap<&str, &str>, shown_pa
             who(a)
         ));
     }
-    for (a, wanted, given) in &naming.renamed {
+    for (a, wanted, given) in &planned.naming.renamed {
         crate::cli::notice(&format!(
             "{} is '{given}': '{wanted}' is another account's or role's name too",
             who(a)
+        ));
+    }
+    if !planned.kept.is_empty() {
+        crate::cli::notice(&format!(
+            "kept {} profile(s) whose account or role the portal no longer lists (--keep-removed): {}",
+            planned.kept.len(),
+            planned.kept.join(", ")
         ));
     }
 }
