@@ -10,7 +10,8 @@ credential_source, keys in the credentials file, the config file or both,
 role_session_name, external_id, duration_seconds and region in various places;
 IAM Identity Center roots ([sso-session] or legacy, a key repeated in the profile that
 agrees or not, a key missing, a session that does not exist) with the sign-in token in
-the AWS CLI's cache fresh, due for a refresh, expired or missing.
+the AWS CLI's cache fresh, due for a refresh, expired or missing; `aws login` sessions
+(login_session) under roles, their session file fresh, due, expired, revoked or missing.
 
     python3 generate.py --seed 7 --worlds 3     # prints the worlds as JSON
 """
@@ -30,6 +31,9 @@ MFA_SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/conformance"
 SSO_ACCOUNT = "210987654321"
 # What the AWS CLI's token cache holds for a sign-in when the profile is resolved.
 TOKEN_STATES = ["fresh", "fresh", "fresh", "refresh", "expired", "missing"]
+# What ~/.aws/login/cache holds for a login session: credentials with an hour left, two
+# minutes (due: under botocore's 5), expired, a session the service has revoked, none.
+LOGIN_STATES = ["fresh", "fresh", "due", "expired", "revoked", "missing"]
 
 
 class World:
@@ -42,6 +46,7 @@ class World:
         self.targets = []       # profile names to resolve
         self.names = 0
         self.sso_tokens = {}    # token key (session name or start URL) -> state
+        self.login_tokens = {}  # login session ARN -> state
 
     def name(self, stem="p"):
         self.names += 1
@@ -105,6 +110,16 @@ class World:
         self.sso_tokens.setdefault(key, self.rng.choice(TOKEN_STATES))
         return name
 
+    def login_root(self):
+        """A profile of `aws login`: botocore's form (roles reach it by source_profile)."""
+        name = self.name("login")
+        arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
+        self.put("config", name, "login_session", arn)
+        if self.rng.random() < 0.5:
+            self.put("config", name, "region", self.rng.choice(["eu-west-1", "us-east-1"]))
+        self.login_tokens[arn] = self.rng.choice(LOGIN_STATES)
+        return name
+
     def process_root(self):
         name = self.name("proc")
         self.put("config", name, "credential_process", f"{self.emit_script} {PROCESS_KEYS[0]} {PROCESS_KEYS[1]}")
@@ -144,12 +159,16 @@ class World:
     def chain(self):
         depth = self.rng.randint(1, 8)
         root_kind = self.rng.random()
-        if root_kind < 0.4:
+        if root_kind < 0.35:
             source, env = self.keys_root(), None
-        elif root_kind < 0.55:
+        elif root_kind < 0.5:
             source, env = self.process_root(), None
-        elif root_kind < 0.85:
+        elif root_kind < 0.75:
             source, env = self.sso_root(), None
+            if self.rng.random() < 0.3:
+                self.targets.append(source)
+        elif root_kind < 0.87:
+            source, env = self.login_root(), None
             if self.rng.random() < 0.3:
                 self.targets.append(source)
         else:
@@ -276,6 +295,7 @@ def world(seed, index, emit_script):
         "credentials": w.render("credentials", duplicate),
         "targets": targets,
         "sso_tokens": w.sso_tokens,
+        "login_tokens": w.login_tokens,
     }
 
 

@@ -2,14 +2,17 @@
 """Differential conformance: every profile of generated configs, resolved by botocore
 and by awsrole against one moto STS with its request recorder on, and (for IAM Identity
 Center roots) one local portal/OIDC (tests/support/sso_fake.py) whose role credentials
-are real in that moto; botocore and awsrole read the same AWS CLI token cache, written
-afresh before each side runs.
+are real in that moto, and (for `aws login` sessions) one local sign-in service
+(tests/support/signin_oauth_fake.py, its credentials real in moto too); botocore and
+awsrole read the same AWS CLI token and session caches, written afresh before each side
+runs.
 
 For each profile both sides must agree on success or failure; on success, on the
 sequence of (Action, RoleArn, RoleSessionName when configured, ExternalId,
 DurationSeconds, signing key) sent to STS and on the final caller ARN and, where botocore
 returns long-term keys, which ones (moto gives every such key one caller); on the IAM Identity
-Center calls (GetRoleCredentials per account and role, token refreshes); on failure, on
+Center calls (GetRoleCredentials per account and role, token refreshes) and the sign-in
+service's (CreateOAuth2Token refreshes of login sessions, and how each ended); on failure, on
 the class of error. Where awsrole differs on purpose, the difference must be listed in
 differences.toml. A disagreement prints the config that produced it, minimised.
 
@@ -70,7 +73,7 @@ SSO_FLOOR = 0.03
 NOTHING_CEILING = 0
 # What a comparison can look at, in the order a class names them; "caller" is the final
 # caller ARN and, where botocore returns long-term keys, which ones.
-ASPECTS = ("sts calls", "sso calls", "caller", "error class")
+ASPECTS = ("sts calls", "sso calls", "login calls", "caller", "error class")
 DIFFERENCES = tomllib.load(open(os.path.join(HERE, "differences.toml"), "rb"))
 
 
@@ -145,6 +148,45 @@ class SsoFake:
         self.proc.wait(timeout=10)
 
 
+class SigninFake:
+    """The sign-in service of `aws login` sessions (tests/support/signin_oauth_fake.py)."""
+
+    def __init__(self, moto_url):
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tests", "support", "signin_oauth_fake.py"), moto_url,
+             "--until-stdin-closes"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )
+        self.url = f"http://127.0.0.1:{self.proc.stdout.readline().decode().strip()}"
+
+    def calls(self):
+        """Each CreateOAuth2Token: its grant and how it ended."""
+        seen = json.loads(urllib.request.urlopen(f"{self.url}/requests").read())
+        return [("CreateOAuth2Token", c.get("grant"), c.get("error") or c.get("status"))
+                for c in seen if c["op"] == "CreateOAuth2Token"]
+
+    def write_tokens(self, tokens, cache_dir):
+        """~/.aws/login/cache as `aws login` would leave it, in each state."""
+        import hashlib
+        os.makedirs(cache_dir, exist_ok=True)
+        for name in os.listdir(cache_dir):
+            os.remove(os.path.join(cache_dir, name))
+        for arn, state in tokens.items():
+            if state == "missing":
+                continue
+            expires_in = {"fresh": 3600, "due": 120, "expired": -60, "revoked": -60}[state]
+            body = {"arn": arn, "key": generate.CRED_KEYS[0], "secret": generate.CRED_KEYS[1],
+                    "expires_in": expires_in, "revoked": state == "revoked"}
+            req = urllib.request.Request(f"{self.url}/issue", data=json.dumps(body).encode(), method="POST")
+            doc = json.loads(urllib.request.urlopen(req).read())
+            with open(os.path.join(cache_dir, hashlib.sha256(arn.encode()).hexdigest() + ".json"), "w") as f:
+                json.dump(doc, f)
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
 def caller_arn(url, creds):
     client = boto3.client(
         "sts", endpoint_url=url, region_name="us-east-1",
@@ -178,6 +220,8 @@ def botocore_class(error):
             return "no-credentials"
         if "contains both" in text:
             return "invalid-combination"
+    if isinstance(error, (botocore.exceptions.LoginError, botocore.exceptions.LoginTokenLoadError)):
+        return "login"
     if isinstance(error, botocore.exceptions.CredentialRetrievalError):
         return "process"
     return f"other:{type(error).__name__}:{text[:120]}"
@@ -186,6 +230,8 @@ def botocore_class(error):
 def awsrole_class(message):
     rules = [
         ("to IAM Identity Center (", "sso-login"),
+        (": not signed in as arn:", "login"),
+        ("; sign in again with", "login"),
         ("configured for IAM Identity Center but is missing", "sso-config"),
         ("[sso-session", "sso-config"),
         ("source_profile loop", "loop"),
@@ -304,8 +350,10 @@ def compare(world, boto, boto_calls, ours, our_calls, boto_sso=(), our_sso=()):
     if list(boto_sso) != list(our_sso):
         out.problem = f"IAM Identity Center calls differ:\n  botocore: {list(boto_sso)}\n  awsrole:  {list(our_sso)}"
         return out
-    if boto_sso:
+    if any(c[0] != "CreateOAuth2Token" for c in boto_sso):
         out.compared.add("sso calls")
+    if any(c[0] == "CreateOAuth2Token" for c in boto_sso):
+        out.compared.add("login calls")
     if boto["ok"] != ours["ok"]:
         out.problem = f"botocore {'succeeded' if boto['ok'] else 'failed: ' + boto['class']}; awsrole {'succeeded' if ours['ok'] else 'failed: ' + ours['class']}"
         return out
@@ -371,11 +419,15 @@ def observe(moto, sso, world, workdir, resolve):
     calls."""
     write_files(world, workdir)
     sso.write_tokens(world.get("sso_tokens", {}), os.path.join(workdir, ".aws", "sso", "cache"))
+    sso.signin.write_tokens(world.get("login_tokens", {}), os.path.join(workdir, ".aws", "login", "cache"))
     moto.reset()
     before = len(sso.calls())
+    before_signin = len(sso.signin.calls())
     result = resolve()
-    calls = [c for c in moto.calls() if "AWSReservedSSO" not in c.get("RoleArn", "")]
-    return result, calls, sso.calls()[before:]
+    # Without the fakes' own AssumeRole calls (SSO role credentials, login sessions).
+    calls = [c for c in moto.calls()
+             if "AWSReservedSSO" not in c.get("RoleArn", "") and ":role/signin/" not in c.get("RoleArn", "")]
+    return result, calls, sso.calls()[before:] + sso.signin.calls()[before_signin:]
 
 
 def run_profile(moto, sso, binary, world, profile, workdir):
@@ -385,6 +437,8 @@ def run_profile(moto, sso, binary, world, profile, workdir):
         "AWS_ENDPOINT_URL_STS": moto.url,
         "AWS_ENDPOINT_URL_SSO": sso.url,
         "AWS_ENDPOINT_URL_SSO_OIDC": sso.url,
+        "AWS_ENDPOINT_URL_SIGNIN": sso.signin.url,
+        "AWS_LOGIN_CACHE_DIRECTORY": os.path.join(workdir, ".aws", "login", "cache"),
         "AWS_ACCESS_KEY_ID": generate.ENV_KEYS[0],
         "AWS_SECRET_ACCESS_KEY": generate.ENV_KEYS[1],
         "AWS_EC2_METADATA_DISABLED": "true",
@@ -491,6 +545,8 @@ def main():
 
     moto = Moto()
     sso = SsoFake(moto.url)
+    # Carried with the SSO fake: both are the sign-in services a world's roots call.
+    sso.signin = SigninFake(moto.url)
     started = time.time()
     outcomes = []
     failures = []
@@ -510,6 +566,7 @@ def main():
                 print(f"\n--- world {world['index']} (seed {args.seed}), profile '{profile}': {problem}")
                 print("# config\n" + small["config"] + "# credentials\n" + small["credentials"])
     finally:
+        sso.signin.stop()
         sso.stop()
         moto.stop()
     used = set().union(*(o.used for o in outcomes))

@@ -34,8 +34,9 @@ Test controls: POST /control with JSON: user {"arn","key","secret"} (who signs i
 /v1/authorize), token_seconds (expiresIn), revoke_all, credentials_changed,
 insufficient, fail [statuses answered to the next calls, e.g. [429, 500]], delay
 (seconds each CreateOAuth2Token takes), deny (the sign-in page answers error=access_denied).
-POST /issue {"arn","key","secret","format":"sec1"|"pkcs8","expires_in","client_id"}: a
-session document as `aws login` leaves it in ~/.aws/login/cache. GET /requests: what was
+POST /issue {"arn","key","secret","format":"sec1"|"pkcs8","expires_in","client_id","revoked"}:
+a session document as `aws login` leaves it in ~/.aws/login/cache (revoked: its refresh
+answers TOKEN_EXPIRED). GET /requests: what was
 called. signin_oauth_fake_check.py drives it with botocore (the model and LoginProvider).
 
 Usage: signin_oauth_fake.py MOTO_URL            serves; prints its port first
@@ -267,7 +268,7 @@ class Handler(BaseHTTPRequestHandler):
         refresh = "ASOR" + secrets.token_urlsafe(32)
         session = secrets.token_hex(8)
         with LOCK:
-            SESSIONS[session] = {"revoked": False}
+            SESSIONS[session] = {"revoked": bool(body.get("revoked"))}
             REFRESH[refresh] = {**user, "client_id": client_id, "jkt": thumbprint(jwk),
                                 "used": False, "session": session}
         creds = moto_session(self.moto, user)
