@@ -764,3 +764,47 @@ fn each_sign_in_session_has_its_own_block_and_leaves_the_others_alone() {
     }
     assert_eq!(o.config(), text);
 }
+
+#[test]
+fn at_a_terminal_without_a_sign_in_sync_signs_in_by_itself() {
+    let mut o = Org::new("syncsignin", accounts());
+    o.s.keyring = "keyutils";
+    std::fs::remove_file(
+        o.s.home()
+            .join(format!(".aws/sso/cache/{}.json", sha1_hex("corp"))),
+    )
+    .unwrap();
+    let done = o.s.home().join("done");
+    let mut c = Command::new("sh");
+    c.args([
+        "-c",
+        &format!("{BIN} sso sync 2> err; echo $? > {}", done.display()),
+    ])
+    .env_clear()
+    .envs(o.s.envs())
+    .current_dir(o.s.home())
+    .env(
+        "BROWSER",
+        format!("python3 {}", support("sso_browser.py").display()),
+    );
+    o.env(&mut c);
+    let _term = expectrl::Session::spawn(c).unwrap();
+    wait_for(Duration::from_secs(60), "the sync to end", || {
+        std::fs::read_to_string(&done).is_ok_and(|t| t.ends_with('\n'))
+    });
+    let err = std::fs::read_to_string(o.s.home().join("err")).unwrap();
+    assert_eq!(std::fs::read_to_string(&done).unwrap(), "0\n", "{err}");
+    assert!(
+        err.contains("not signed in to sso-session 'corp'; signing in"),
+        "{err}"
+    );
+    assert_eq!(o.count("ListAccounts"), 1);
+    assert!(o.block().contains("[profile dev/Admin]"));
+    // The sign-in went to the keyring: the next sync needs none.
+    let out = o.sync(&[]);
+    assert!(
+        stderr(&out).contains("nothing to write"),
+        "{}",
+        stderr(&out)
+    );
+}
