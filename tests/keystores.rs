@@ -300,3 +300,156 @@ fn password_store_holds_the_keys_with_gpg_underneath() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!entry.exists());
 }
+
+/// The user's access keys as IAM lists them (moto's IAM, through boto3).
+fn listed_keys(s: &Sandbox, key: &str, secret: &str) -> String {
+    let script = "import boto3,sys\nc=boto3.client('iam',endpoint_url=sys.argv[1],region_name='us-east-1',aws_access_key_id=sys.argv[2],aws_secret_access_key=sys.argv[3])\nprint(' '.join(k['AccessKeyId'] for k in c.list_access_keys(UserName=sys.argv[4])['AccessKeyMetadata']))";
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            script,
+            &s.world.url,
+            key,
+            secret,
+            &format!("{}User1", s.world.prefix),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+#[test]
+fn rotate_replaces_the_key_where_it_lives_and_deletes_the_old_one() {
+    let s = headless("rotate");
+    let iam = [("AWS_ENDPOINT_URL_IAM", s.world.url.as_str())];
+    // Around the keys, text that must stay byte for byte.
+    let creds = s.home().join(".aws/credentials");
+    let text = format!(
+        "# my keys\n[default]\naws_access_key_id = {}\naws_secret_access_key={}\n\n[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = x\n",
+        s.world.access_key_id, s.world.secret_access_key
+    );
+    std::fs::write(&creds, &text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // A cached session of the old key, to be dropped.
+    let before = s
+        .cmd(&[
+            "export",
+            "role-c",
+            "--format",
+            "json",
+            "--mfa-code",
+            "123456",
+        ])
+        .output()
+        .unwrap();
+    assert!(before.status.success(), "{}", stderr(&before));
+
+    let out = s.cmd(&["rotate", "default"]).envs(iam).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = std::fs::read_to_string(&creds).unwrap();
+    let new_id = after
+        .lines()
+        .find_map(|l| l.strip_prefix("aws_access_key_id = "))
+        .unwrap()
+        .to_string();
+    let new_secret = after
+        .lines()
+        .find_map(|l| l.strip_prefix("aws_secret_access_key="))
+        .unwrap()
+        .to_string();
+    assert_ne!(new_id, s.world.access_key_id);
+    assert_eq!(
+        after,
+        text.replace(&s.world.access_key_id, &new_id)
+            .replace(&s.world.secret_access_key, &new_secret),
+        "only the two values changed"
+    );
+    assert_eq!(
+        std::fs::metadata(&creds).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        listed_keys(&s, &new_id, &new_secret),
+        new_id,
+        "the old key is gone from IAM"
+    );
+    assert!(
+        stderr(&out).contains("cached session(s) made from the old key dropped"),
+        "{}",
+        stderr(&out)
+    );
+    // The chain works from the new key (its first call signed by it, checked by the front).
+    let chained = s
+        .cmd(&[
+            "export",
+            "role-c",
+            "--format",
+            "json",
+            "--mfa-code",
+            "123456",
+        ])
+        .output()
+        .unwrap();
+    assert!(chained.status.success(), "{}", stderr(&chained));
+    assert_ne!(
+        Keys::from_json(&chained),
+        Keys::from_json(&before),
+        "not the old cached session"
+    );
+
+    // In the key file: rotated there, the credentials file left alone.
+    let pass = [
+        ("AWSROLE_KEYRING", "file"),
+        ("AWSROLE_FILE_PASSPHRASE", "pw"),
+        ("AWS_ENDPOINT_URL_IAM", s.world.url.as_str()),
+    ];
+    let keys = format!("{new_id}\n{new_secret}\n");
+    let mut child = s
+        .cmd(&["add", "default"])
+        .envs(pass)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(keys.as_bytes())
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let file = s.home().join(".local/share/awsrole/keys.enc");
+    let sealed = std::fs::read(&file).unwrap();
+    let out = s.cmd(&["rotate", "default"]).envs(pass).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("in the keyring"), "{}", stderr(&out));
+    assert_ne!(std::fs::read(&file).unwrap(), sealed);
+    assert_eq!(std::fs::read_to_string(&creds).unwrap(), after);
+    let exported = s
+        .cmd(&["export", "default", "--no-session", "--format", "json"])
+        .envs(pass)
+        .output()
+        .unwrap();
+    let third = Keys::from_json(&exported);
+    assert_ne!(third.access_key_id, new_id);
+    assert_eq!(
+        listed_keys(&s, &third.access_key_id, &third.secret_access_key),
+        third.access_key_id
+    );
+
+    // IAM unreachable: nothing changes, and it says so.
+    let out = s
+        .cmd(&["rotate", "default"])
+        .envs(pass)
+        .env("AWS_ENDPOINT_URL_IAM", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("nothing was changed"),
+        "{}",
+        stderr(&out)
+    );
+}

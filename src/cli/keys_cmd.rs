@@ -133,6 +133,196 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
     Ok(())
 }
 
+/// Where a profile's long-term keys are kept.
+enum Place {
+    Store(Box<dyn crate::cache::SecretStore>),
+    File {
+        id: crate::config::Setting,
+        secret: crate::config::Setting,
+    },
+}
+
+/// `awsrole rotate`: a new access key, checked to work, stored where the old one was,
+/// then the old one deleted and the sessions made from it dropped. A failure at any
+/// step leaves one working key, and says which.
+pub fn rotate(profile: &str) -> Result<()> {
+    let backend = Backend::from_env()?;
+    let config = AwsConfig::load()?;
+    let plan = crate::plan::plan(&config, profile, &super::credentials_cmd::listing_inputs())?;
+    let root = plan.root.profile().to_string();
+    if !matches!(plan.root, crate::plan::Root::Keys { .. }) {
+        return Err(Error::Usage(format!(
+            "the chain of '{profile}' starts at '{root}', which has no long-term access keys to rotate"
+        )));
+    }
+    let name = keyring_name(&root);
+    let store = open_secret_store(backend);
+    let stored = match &store {
+        Some(s) => s.get(&name).map_err(Error::Keyring)?,
+        None => None,
+    };
+    let (old, place): (crate::credentials::Credentials, Place) = match (stored, store) {
+        (Some(bytes), Some(store)) => (
+            serde_json::from_slice(&bytes).map_err(|_| {
+                Error::Keyring(format!("the stored keys of '{root}' are unreadable"))
+            })?,
+            Place::Store(store),
+        ),
+        _ => {
+            let p = config.profile(&root)?;
+            let (Some(id), Some(secret)) = (
+                p.setting("aws_access_key_id").cloned(),
+                p.setting("aws_secret_access_key").cloned(),
+            ) else {
+                return Err(Error::NoCredentials(format!(
+                    "profile '{root}' has no access keys to rotate"
+                )));
+            };
+            if p.get("aws_session_token").is_some() {
+                return Err(Error::Usage(format!(
+                    "the keys of '{root}' carry a session token: they are temporary, not an access key to rotate"
+                )));
+            }
+            (
+                crate::credentials::Credentials {
+                    access_key_id: id.value.clone(),
+                    secret_access_key: secret.value.clone(),
+                    session_token: None,
+                    expiration: None,
+                    issued: None,
+                },
+                Place::File { id, secret },
+            )
+        }
+    };
+    let iam = crate::iam::Iam::new(plan.region.as_deref());
+    let new = iam.create_access_key(&old).map_err(|e| {
+        Error::Sts(format!(
+            "{e}; nothing was changed, the key {} still works",
+            old.access_key_id
+        ))
+    })?;
+    notice(&format!(
+        "created access key {} for IAM user {}; checking that it works",
+        new.access_key_id, new.user
+    ));
+    let fresh = crate::credentials::Credentials {
+        access_key_id: new.access_key_id.clone(),
+        secret_access_key: new.secret_access_key.clone(),
+        session_token: None,
+        expiration: None,
+        issued: None,
+    };
+    // Undoes the new key when a later step fails: one working key is left, the old one.
+    let undo = |why: String| -> Error {
+        let undone = match iam.delete_access_key(&old, &new.access_key_id) {
+            Ok(()) => format!("the new key {} was deleted again", new.access_key_id),
+            Err(e) => format!(
+                "the new key {} could not be deleted again ({e}); delete it in the IAM console",
+                new.access_key_id
+            ),
+        };
+        Error::Sts(format!(
+            "{why}; {undone}, and the old key {} still works where it was",
+            old.access_key_id
+        ))
+    };
+    // IAM is eventually consistent: a new key can take some seconds to work everywhere.
+    let sts = crate::resolve::sts::Sts::new(plan.region.as_deref(), plan.endpoint.as_deref())
+        .map_err(|e| undo(format!("cannot start the network runtime: {e}")))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match sts.caller_arn(&fresh) {
+            Ok(_) => break,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_secs(2))
+            }
+            Err(e) => {
+                return Err(undo(format!(
+                    "the new key did not work within a minute ({e:?})"
+                )))
+            }
+        }
+    }
+    let stored_at = match &place {
+        Place::Store(store) => {
+            let bytes = serde_json::to_vec(&fresh).map_err(|e| undo(e.to_string()))?;
+            store
+                .put(&name, &bytes, None)
+                .map_err(|e| undo(format!("could not store the new key ({e})")))?;
+            "the keyring".to_string()
+        }
+        Place::File { id, secret } => {
+            // Both lines in one write when they share a file (the usual case), so the
+            // file never holds the new id with the old secret.
+            let edits = [
+                (id, new.access_key_id.as_str()),
+                (secret, new.secret_access_key.as_str()),
+            ];
+            let result = if id.file == secret.file {
+                replace_in_file(&edits)
+            } else {
+                replace_in_file(&edits[..1]).and_then(|()| replace_in_file(&edits[1..]))
+            };
+            result.map_err(|e| undo(format!("could not write the new key ({e})")))?;
+            id.file.display().to_string()
+        }
+    };
+    if let Err(e) = iam.delete_access_key(&fresh, &old.access_key_id) {
+        return Err(Error::Sts(format!(
+            "the new key {} is stored in {stored_at} and works, but the old key {} could not be deleted ({e}); delete it in the IAM console",
+            new.access_key_id, old.access_key_id
+        )));
+    }
+    let dropped = drop_sessions_of(&config, &root, backend);
+    crate::hook::mark_renewed();
+    notice(&format!(
+        "rotated the access key of '{root}': {} replaces {} (deleted) in {stored_at}; {dropped} cached session(s) made from the old key dropped",
+        new.access_key_id, old.access_key_id
+    ));
+    Ok(())
+}
+
+/// Rewrites `key = value` lines of one of the AWS files: their values only, every other
+/// byte of the file kept, written whole with the file's mode.
+fn replace_in_file(edits: &[(&crate::config::Setting, &str)]) -> std::io::Result<()> {
+    let Some((first, _)) = edits.first() else {
+        return Ok(());
+    };
+    let path = first.file.to_path_buf();
+    let text = std::fs::read_to_string(&path)?;
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut done = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let Some((setting, value)) = edits.iter().find(|(s, _)| s.line == i + 1) else {
+            out.push_str(line);
+            continue;
+        };
+        let Some(at) = line.find(['=', ':']) else {
+            return Err(std::io::Error::other("the line moved"));
+        };
+        let (head, rest) = line.split_at(at + 1);
+        if rest.trim() != setting.value {
+            return Err(std::io::Error::other(format!(
+                "{} changed since it was read",
+                path.display()
+            )));
+        }
+        let ending = &rest[rest.trim_end_matches(['\r', '\n']).len()..];
+        let lead = &rest[..rest.len() - rest.trim_start().len()];
+        out.push_str(head);
+        out.push_str(lead);
+        out.push_str(value);
+        out.push_str(ending);
+        done += 1;
+    }
+    if done != edits.len() {
+        return Err(std::io::Error::other("a line is gone"));
+    }
+    let mode = std::fs::metadata(&path)?.permissions();
+    crate::dirs::replace_with(&path, out.as_bytes(), Some(mode), || Ok(()))
+}
+
 /// `awsrole doctor`: which store each kind of secret goes to here, and why.
 pub fn doctor() -> Result<()> {
     let backend = Backend::from_env()?;

@@ -191,6 +191,13 @@ pub enum Command {
     /// Where secrets go on this machine, and why: the cache and the store of
     /// long-term keys (`AWSROLE_KEYRING`)
     Doctor,
+    /// Replace a profile's access key with a new one, wherever it is stored (keyring,
+    /// key file, password-store or the credentials file), and delete the old one
+    Rotate {
+        /// The profile whose keys to rotate (a role profile: the keys its chain starts
+        /// from)
+        profile: String,
+    },
     /// Sign in to IAM Identity Center (AWS SSO), or out of it
     Sso {
         #[command(subcommand)]
@@ -370,6 +377,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Man => pick_cmd::man(),
         Command::Completions { shell } => shell_cmd::completions(shell),
         Command::Doctor => keys_cmd::doctor(),
+        Command::Rotate { profile } => keys_cmd::rotate(&profile),
         Command::Console(args) => {
             crate::sso::allow_login_here();
             console_cmd::console(args)
