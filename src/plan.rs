@@ -36,6 +36,13 @@ pub enum Root {
     Environment { profile: String },
     /// IAM Identity Center: GetRoleCredentials with the token of a sign-in.
     Sso { profile: String, sso: SsoRoot },
+    /// `web_identity_token_file` + `role_arn`: AssumeRoleWithWebIdentity (unsigned)
+    /// with the token the file holds at call time.
+    WebIdentity { profile: String, web: WebIdentity },
+    /// `credential_source = Ec2InstanceMetadata`: the instance role, from IMDS.
+    InstanceMetadata { profile: String, imds: ImdsSettings },
+    /// `credential_source = EcsContainer`: the container credentials endpoint.
+    Container { profile: String },
     /// `login_session`: the session of `aws login` / `awsrole login` (its ARN), whose
     /// 15-minute credentials are refreshed at the sign-in service of `region`.
     Login {
@@ -80,6 +87,46 @@ impl SsoRoot {
     }
 }
 
+/// A web identity root as botocore's AssumeRoleWithWebIdentityProvider reads it for a
+/// named profile: the profile's keys only. botocore (and the Go SDK) read
+/// `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN` and `AWS_ROLE_SESSION_NAME` only when no
+/// profile is named, and every awsrole command names one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebIdentity {
+    pub token_file: String,
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    /// The chain's region and STS endpoint, filled in by `plan`.
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+}
+
+/// The instance metadata settings of the named profile's config (botocore reads them
+/// from the session's profile; the `AWS_*` variables, read at call time, win).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImdsSettings {
+    pub endpoint: Option<String>,
+    pub endpoint_mode: Option<String>,
+    pub use_ipv6: Option<String>,
+    pub timeout: Option<String>,
+    pub attempts: Option<String>,
+    pub v1_disabled: Option<String>,
+}
+
+impl ImdsSettings {
+    fn of(p: &Profile) -> Self {
+        let get = |k: &str| p.get(k).map(str::to_string);
+        ImdsSettings {
+            endpoint: get("ec2_metadata_service_endpoint"),
+            endpoint_mode: get("ec2_metadata_service_endpoint_mode"),
+            use_ipv6: get("imds_use_ipv6"),
+            timeout: get("metadata_service_timeout"),
+            attempts: get("metadata_service_num_attempts"),
+            v1_disabled: get("ec2_metadata_v1_disabled"),
+        }
+    }
+}
+
 /// The profile keys that make a profile an SSO root (botocore: either one).
 const SSO_ROOT_KEYS: [&str; 2] = ["sso_account_id", "sso_role_name"];
 
@@ -89,6 +136,9 @@ impl Root {
             Root::Keys { profile, .. }
             | Root::Process { profile, .. }
             | Root::Environment { profile }
+            | Root::WebIdentity { profile, .. }
+            | Root::InstanceMetadata { profile, .. }
+            | Root::Container { profile }
             | Root::Sso { profile, .. }
             | Root::Login { profile, .. } => profile,
         }
@@ -178,6 +228,7 @@ impl ChainPlan {
             return match &self.root {
                 Root::Sso { sso, .. } => Some(sso.account_id.as_str()),
                 Root::Login { session, .. } => session.split(':').nth(4),
+                Root::WebIdentity { web, .. } => web.role_arn.split(':').nth(4),
                 _ => None,
             };
         };
@@ -326,7 +377,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
                     profile: current.name.clone(),
                 })
             }
-            (None, Some(kind)) => break credential_source_root(current, kind)?,
+            (None, Some(kind)) => break credential_source_root(current, kind, target_profile)?,
             (Some(source), None) => {
                 let next =
                     config
@@ -439,6 +490,11 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
         .env_endpoint
         .clone()
         .or_else(|| nearest("endpoint_url"));
+    // AssumeRoleWithWebIdentity goes to the chain's STS, as every hop after it does.
+    if let Root::WebIdentity { web, .. } = &mut root {
+        web.region.clone_from(&region);
+        web.endpoint.clone_from(&endpoint);
+    }
 
     Ok(ChainPlan {
         target: target.to_string(),
@@ -526,6 +582,10 @@ fn file_keys(settings: &BTreeMap<String, crate::config::Setting>) -> Option<Stat
 /// their order — credentials-file keys, then `credential_process`, then config-file
 /// keys. With none of them, keys may still come from the keyring (`awsrole add`).
 fn source_root(p: &Profile, config: &AwsConfig) -> Result<Root> {
+    // botocore's first profile provider is web identity, before SSO and the keys.
+    if let Some(root) = web_identity_root(p)? {
+        return Ok(root);
+    }
     // botocore tries SSO before the keys; a profile with both is ambiguous (the Go SDK
     // takes the keys), so it is refused rather than read one way or the other.
     if SSO_ROOT_KEYS.iter().any(|k| p.get(k).is_some()) {
@@ -572,16 +632,6 @@ fn source_root(p: &Profile, config: &AwsConfig) -> Result<Root> {
             file_keys: Some(keys),
         });
     }
-    for unsupported in ["web_identity_token_file"] {
-        if p.get(unsupported).is_some() {
-            return Err(Error::BadProfile {
-                profile: p.name.clone(),
-                problem: format!(
-                    "'{unsupported}' credentials are not supported by awsrole yet; use a profile with keys, credential_process or credential_source"
-                ),
-            });
-        }
-    }
     Ok(Root::Keys {
         profile: p.name.clone(),
         file_keys: None,
@@ -595,6 +645,31 @@ fn login_root(p: &Profile) -> Option<Root> {
         session: session.to_string(),
         region: None,
     })
+}
+
+/// botocore's AssumeRoleWithWebIdentityProvider: a profile with a (non-empty)
+/// `web_identity_token_file` is a web identity root, whatever else it holds, and needs
+/// `role_arn`. The file itself is read at call time: it rotates (EKS, CI runners).
+fn web_identity_root(p: &Profile) -> Result<Option<Root>> {
+    let Some(token_file) = p.get("web_identity_token_file").filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(role_arn) = p.get("role_arn").filter(|a| !a.is_empty()) else {
+        return Err(Error::BadProfile {
+            profile: p.name.clone(),
+            problem: "it has web_identity_token_file but no role_arn; add the role_arn of the role its token may assume".into(),
+        });
+    };
+    Ok(Some(Root::WebIdentity {
+        profile: p.name.clone(),
+        web: WebIdentity {
+            token_file: token_file.to_string(),
+            role_arn: role_arn.to_string(),
+            session_name: p.get("role_session_name").map(str::to_string),
+            region: None,
+            endpoint: None,
+        },
+    }))
 }
 
 /// One key of the pair without the other is botocore's PartialCredentialsError, not a
@@ -696,7 +771,9 @@ pub fn parse_scopes(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn credential_source_root(p: &Profile, kind: &str) -> Result<Root> {
+/// botocore checks the name exactly (`CanonicalNameCredentialSourcer.is_supported`),
+/// although it looks the provider up ignoring case: `ec2instancemetadata` is refused.
+fn credential_source_root(p: &Profile, kind: &str, target: &Profile) -> Result<Root> {
     if let Some(key) = SSO_ROOT_KEYS.iter().find(|k| p.get(k).is_some()) {
         return Err(Error::BadProfile {
             profile: p.name.clone(),
@@ -709,11 +786,13 @@ fn credential_source_root(p: &Profile, kind: &str) -> Result<Root> {
         "Environment" => Ok(Root::Environment {
             profile: p.name.clone(),
         }),
-        "Ec2InstanceMetadata" | "EcsContainer" => Err(Error::BadProfile {
+        // botocore's settings for the metadata service are the named profile's.
+        "Ec2InstanceMetadata" => Ok(Root::InstanceMetadata {
             profile: p.name.clone(),
-            problem: format!(
-                "credential_source = {kind} is not supported by awsrole yet; use Environment, or a source_profile"
-            ),
+            imds: ImdsSettings::of(target),
+        }),
+        "EcsContainer" => Ok(Root::Container {
+            profile: p.name.clone(),
         }),
         other => Err(Error::BadProfile {
             profile: p.name.clone(),
@@ -844,6 +923,77 @@ mod tests {
     }
 
     #[test]
+    fn web_identity_and_metadata_roots_follow_botocore() {
+        const WEB: &str = "arn:aws:iam::111122223333:role/ci";
+        let config = format!(
+            "[profile ci]\nweb_identity_token_file = /run/token\nrole_arn = {WEB}\nrole_session_name = run-1\nregion = eu-west-1\n\
+             sso_account_id = 1\n\n\
+             [profile deploy]\nrole_arn = arn:aws:iam::111122223333:role/deploy\nsource_profile = ci\n\n\
+             [profile no-arn]\nweb_identity_token_file = /run/token\n\n\
+             [profile empty-file]\nweb_identity_token_file =\nrole_arn = {WEB}\n\n\
+             [profile box]\nrole_arn = arn:aws:iam::1:role/b\ncredential_source = Ec2InstanceMetadata\n\
+             ec2_metadata_service_endpoint = http://own/\n\n\
+             [profile on-box]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = box\n\n\
+             [profile named]\nrole_arn = arn:aws:iam::1:role/n\ncredential_source = EcsContainer\n\
+             metadata_service_timeout = 3\n\n\
+             [profile lower]\nrole_arn = arn:aws:iam::1:role/l\ncredential_source = ec2instancemetadata\n"
+        );
+        // Web identity is botocore's first profile provider: before SSO keys, and a
+        // role_arn beside the token file is its role, not a hop.
+        let ci = plan_of(&config, "", "ci").unwrap();
+        let web = WebIdentity {
+            token_file: "/run/token".into(),
+            role_arn: WEB.into(),
+            session_name: Some("run-1".into()),
+            region: Some("eu-west-1".into()),
+            endpoint: None,
+        };
+        assert_eq!(
+            ci.root,
+            Root::WebIdentity {
+                profile: "ci".into(),
+                web: web.clone()
+            }
+        );
+        assert!(ci.hops.is_empty());
+        assert_eq!(ci.account(), Some("111122223333"));
+        let deploy = plan_of(&config, "", "deploy").unwrap();
+        assert_eq!(deploy.chain_names(), ["deploy", "ci"]);
+        assert!(matches!(deploy.root, Root::WebIdentity { .. }));
+        let error = plan_of(&config, "", "no-arn").unwrap_err().to_string();
+        assert!(error.contains("no role_arn"), "{error}");
+        // An empty file name is no web identity (botocore skips it), and no role either.
+        assert!(matches!(
+            plan_of(&config, "", "empty-file").unwrap().root,
+            Root::Keys {
+                file_keys: None,
+                ..
+            }
+        ));
+        // The metadata settings are the named profile's, as botocore's session reads them.
+        let on_box = plan_of(&config, "", "on-box").unwrap();
+        assert_eq!(
+            on_box.root,
+            Root::InstanceMetadata {
+                profile: "box".into(),
+                imds: ImdsSettings::default()
+            }
+        );
+        let boxed = plan_of(&config, "", "box").unwrap();
+        assert!(
+            matches!(&boxed.root, Root::InstanceMetadata { imds, .. } if imds.endpoint.as_deref() == Some("http://own/"))
+        );
+        assert_eq!(
+            plan_of(&config, "", "named").unwrap().root,
+            Root::Container {
+                profile: "named".into()
+            }
+        );
+        let error = plan_of(&config, "", "lower").unwrap_err().to_string();
+        assert!(error.contains("is not one of"), "{error}");
+    }
+
+    #[test]
     fn five_hop_chain_plans_one_mfa_session_and_five_roles() {
         let p = plan_of(SEED, SEED_CREDS, "role-e").unwrap();
         let roles: Vec<&str> = p.hops.iter().map(|h| h.profile.as_str()).collect();
@@ -919,11 +1069,11 @@ mod tests {
             err.contains("'nope'") && err.contains("'r'") && err.contains("'nop'"),
             "{err}"
         );
-        let imds = "[profile r]\nrole_arn = R\ncredential_source = Ec2InstanceMetadata\n";
-        assert!(plan_of(imds, "", "r")
+        let unknown = "[profile r]\nrole_arn = R\ncredential_source = Ec2Metadata\n";
+        assert!(plan_of(unknown, "", "r")
             .unwrap_err()
             .to_string()
-            .contains("not supported"));
+            .contains("is not one of Environment, Ec2InstanceMetadata, EcsContainer"));
     }
 
     #[test]

@@ -206,6 +206,7 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
         .collect();
     let root_name = plan.root.profile();
     let sso_mark;
+    let web_mark;
     let login_mark;
     let kind = match &plan.root {
         Root::Keys { .. } if stored.holds(root_name) => "[keyring]",
@@ -217,6 +218,12 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
         } => "[no keys]",
         Root::Process { .. } => "[credential_process]",
         Root::Environment { .. } => "[environment]",
+        Root::WebIdentity { web, .. } => {
+            web_mark = format!("[web identity: {}]", web.role_arn);
+            &web_mark
+        }
+        Root::InstanceMetadata { .. } => "[instance metadata]",
+        Root::Container { .. } => "[container]",
         Root::Login { session, .. } => {
             login_mark = format!("[login: {session}]");
             &login_mark
@@ -249,7 +256,14 @@ fn mode_advice(plan: &ChainPlan) -> String {
     // role credentials) is a chained one.
     let chained = plan.hops.len() > 1
         || (plan.hops.len() == 1
-            && (plan.mfa_session.is_some() || matches!(plan.root, Root::Sso { .. })));
+            && (plan.mfa_session.is_some()
+                || matches!(
+                    plan.root,
+                    Root::Sso { .. }
+                        | Root::WebIdentity { .. }
+                        | Root::InstanceMetadata { .. }
+                        | Root::Container { .. }
+                )));
     let last = if chained {
         "at most 1 h (a chained session)".to_string()
     } else {
@@ -446,6 +460,9 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
         Root::Process { profile, command } => format!("credential_process of profile '{profile}': {command}"),
         Root::Environment { profile } => {
             format!("AWS_* variables of the environment (credential_source = Environment in '{profile}')")
+        }
+        Root::WebIdentity { .. } | Root::InstanceMetadata { .. } | Root::Container { .. } => {
+            crate::resolve::root::describe_metadata_root(&plan.root)
         }
         Root::Sso { profile, sso } => format!(
             "IAM Identity Center role {} in account {}{} (profile '{profile}', {}); {}",

@@ -187,6 +187,24 @@ impl Sts {
         convert(out.credentials())
     }
 
+    /// AssumeRoleWithWebIdentity: authorised by the token alone, so sent unsigned (the
+    /// client has no credentials of its own, and this call needs none).
+    pub fn assume_role_with_web_identity(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        token: &str,
+    ) -> Result<Credentials, StsFailure> {
+        let call = self
+            .client
+            .assume_role_with_web_identity()
+            .role_arn(role_arn)
+            .role_session_name(session_name)
+            .web_identity_token(token);
+        let out = self.runtime.block_on(call.send()).map_err(classify)?;
+        convert(out.credentials())
+    }
+
     /// The caller's ARN: checks that keys work (`awsrole add`).
     pub fn caller_arn(&self, creds: &Credentials) -> Result<String, StsFailure> {
         let out = self

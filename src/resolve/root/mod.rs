@@ -4,11 +4,15 @@
 //! credentials that expire (a `credential_process` with `Expiration`) are cached in the
 //! keyring like any hop, and long-term keys never are.
 
+mod container;
 mod environment;
+mod imds;
 mod keys;
 mod login;
+mod metadata_http;
 mod process;
 mod sso;
+mod web_identity;
 
 use chrono::Utc;
 
@@ -41,6 +45,13 @@ pub fn provider(root: &Root, backend: Backend, sso: Interaction) -> Box<dyn Prov
         }),
         Root::Process { profile, command } => Box::new(process::Process { profile, command }),
         Root::Environment { profile } => Box::new(environment::Environment { profile }),
+        Root::WebIdentity { profile, web } => {
+            Box::new(web_identity::WebIdentityRoot { profile, web })
+        }
+        Root::InstanceMetadata { profile, imds } => {
+            Box::new(imds::InstanceMetadata { profile, imds })
+        }
+        Root::Container { profile } => Box::new(container::Container { profile }),
         Root::Login {
             profile,
             session,
@@ -57,6 +68,17 @@ pub fn provider(root: &Root, backend: Backend, sso: Interaction) -> Box<dyn Prov
             backend,
             interaction: sso,
         }),
+    }
+}
+
+/// What `explain` says of a web identity, instance or container root: where the
+/// credentials will come from, read from files and variables, calling nothing.
+pub fn describe_metadata_root(root: &Root) -> String {
+    match root {
+        Root::WebIdentity { profile, web } => web_identity::describe(profile, web),
+        Root::InstanceMetadata { profile, imds } => imds::describe(profile, imds),
+        Root::Container { profile } => container::describe(profile),
+        other => format!("profile '{}'", other.profile()),
     }
 }
 
