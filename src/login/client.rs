@@ -136,12 +136,12 @@ pub fn create_token(
         .enable_all()
         .build()
         .map_err(|e| Failure::Unreachable(e.to_string()))?;
+    // Within the hook's budget too, where a role is renewed on a prompt.
+    let limit = crate::budget::within(CALL_LIMIT);
     let (status, kind, bytes) = runtime
-        .block_on(async {
-            tokio::time::timeout(CALL_LIMIT, post(&url, body.to_string(), &proof)).await
-        })
+        .block_on(async { tokio::time::timeout(limit, post(&url, body.to_string(), &proof)).await })
         .map_err(|_| {
-            Failure::Unreachable(format!("no answer within {}s", CALL_LIMIT.as_secs()))
+            Failure::Unreachable(format!("no answer within {:.1}s", limit.as_secs_f64()))
         })??;
     if status == 200 {
         return serde_json::from_slice(&bytes).map_err(|e| Failure::BadAnswer(e.to_string()));
