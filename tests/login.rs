@@ -660,3 +660,57 @@ fn another_login_session_of_the_profile_is_replaced_only_when_agreed() {
         "replaced on its own line"
     );
 }
+
+impl Login {
+    /// `awsrole ARGS` at a terminal (a pseudo-terminal), with the stand-in browser;
+    /// returns its exit status and stderr.
+    fn at_a_terminal(&self, args: &str) -> (String, String) {
+        let done = self.s.home().join("done");
+        let _ = std::fs::remove_file(&done);
+        let mut c = Command::new("sh");
+        c.args([
+            "-c",
+            &format!("{BIN} {args} > out 2> err; echo $? > {}", done.display()),
+        ])
+        .env_clear()
+        .envs(self.s.envs())
+        .current_dir(self.s.home())
+        .env("AWS_ENDPOINT_URL_SIGNIN", &self.fake.url)
+        .env(
+            "BROWSER",
+            format!(
+                "python3 {} --browser",
+                support("signin_oauth_fake.py").display()
+            ),
+        )
+        .env("SIGNIN_BROWSER_LOG", self.s.home().join("browser.log"));
+        let _term = expectrl::Session::spawn(c).unwrap();
+        wait_for(Duration::from_secs(60), "awsrole to end", || {
+            std::fs::read_to_string(&done).is_ok_and(|t| t.ends_with('\n'))
+        });
+        (
+            std::fs::read_to_string(&done).unwrap().trim().to_string(),
+            std::fs::read_to_string(self.s.home().join("err")).unwrap(),
+        )
+    }
+}
+
+#[test]
+fn at_a_terminal_exec_signs_in_by_itself_and_export_never_does() {
+    let t = Login::new("loginterminal");
+    // export: a person is there, but export is what credential_process and scripts run.
+    let (status, err) = t.at_a_terminal("export dev");
+    assert_eq!(status, "1", "{err}");
+    assert!(err.contains("not signed in"), "{err}");
+    assert!(
+        !t.s.home().join("browser.log").exists(),
+        "no browser from export"
+    );
+    let (status, err) = t.at_a_terminal("exec dev -- true");
+    assert_eq!(status, "0", "{err}");
+    assert!(err.contains("; signing in"), "{err}");
+    assert_eq!(t.fake.token_calls("authorization_code").len(), 1);
+    // The session went to the keyring: export now works without a browser.
+    assert_eq!(caller_of(&t.s, &t.export("dev")), t.caller());
+    assert_eq!(t.fake.token_calls("authorization_code").len(), 1);
+}

@@ -8,7 +8,8 @@
 //! shares, so two shells never spend the same refresh token (botocore takes no lock);
 //! the rotated token goes back where the session came from. A refresh the service
 //! refuses for good (TOKEN_EXPIRED, USER_CREDENTIALS_CHANGED) marks that refresh token
-//! dead, so it is never sent again, and says how to sign in again.
+//! dead, so it is never sent again, and says how to sign in again — or, where a person
+//! types the command at a terminal (`use`, `exec`), signs in there and then.
 
 pub mod client;
 pub mod document;
@@ -37,6 +38,8 @@ pub struct Session<'a> {
     pub region: Option<&'a str>,
     pub backend: Backend,
     pub lock_wait: Duration,
+    /// Whether a person may be asked to sign in (never from the hook or `export`).
+    pub interaction: crate::sso::Interaction,
 }
 
 /// Where a session document was found, and so where a refreshed one goes.
@@ -96,10 +99,10 @@ impl Session<'_> {
             return Ok(c);
         }
         let Some((doc, origin)) = found.first() else {
-            return Err(self.not_signed_in(unusable));
+            return self.sign_in_here(self.not_signed_in(unusable));
         };
         if dead::is_dead(self.arn, &doc.refresh_token) {
-            return Err(self.ended("refused before"));
+            return self.sign_in_here(self.ended("refused before"));
         }
         match self.refresh(doc) {
             Ok(new) => {
@@ -115,7 +118,7 @@ impl Session<'_> {
                         let _ = store.delete(&document::keyring_name(self.arn));
                     }
                 }
-                Err(self.ended(&code))
+                self.sign_in_here(self.ended(&code))
             }
             Err(f) => {
                 let error = self.refresh_error(&f);
@@ -127,6 +130,35 @@ impl Session<'_> {
                 Err(error)
             }
         }
+    }
+
+    /// `why` as the error, unless a person at this terminal may sign in instead (the
+    /// lock is held meanwhile: other shells wait for this sign-in).
+    fn sign_in_here(&self, why: Error) -> Result<Credentials> {
+        if self.interaction != crate::sso::Interaction::MayLogIn || !crate::tty::available() {
+            return Err(why);
+        }
+        crate::cli::notice(&format!("{why}; signing in"));
+        let arn = flow::login(
+            self.profile,
+            self.region,
+            self.backend,
+            flow::Options::default(),
+        )?;
+        if arn != self.arn {
+            return Err(Error::SignIn(format!(
+                "signed in as {arn}, but profile '{}' names {}; run 'awsrole login {}' to make the profile use the new session",
+                self.profile,
+                self.arn,
+                shell_words::quote(self.profile)
+            )));
+        }
+        let store = crate::sso::token_store(self.backend);
+        store
+            .as_deref()
+            .and_then(|s| document::read_keyring(s, self.arn))
+            .map(|d| d.credentials())
+            .ok_or_else(|| Error::Keyring("the new session is not in the keyring".into()))
     }
 
     fn refresh(&self, doc: &Document) -> std::result::Result<Document, Failure> {
@@ -226,6 +258,7 @@ pub fn state(arn: &str, backend: Backend) -> String {
         region: None,
         backend,
         lock_wait: Duration::ZERO,
+        interaction: crate::sso::Interaction::Never,
     };
     let (found, unusable) = session.known(store.as_deref());
     match found.first() {

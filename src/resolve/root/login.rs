@@ -1,5 +1,6 @@
 //! `login_session`: the credentials of an `aws login` / `awsrole login` session, kept
-//! fresh by `crate::login`; cached per hop by the `Cached` wrapper like any expiring root.
+//! fresh by `crate::login` (signed in for at a terminal where the command allows it, as
+//! for IAM Identity Center); cached per hop by the `Cached` wrapper like any expiring root.
 
 use crate::cache::Backend;
 use crate::credentials::Credentials;
@@ -10,6 +11,7 @@ pub struct Login<'a> {
     pub session: &'a str,
     pub region: Option<&'a str>,
     pub backend: Backend,
+    pub interaction: crate::sso::Interaction,
 }
 
 impl super::Provider for Login<'_> {
@@ -24,6 +26,7 @@ impl super::Provider for Login<'_> {
             region: self.region,
             backend: self.backend,
             lock_wait: crate::budget::within(std::time::Duration::from_secs(30)),
+            interaction: self.interaction,
         }
         .credentials()
     }

@@ -61,6 +61,7 @@ pub fn provider(root: &Root, backend: Backend, sso: Interaction) -> Box<dyn Prov
             session,
             region: region.as_deref(),
             backend,
+            interaction: sso,
         }),
         Root::Sso { profile, sso: root } => Box::new(sso::Sso {
             profile,
