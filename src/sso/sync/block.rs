@@ -484,4 +484,30 @@ mod tests {
              @@ profile gone @@\n-[profile gone]\n-region = x\n"
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// Whatever the file holds around it (CR, no final newline, tabs, other
+        /// sessions' markers), the first sync keeps the text as a prefix and the next
+        /// one changes the block's bytes only.
+        #[test]
+        fn only_the_block_ever_changes(
+            before in "([\\[\\]a-z=# \t\r]{0,12}\n?){0,8}",
+            after in "([\\[\\]a-z=# \t\r]{0,12}\n?){0,8}",
+            other in proptest::bool::ANY,
+        ) {
+            let (other_begin, _) = markers("other");
+            let text = if other { format!("{before}{other_begin}\n{after}") } else { format!("{before}{after}") };
+            let first = block_of(&[("dev/Admin", "1", "Admin")]);
+            let split = locate(&text, "corp", Path::new(FILE)).unwrap();
+            let once = splice(&text, &split, &first);
+            proptest::prop_assert!(once.starts_with(&text));
+            let split = locate(&once, "corp", Path::new(FILE)).unwrap();
+            proptest::prop_assert!(split.inner.is_some());
+            let second = block_of(&[("dev/Read", "1", "Read")]);
+            let twice = splice(&once, &split, &second);
+            proptest::prop_assert_eq!(twice.replace(&second, &first), once);
+        }
+    }
 }

@@ -355,4 +355,21 @@ mod tests {
         let n = assign(&wanted, &BTreeMap::new(), &HashSet::new(), &reserved);
         assert_eq!(n.names[&a("9", "Admin")], "old/Admin-9");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Any text, any Unicode: a name of kept characters only, no part starting or
+        /// ending with `-` or `.`, none empty, and normalising it again changes nothing.
+        #[test]
+        fn normalised_names_are_plain_words(raw in "\\PC{0,40}") {
+            let name = normalise(&raw);
+            proptest::prop_assert!(name.chars().all(kept), "{name:?}");
+            for part in name.split('/') {
+                proptest::prop_assert!(!part.is_empty() || name.is_empty(), "{name:?}");
+                proptest::prop_assert!(!part.starts_with(['-', '.']) && !part.ends_with(['-', '.']), "{name:?}");
+            }
+            proptest::prop_assert_eq!(normalise(&name), name);
+        }
+    }
 }
