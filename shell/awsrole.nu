@@ -62,6 +62,13 @@ export extern "awsrole explain" [profile: string@"nu-complete awsrole profiles"]
 export extern "awsrole allow" [path?: path]
 export extern "awsrole deny" [path?: path]
 export extern "awsrole cache clear" [profile?: string@"nu-complete awsrole profiles"]
+export extern "awsrole login" [
+    profile: string@"nu-complete awsrole profiles"
+    --remote
+    --share-with-aws-cli
+    --yes
+]
+export extern "awsrole logout" [profile?: string@"nu-complete awsrole profiles"]
 
 # The hook, on every prompt and directory change; installed once however often this
 # file is sourced.

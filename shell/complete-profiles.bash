@@ -7,7 +7,7 @@ __awsrole_complete() {
     \builtin local only=
     # sso login/logout take the profiles of an IAM Identity Center chain only.
     [[ ${sub} == sso ]] && only=--sso
-    if [[ ${COMP_CWORD} -eq 2 && ${sub} =~ ^(use|export|exec|explain|add|remove)$ ]] ||
+    if [[ ${COMP_CWORD} -eq 2 && ${sub} =~ ^(use|export|exec|explain|add|remove|login|logout)$ ]] ||
         [[ ${COMP_CWORD} -eq 3 && ${sub} == cache && ${COMP_WORDS[2]} == clear ]] ||
         [[ ${COMP_CWORD} -eq 3 && ${sub} == sso && ${COMP_WORDS[2]} =~ ^(login|logout)$ ]]; then
         COMPREPLY=()

@@ -3,7 +3,7 @@
 # allow/deny. compadd takes the names as they are, never expanded.
 __awsrole_complete() {
     \builtin local -a profiles
-    if { (( CURRENT == 3 )) && [[ ${words[2]} == (use|export|exec|explain|add|remove) ]]; } ||
+    if { (( CURRENT == 3 )) && [[ ${words[2]} == (use|export|exec|explain|add|remove|login|logout) ]]; } ||
         { (( CURRENT == 4 )) && [[ ${words[2]} == cache && ${words[3]} == clear ]]; }; then
         profiles=(${(f)"$(\command awsrole list --names 2>/dev/null)"})
         compadd -a profiles
