@@ -20,8 +20,21 @@ pub const PAGE_LIFETIME: Duration = Duration::from_secs(30);
 /// `sh` whose arguments hold only the page's path. Waits for the opener.
 #[cfg(unix)]
 pub fn open_secret(url: &str) -> Result<(), String> {
+    open_page(url, true)
+}
+
+/// `open_secret` without waiting for the opener, for a sign-in whose browser comes
+/// back to a listener of this process (the opener may be the browser itself, and
+/// would wait for an answer the listener gives only once we stop waiting).
+#[cfg(unix)]
+pub fn open_secret_detached(url: &str) -> Result<(), String> {
+    open_page(url, false)
+}
+
+#[cfg(unix)]
+fn open_page(url: &str, wait: bool) -> Result<(), String> {
     let page = write_redirect_page(url)?;
-    let opened = open(&file_url(&page), true);
+    let opened = open(&file_url(&page), wait);
     if opened.is_err() {
         let _ = std::fs::remove_file(&page);
         return opened;
@@ -33,21 +46,6 @@ pub fn open_secret(url: &str) -> Result<(), String> {
 #[cfg(not(unix))]
 pub fn open_secret(url: &str) -> Result<(), String> {
     open(url, true)
-}
-
-/// `open_secret` without waiting for the opener, for a sign-in whose browser comes
-/// back to a listener of this process (the opener may be the browser itself, and
-/// would wait for an answer the listener gives only once we stop waiting).
-#[cfg(unix)]
-pub fn open_secret_detached(url: &str) -> Result<(), String> {
-    let page = write_redirect_page(url)?;
-    let opened = open(&file_url(&page), false);
-    if opened.is_err() {
-        let _ = std::fs::remove_file(&page);
-        return opened;
-    }
-    remove_later(&page);
-    Ok(())
 }
 
 #[cfg(not(unix))]

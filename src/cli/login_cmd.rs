@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use super::notice;
-use crate::cache::key::{chain_keys, root_key};
 use crate::cache::{Backend, Cache};
 use crate::config::AwsConfig;
 use crate::error::{Error, Result};
@@ -13,7 +12,6 @@ use crate::login::document;
 use crate::login::flow::{self, Options};
 use crate::login::profile_edit::{self, Edit};
 use crate::plan::{plan, PlanInputs, Root};
-use crate::resolve::root;
 
 pub fn login_cmd(profile: &str, options: Options, yes: bool) -> Result<()> {
     let config = AwsConfig::load()?;
@@ -78,23 +76,13 @@ fn write_session(config_file: &Path, profile: &str, arn: &str, yes: bool) -> Res
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Io(format!("cannot make {}: {e}", dir.display())))?;
     }
-    let mode = std::fs::metadata(&path).ok().map(|m| m.permissions());
-    let mut changed = false;
-    let written = crate::dirs::replace_with(&path, text.as_bytes(), mode, || {
-        changed = crate::config::read_optional(&path).ok().flatten() != original;
-        match changed {
-            true => Err(std::io::Error::other("changed meanwhile")),
-            false => Ok(()),
-        }
-    });
-    match written {
-        Ok(()) => Ok(()),
-        Err(_) if changed => Err(Error::Io(format!(
-            "{} changed during the sign-in; login_session was not written: add 'login_session = {arn}' to profile '{profile}' yourself, or run the login again",
-            path.display()
-        ))),
-        Err(e) => Err(Error::Io(format!("cannot write {}: {e}", path.display()))),
-    }
+    crate::sso::sync::write_atomically(
+        &path,
+        original.as_deref(),
+        &text,
+        "you signed in",
+        &format!("add 'login_session = {arn}' to profile '{profile}' yourself, or sign in again"),
+    )
 }
 
 /// Drops the sessions (of PROFILE, or every `login_session` of the config): the
@@ -157,19 +145,12 @@ pub fn logout_cmd(profile: Option<&str>) -> Result<()> {
                 told.push(format!("the AWS CLI's session {}", path.display()));
             }
         }
-        let mut dropped = 0;
-        for p in plans
-            .iter()
-            .filter(|p| session_of(&p.root).as_ref() == Some(arn))
-        {
-            let identity = root::identity(&p.root);
-            let (_, hops) = chain_keys(p, &identity);
-            for key in std::iter::once(root_key(&identity)).chain(hops) {
-                if cache.remove(&key) {
-                    dropped += 1;
-                }
-            }
-        }
+        let dropped = super::sso_cmd::drop_cached(
+            &cache,
+            plans
+                .iter()
+                .filter(|p| session_of(&p.root).as_ref() == Some(arn)),
+        );
         if dropped > 0 {
             told.push(format!("{dropped} cached credential(s)"));
         }

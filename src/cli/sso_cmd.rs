@@ -222,19 +222,12 @@ pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
             }
         }
         // Every cached credential that came from this sign-in: the roots and each hop.
-        let mut dropped = 0;
-        for p in &plans {
-            if !matches!(&p.root, Root::Sso { sso, .. } if sso.token_key() == sign_in.key()) {
-                continue;
-            }
-            let identity = root::identity(&p.root);
-            let (_, hops) = chain_keys(p, &identity);
-            for key in std::iter::once(root_key(&identity)).chain(hops) {
-                if cache.remove(&key) {
-                    dropped += 1;
-                }
-            }
-        }
+        let dropped = drop_cached(
+            &cache,
+            plans.iter().filter(
+                |p| matches!(&p.root, Root::Sso { sso, .. } if sso.token_key() == sign_in.key()),
+            ),
+        );
         if dropped > 0 {
             told.push(format!("{dropped} cached credential(s)"));
         }
@@ -253,6 +246,22 @@ pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
         tell_about_this_shell(&plans, sign_in);
     }
     Ok(())
+}
+
+/// Drops every cached credential of these chains — their roots and each hop — and
+/// says how many there were (a sign-out's).
+pub(super) fn drop_cached<'a>(cache: &Cache, plans: impl Iterator<Item = &'a ChainPlan>) -> usize {
+    let mut dropped = 0;
+    for p in plans {
+        let identity = root::identity(&p.root);
+        let (_, hops) = chain_keys(p, &identity);
+        for key in std::iter::once(root_key(&identity)).chain(hops) {
+            if cache.remove(&key) {
+                dropped += 1;
+            }
+        }
+    }
+    dropped
 }
 
 /// Keys already in this shell that came from the sign-in just dropped stay valid until

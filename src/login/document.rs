@@ -135,25 +135,8 @@ pub fn read_file(path: &Path) -> FileState {
 }
 
 pub fn write_file(path: &Path, doc: &Document) -> Result<()> {
-    let fail = |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", path.display()));
-    let dir = path.parent().expect("a session file has a directory");
-    create_dir(dir).map_err(fail)?;
     let bytes = serde_json::to_vec(doc).map_err(|e| Error::Io(e.to_string()))?;
-    crate::dirs::replace_private(path, &bytes).map_err(fail)
-}
-
-#[cfg(unix)]
-fn create_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
+    crate::sso::token::write_cache_file(path, &bytes)
 }
 
 pub fn keyring_name(arn: &str) -> String {

@@ -95,7 +95,13 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<(
         ))?;
         crate::cli::notice(&format!("{summary} (--dry-run: nothing was written)"));
     } else {
-        write_atomically(&path, original.as_deref(), &new_text)?;
+        write_atomically(
+            &path,
+            original.as_deref(),
+            &new_text,
+            "'awsrole sso sync' was listing the portal",
+            "run it again",
+        )?;
         crate::cli::notice(&summary);
     }
     Ok(())
@@ -340,7 +346,15 @@ pub(crate) fn writable_path(config_file: &Path) -> Result<PathBuf> {
 
 /// A temporary file beside `path` with its mode, synced, checked against a change made
 /// meanwhile, then renamed over it.
-fn write_atomically(path: &Path, original: Option<&str>, text: &str) -> Result<()> {
+/// A change made meanwhile is told as `{path} changed while {doing}; nothing was
+/// written: {then}`.
+pub(crate) fn write_atomically(
+    path: &Path,
+    original: Option<&str>,
+    text: &str,
+    doing: &str,
+    then: &str,
+) -> Result<()> {
     let fail = |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", path.display()));
     let mode = std::fs::metadata(path).ok().map(|m| m.permissions());
     let mut changed = false;
@@ -356,7 +370,7 @@ fn write_atomically(path: &Path, original: Option<&str>, text: &str) -> Result<(
     match written {
         Ok(()) => Ok(()),
         Err(_) if changed => Err(Error::Io(format!(
-            "{} changed while 'awsrole sso sync' was listing the portal; nothing was written: run it again",
+            "{} changed while {doing}; nothing was written: {then}",
             path.display()
         ))),
         Err(e) => Err(fail(e)),
