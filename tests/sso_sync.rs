@@ -584,7 +584,8 @@ fn list_status_explain_and_the_picker_show_and_find_account_names() {
     status.env("AWSROLE_PROFILE", "222222222222-Admin");
     let status = stdout(&status.output().unwrap());
     assert!(
-        status.contains("[sso: corp 222222222222 (dev)/Admin]"),
+        status.contains("[sso: corp 222222222222 (dev)/Admin]")
+            && status.contains("account: 222222222222 (dev)\n"),
         "{status}"
     );
     let explain = stdout(&o.run(&["explain", "111111111111-ReadOnly"]));

@@ -198,7 +198,7 @@ pub enum Command {
         /// from)
         profile: String,
     },
-    /// Sign in to IAM Identity Center (AWS SSO), or out of it
+    /// IAM Identity Center (AWS SSO): sign in or out, or generate its profiles (sync)
     Sso {
         #[command(subcommand)]
         action: SsoAction,

@@ -538,8 +538,18 @@ pub fn status(verify: bool) -> Result<()> {
     let mut out = format!("profile: {profile}\n");
     let plan = plan_profile(&profile, None);
     if let Ok(plan) = &plan {
+        // The account's name from `sso sync`, beside its id: people know accounts by it.
+        let named = match &plan.root {
+            crate::plan::Root::Sso { sso, .. } => sso
+                .account_name
+                .as_ref()
+                .filter(|_| plan.account() == Some(sso.account_id.as_str()))
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "account: {}\n",
+            "account: {}{named}\n",
             plan.account().unwrap_or("unknown")
         ));
         if let Some(arn) = assumed_role_arn(plan, ctx.var("AWS_ACCESS_KEY_ID").as_deref()) {
