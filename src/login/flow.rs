@@ -94,7 +94,14 @@ pub fn login(
                 "{why}; open this address in a browser on this machine (or use --remote):\n  {url}"
             )),
         }
-        let code = crate::sso::login::wait_for_code(&listener, &state)?;
+        let code = crate::sso::login::wait_for_code(
+            &listener,
+            &state,
+            &format!(
+                "run 'awsrole login {}' again (or add --remote)",
+                shell_words::quote(profile)
+            ),
+        )?;
         (SAME_DEVICE, redirect_uri, code)
     };
     let out = client::create_token(

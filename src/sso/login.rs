@@ -108,7 +108,11 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
                     .finish()
             );
             tell_or_open(&url, None, show_browser);
-            let code = wait_for_code(&listener, &state)?;
+            let code = wait_for_code(
+                &listener,
+                &state,
+                "run the sign-in again (or add --use-device-code)",
+            )?;
             let new = clients
                 .create_token(
                     &registration,
@@ -361,23 +365,29 @@ pub(crate) fn random_text(bytes: usize) -> Result<String> {
 /// Waits for the browser's redirect to the listener: the first request to the callback
 /// path with the right `state` ends it; anything else is answered and ignored. Nothing
 /// outlives [`LOGIN_LIMIT`]: not a slow request, nor a stream of them.
-pub(crate) fn wait_for_code(listener: &TcpListener, state: &str) -> Result<String> {
-    wait_for_code_until(listener, state, Instant::now() + LOGIN_LIMIT)
+/// `again` says what to do when no answer came in time.
+pub(crate) fn wait_for_code(listener: &TcpListener, state: &str, again: &str) -> Result<String> {
+    wait_for_code_until(listener, state, Instant::now() + LOGIN_LIMIT, again)
 }
 
 /// How long one request may take to arrive whole. A browser on loopback sends it at
 /// once; a local user trickling bytes holds the listener no longer than this.
 const REQUEST_LIMIT: Duration = Duration::from_secs(2);
 
-fn wait_for_code_until(listener: &TcpListener, state: &str, deadline: Instant) -> Result<String> {
+fn wait_for_code_until(
+    listener: &TcpListener,
+    state: &str,
+    deadline: Instant,
+    again: &str,
+) -> Result<String> {
     listener
         .set_nonblocking(true)
         .map_err(|e| Error::Io(e.to_string()))?;
     loop {
         if Instant::now() >= deadline {
-            return Err(Error::Sso(
-                "no answer from the browser within 10 minutes; run the sign-in again (or add --use-device-code)".into(),
-            ));
+            return Err(Error::Sso(format!(
+                "no answer from the browser within 10 minutes; {again}"
+            )));
         }
         match listener.accept() {
             Ok((stream, _)) => {
@@ -559,7 +569,7 @@ mod tests {
             let c = get(port, "/oauth/callback?code=good&state=s%2B1");
             (a, b, c)
         });
-        let code = wait_for_code(&listener, "s+1").unwrap();
+        let code = wait_for_code(&listener, "s+1", "").unwrap();
         let (a, b, c) = browser.join().unwrap();
         assert_eq!(code, "good");
         assert!(a.starts_with("HTTP/1.1 404"), "{a}");
@@ -605,6 +615,7 @@ mod tests {
                 &listener,
                 "s",
                 Instant::now() + LOGIN_LIMIT,
+                "",
             ));
         });
         let code = rx
@@ -622,6 +633,7 @@ mod tests {
                 &listener,
                 "s",
                 Instant::now() + Duration::from_secs(3),
+                "",
             ));
         });
         let mut tricklers = vec![slow];
@@ -656,7 +668,7 @@ mod tests {
             let c = get(port, "/oauth/callback?code=good&state=s");
             (a, b, c)
         });
-        let code = wait_for_code(&listener, "s").unwrap();
+        let code = wait_for_code(&listener, "s", "").unwrap();
         let (a, b, _) = browser.join().unwrap();
         assert_eq!(code, "good");
         assert!(a.starts_with("HTTP/1.1 400"), "{a}");
@@ -673,7 +685,7 @@ mod tests {
                 "/oauth/callback?error=access_denied&error_description=no&state=s",
             )
         });
-        let err = wait_for_code(&listener, "s").unwrap_err().to_string();
+        let err = wait_for_code(&listener, "s", "").unwrap_err().to_string();
         browser.join().unwrap();
         assert!(err.contains("access_denied: no"), "{err}");
     }
