@@ -6,7 +6,9 @@
 //! user reads it (`ps`, `/proc/PID/cmdline`) and a browser started by the opener keeps
 //! it in its own: the opener gets a page of this user's alone that sends the browser on.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -70,6 +72,7 @@ fn write_redirect_page(url: &str) -> Result<PathBuf, String> {
 
 /// A page that replaces itself with `url` (so Back does not return to it) and sends no
 /// referrer; a link for a browser without scripts or refresh.
+#[cfg_attr(not(unix), allow(dead_code))]
 fn redirect_page(url: &str) -> String {
     let attr = url
         .replace('&', "&amp;")
@@ -87,6 +90,7 @@ fn redirect_page(url: &str) -> String {
 }
 
 /// `file://` and the path, percent-encoded but for `/` and the unreserved characters.
+#[cfg_attr(not(unix), allow(dead_code))]
 fn file_url(path: &Path) -> String {
     let mut out = String::from("file://");
     for b in path.as_os_str().as_encoded_bytes() {

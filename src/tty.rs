@@ -245,7 +245,7 @@ mod imp {
 
 #[cfg(not(unix))]
 mod imp {
-    use std::io::{BufRead, IsTerminal, Write};
+    use std::io::{BufRead, IsTerminal};
 
     use super::AskError;
 
