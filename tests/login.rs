@@ -714,3 +714,38 @@ fn at_a_terminal_exec_signs_in_by_itself_and_export_never_does() {
     assert_eq!(caller_of(&t.s, &t.export("dev")), t.caller());
     assert_eq!(t.fake.token_calls("authorization_code").len(), 1);
 }
+
+#[test]
+fn without_a_keyring_the_session_goes_to_the_aws_cli_file_only_when_asked() {
+    let t = Login::new("loginnokeyring");
+    t.s.append_config("\n[profile bare]\nregion = eu-west-1\n");
+    let out = t
+        .login_cmd(&["login", "bare"])
+        .env("AWSROLE_KEYRING", "none")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--share-with-aws-cli"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        t.fake.requests().iter().all(|r| r["op"] != "Authorize"),
+        "refused before anyone is asked"
+    );
+    let out = t
+        .login_cmd(&["login", "bare", "--share-with-aws-cli"])
+        .env("AWSROLE_KEYRING", "none")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(t.cli_file().exists());
+    let out = t
+        .cmd(&["export", "bare", "--format", "json"])
+        .env("AWSROLE_KEYRING", "none")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(caller_of(&t.s, &Keys::from_json(&out)), t.caller());
+}

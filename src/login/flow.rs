@@ -35,12 +35,14 @@ pub fn login(
     backend: Backend,
     options: Options,
 ) -> Result<String> {
-    let store = crate::sso::token_store(backend).ok_or_else(|| {
-        Error::SignIn(format!(
-            "there is no keyring to keep the login session in (AWSROLE_KEYRING={}); set AWSROLE_KEYRING to keyutils or secret-service, or sign in with 'aws login', whose session awsrole reads",
+    // With no keyring, the AWS CLI's file is the only place, and only when asked for.
+    let store = crate::sso::token_store(backend);
+    if store.is_none() && !options.share_with_aws_cli {
+        return Err(Error::SignIn(format!(
+            "there is no keyring to keep the login session in (AWSROLE_KEYRING={}); set AWSROLE_KEYRING to keyutils or secret-service, or add --share-with-aws-cli to keep it in the AWS CLI's cache file instead",
             std::env::var("AWSROLE_KEYRING").unwrap_or_default()
-        ))
-    })?;
+        )));
+    }
     let endpoint = client::endpoint(region)
         .map_err(|why| Error::SignIn(format!("profile '{profile}': {why}")))?;
     let key = Key::generate().map_err(Error::Io)?;
@@ -141,7 +143,9 @@ pub fn login(
         dpop_key: key.to_sec1_pem().map_err(Error::Io)?,
         other,
     };
-    document::write_keyring(store.as_ref(), &arn, &doc)?;
+    if let Some(store) = &store {
+        document::write_keyring(store.as_ref(), &arn, &doc)?;
+    }
     if options.share_with_aws_cli {
         let path = document::cli_file(&arn)?;
         document::write_file(&path, &document::for_cli(&doc))?;
