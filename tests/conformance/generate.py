@@ -11,7 +11,12 @@ role_session_name, external_id, duration_seconds and region in various places;
 IAM Identity Center roots ([sso-session] or legacy, a key repeated in the profile that
 agrees or not, a key missing, a session that does not exist) with the sign-in token in
 the AWS CLI's cache fresh, due for a refresh, expired or missing; `aws login` sessions
-(login_session) under roles, their session file fresh, due, expired, revoked or missing.
+(login_session) under roles, their session file fresh, due, expired, revoked or missing;
+web identity roots (web_identity_token_file + role_arn) with the token file present, empty
+or missing; credential_source = Ec2InstanceMetadata and EcsContainer with the metadata
+service reachable, unreachable or turned off, the container token from a file or a
+variable, right or wrong. The metadata and web identity choices draw on a random stream
+of their own, so worlds without them are the same as before they existed.
 
     python3 generate.py --seed 7 --worlds 3     # prints the worlds as JSON
 """
@@ -34,10 +39,19 @@ TOKEN_STATES = ["fresh", "fresh", "fresh", "refresh", "expired", "missing"]
 # What ~/.aws/login/cache holds for a login session: credentials with an hour left, two
 # minutes (due: under botocore's 5), expired, a session the service has revoked, none.
 LOGIN_STATES = ["fresh", "fresh", "due", "expired", "revoked", "missing"]
+# A web identity token file: holding a token, empty, or not there.
+WEB_STATES = ["present"] * 6 + ["empty", "missing"]
+# The instance metadata service of a world: the fake, a closed port, turned off.
+IMDS_STATES = ["up"] * 6 + ["down", "disabled"]
+# The container endpoint: the fake with its token from a file or a variable, a wrong
+# token, no URI in the environment, a closed port.
+CONTAINER_STATES = ["file"] * 4 + ["token"] * 3 + ["wrong", "unset", "down"]
+# Where the runner writes a world's token files (it knows its directory, we do not).
+WORKDIR = "@WORKDIR@"
 
 
 class World:
-    def __init__(self, rng, emit_script):
+    def __init__(self, rng, emit_script, meta):
         self.rng = rng
         self.emit_script = emit_script
         self.config = {}        # section header -> list of (key, value)
@@ -47,6 +61,10 @@ class World:
         self.names = 0
         self.sso_tokens = {}    # token key (session name or start URL) -> state
         self.login_tokens = {}  # login session ARN -> state
+        # Its own stream: drawing on it leaves the worlds that never use it unchanged.
+        self.meta = meta
+        self.web_tokens = {}    # token file path -> state
+        self.metadata = {}      # "imds" / "container" -> state, for the runner's environment
 
     def name(self, stem="p"):
         self.names += 1
@@ -120,6 +138,25 @@ class World:
         self.login_tokens[arn] = self.rng.choice(LOGIN_STATES)
         return name
 
+    def web_identity_root(self):
+        """botocore's AssumeRoleWithWebIdentityProvider: the role beside the token file."""
+        name = self.name("web")
+        path = f"{WORKDIR}/{name}.token"
+        self.put("config", name, "web_identity_token_file", path)
+        self.put("config", name, "role_arn", f"arn:aws:iam::{ACCOUNT}:role/{name}")
+        if self.meta.random() < 0.4:
+            self.put("config", name, "role_session_name", f"session-{name}")
+        self.web_tokens[path] = self.meta.choice(WEB_STATES)
+        return name
+
+    def metadata_source(self):
+        """A credential_source the metadata services answer; the world's state of it."""
+        if self.meta.random() < 0.5:
+            self.metadata.setdefault("imds", self.meta.choice(IMDS_STATES))
+            return "Ec2InstanceMetadata"
+        self.metadata.setdefault("container", self.meta.choice(CONTAINER_STATES))
+        return "EcsContainer"
+
     def process_root(self):
         name = self.name("proc")
         self.put("config", name, "credential_process", f"{self.emit_script} {PROCESS_KEYS[0]} {PROCESS_KEYS[1]}")
@@ -159,7 +196,14 @@ class World:
     def chain(self):
         depth = self.rng.randint(1, 8)
         root_kind = self.rng.random()
-        if root_kind < 0.35:
+        metadata_kind = self.meta.random()
+        if metadata_kind < 0.1:
+            source, env = self.web_identity_root(), None
+            if self.meta.random() < 0.4:
+                self.targets.append(source)
+        elif metadata_kind < 0.26:
+            source, env = None, self.metadata_source()
+        elif root_kind < 0.35:
             source, env = self.keys_root(), None
         elif root_kind < 0.5:
             source, env = self.process_root(), None
@@ -204,13 +248,19 @@ class World:
     def self_with_keys(self):
         name = self.name("self")
         self.role(name, source=name)
-        if self.rng.random() < 0.8:
+        if self.rng.random() < 0.8 or self.metadata:
             self.put("credentials", name, "aws_access_key_id", CRED_KEYS[0])
             self.put("credentials", name, "aws_secret_access_key", CRED_KEYS[1])
         self.targets.append(name)
 
     def broken(self):
-        kind = self.rng.choice(["missing", "both", "neither", "no-creds", "empty-target"])
+        kinds = ["missing", "both", "neither", "no-creds", "empty-target"]
+        if self.metadata:
+            # botocore falls back to the container and instance providers for a named
+            # profile without credentials; awsrole refuses it (differences.toml,
+            # metadata-fallback). Not generated where a metadata service is configured.
+            kinds = kinds[:3]
+        kind = self.rng.choice(kinds)
         name = self.name(kind.replace("-", ""))
         if kind == "missing":
             self.role(name, source=f"nowhere{self.names}")
@@ -273,7 +323,7 @@ class World:
 
 def world(seed, index, emit_script):
     rng = random.Random(f"{seed}:{index}")
-    w = World(rng, emit_script)
+    w = World(rng, emit_script, random.Random(f"{seed}:{index}:metadata"))
     for _ in range(rng.randint(1, 3)):
         w.chain()
     if rng.random() < 0.5:
@@ -296,6 +346,8 @@ def world(seed, index, emit_script):
         "targets": targets,
         "sso_tokens": w.sso_tokens,
         "login_tokens": w.login_tokens,
+        "web_tokens": w.web_tokens,
+        "metadata": w.metadata,
     }
 
 

@@ -3,9 +3,12 @@
 and by awsrole against one moto STS with its request recorder on, and (for IAM Identity
 Center roots) one local portal/OIDC (tests/support/sso_fake.py) whose role credentials
 are real in that moto, and (for `aws login` sessions) one local sign-in service
-(tests/support/signin_oauth_fake.py, its credentials real in moto too); botocore and
-awsrole read the same AWS CLI token and session caches, written afresh before each side
-runs.
+(tests/support/signin_oauth_fake.py, its credentials real in moto too), and (for
+credential_source = Ec2InstanceMetadata / EcsContainer) one instance metadata service and
+one container endpoint (tests/support/imds_fake.py, container_fake.py, their roles real
+in moto); botocore and awsrole read the same AWS CLI token and session caches and the
+same web identity token files, written afresh before each side runs, and both must ask
+the metadata services the same requests.
 
 For each profile both sides must agree on success or failure; on success, on the
 sequence of (Action, RoleArn, RoleSessionName when configured, ExternalId,
@@ -29,6 +32,8 @@ the counts per class are printed at the end, and the run fails when:
     lost its chains;
   - fewer than 3% compared IAM Identity Center calls (seed 1: 8.7%), and always when no
     SSO root was exercised at all;
+  - fewer than 2% exercised a web identity or metadata root (AssumeRoleWithWebIdentity,
+    a metadata request, or a token-file or metadata error class);
   - moto's recorder returned nothing for any profile: its reader or the recorder is
     broken, and every "calls" verdict compared two empty lists;
   - any profile compared nothing at all: two successes with nothing looked at are no
@@ -71,9 +76,12 @@ MFA_CODE = "123456"
 CALLS_FLOOR = 0.35
 SSO_FLOOR = 0.03
 NOTHING_CEILING = 0
+# Least share of profiles whose botocore run called AssumeRoleWithWebIdentity or a metadata
+# service, or failed on a token file or metadata root (seed 1 at 300 profiles: 5%).
+ROOTS_FLOOR = 0.02
 # What a comparison can look at, in the order a class names them; "caller" is the final
 # caller ARN and, where botocore returns long-term keys, which ones.
-ASPECTS = ("sts calls", "sso calls", "login calls", "caller", "error class")
+ASPECTS = ("sts calls", "sso calls", "login calls", "metadata calls", "caller", "error class")
 DIFFERENCES = tomllib.load(open(os.path.join(HERE, "differences.toml"), "rb"))
 
 
@@ -187,6 +195,76 @@ class SigninFake:
         self.proc.wait(timeout=10)
 
 
+class MetadataFakes:
+    """The instance metadata service and a container credentials endpoint
+    (tests/support/imds_fake.py, container_fake.py), their roles real in moto."""
+    TOKEN = "conformance-container-token"
+
+    def __init__(self, moto_url):
+        def start(script, role):
+            proc = subprocess.Popen(
+                [sys.executable, os.path.join(ROOT, "tests", "support", script), moto_url, "--until-stdin-closes"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            )
+            url = f"http://127.0.0.1:{proc.stdout.readline().decode().strip()}"
+            body = {"role_arn": f"arn:aws:iam::{generate.ACCOUNT}:role/metadata/{role}", "token": self.TOKEN}
+            req = urllib.request.Request(f"{url}/control", data=json.dumps(body).encode(), method="POST")
+            urllib.request.urlopen(req).read()
+            return proc, url
+        self.imds_proc, self.imds = start("imds_fake.py", "InstanceRole")
+        self.container_proc, self.container = start("container_fake.py", "TaskRole")
+        # A port nothing listens on: a metadata service that is not there.
+        import socket
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        probe.close()
+
+    def env(self, metadata, workdir):
+        """The variables a world's metadata states stand for."""
+        env = {}
+        imds = metadata.get("imds")
+        if imds in (None, "disabled"):
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+        if imds is not None:
+            env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = self.closed if imds == "down" else self.imds
+        container = metadata.get("container")
+        if container not in (None, "unset"):
+            base = self.closed if container == "down" else self.container
+            env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"{base}/v1/credentials"
+        if container == "file":
+            path = os.path.join(workdir, "container-token")
+            with open(path, "w") as f:
+                f.write(self.TOKEN)
+            env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = path
+        elif container in ("token", "down"):
+            env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = self.TOKEN
+        elif container == "wrong":
+            env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "not-the-token"
+        return env
+
+    def requests(self):
+        """What both services were asked so far: (service, method, path, token sent)."""
+        seen = []
+        for name, url in (("imds", self.imds), ("container", self.container)):
+            for r in json.loads(urllib.request.urlopen(f"{url}/requests").read()):
+                token = r.get("token") if name == "imds" else r.get("authorization")
+                seen.append((name, r.get("method", "GET"), r["path"], token))
+        return seen
+
+    def stop(self):
+        for proc in (self.imds_proc, self.container_proc):
+            proc.stdin.close()
+            proc.wait(timeout=10)
+
+
+# Every variable a world's metadata or web identity state may set; cleared before each
+# botocore run, since botocore reads os.environ and worlds differ.
+METADATA_VARS = ("AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                 "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+
+
 def caller_arn(url, creds):
     client = boto3.client(
         "sts", endpoint_url=url, region_name="us-east-1",
@@ -198,6 +276,13 @@ def caller_arn(url, creds):
 
 def botocore_class(error):
     text = str(error)
+    if isinstance(error, OSError) and getattr(error, "filename", None) and ".token" in error.filename:
+        return "token-file"  # the web identity token file is not there
+    if isinstance(error, botocore.exceptions.ParamValidationError) and "WebIdentityToken" in text:
+        return "token-file"  # an empty token file: botocore sends "" and its validator refuses it
+    if isinstance(error, botocore.exceptions.CredentialRetrievalError) and (
+            "credential_source" in text or "container-role" in text):
+        return "metadata"
     if isinstance(error, botocore.exceptions.InfiniteLoopConfigError):
         return "loop"
     if isinstance(error, botocore.exceptions.ConfigParseError):
@@ -229,6 +314,8 @@ def botocore_class(error):
 
 def awsrole_class(message):
     rules = [
+        ("the web identity token file", "token-file"),
+        ("found no credentials", "metadata"),
         ("to IAM Identity Center (", "sso-login"),
         (": not signed in as arn:", "login"),
         ("; sign in again with", "login"),
@@ -251,6 +338,8 @@ def awsrole_class(message):
 
 
 def resolve_botocore(url, profile, env):
+    for name in METADATA_VARS:
+        os.environ.pop(name, None)
     os.environ.update(env)
     try:
         session = boto3.Session(profile_name=profile)
@@ -262,7 +351,7 @@ def resolve_botocore(url, profile, env):
         frozen = creds.get_frozen_credentials()
         doc = {"AccessKeyId": frozen.access_key, "SecretAccessKey": frozen.secret_key, "SessionToken": frozen.token}
         return {"ok": True, "caller": caller_arn(url, doc), "key": frozen.access_key}
-    except botocore.exceptions.BotoCoreError as error:
+    except (botocore.exceptions.BotoCoreError, OSError) as error:
         return {"ok": False, "class": botocore_class(error)}
 
 
@@ -336,6 +425,7 @@ class Outcome:
     used: set = dataclasses.field(default_factory=set)      # differences.toml entries relied on
     compared: set = dataclasses.field(default_factory=set)  # ASPECTS looked at and found equal
     merged: bool = False  # botocore refused repeated sections and judged them merged
+    roots: set = dataclasses.field(default_factory=set)  # web identity / metadata roots exercised
 
     def label(self):
         if self.problem:
@@ -407,10 +497,34 @@ def compare(world, boto, boto_calls, ours, our_calls, boto_sso=(), our_sso=()):
     return out
 
 
+def compare_metadata(outcome, theirs, mine):
+    """Both sides must ask the metadata services the same things (IMDS: the token PUT,
+    then the role and its credentials with the token; the container endpoint: a GET
+    with the Authorization value), except where differences.toml says."""
+    if outcome.problem or (not theirs and not mine):
+        return
+    if theirs != mine:
+        refused_once = (mine and all(r[0] == "container" for r in theirs + mine)
+                        and len(mine) == 1 and len(theirs) == 3 and mine[0] == theirs[0])
+        if refused_once and not outcome.problem:
+            outcome.used.add(expect_listed("container-refusal-once"))
+        else:
+            outcome.problem = f"metadata requests differ:\n  botocore: {theirs}\n  awsrole:  {mine}"
+            return
+    outcome.compared.add("metadata calls")
+
+
 def write_files(world, workdir):
     for name in ("config", "credentials"):
         with open(os.path.join(workdir, name), "w") as f:
-            f.write(world[name])
+            f.write(world[name].replace(generate.WORKDIR, workdir))
+    for path, state in world.get("web_tokens", {}).items():
+        path = path.replace(generate.WORKDIR, workdir)
+        if os.path.exists(path):
+            os.remove(path)
+        if state != "missing":
+            with open(path, "w") as f:
+                f.write("" if state == "empty" else "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjb25mb3JtYW5jZSJ9.c2ln")
 
 
 def observe(moto, sso, world, workdir, resolve):
@@ -423,10 +537,13 @@ def observe(moto, sso, world, workdir, resolve):
     moto.reset()
     before = len(sso.calls())
     before_signin = len(sso.signin.calls())
+    before_metadata = len(sso.metadata.requests())
     result = resolve()
+    result["metadata"] = sso.metadata.requests()[before_metadata:]
     # Without the fakes' own AssumeRole calls (SSO role credentials, login sessions).
     calls = [c for c in moto.calls()
-             if "AWSReservedSSO" not in c.get("RoleArn", "") and ":role/signin/" not in c.get("RoleArn", "")]
+             if "AWSReservedSSO" not in c.get("RoleArn", "") and ":role/signin/" not in c.get("RoleArn", "")
+             and ":role/metadata/" not in c.get("RoleArn", "")]
     return result, calls, sso.calls()[before:] + sso.signin.calls()[before_signin:]
 
 
@@ -441,10 +558,16 @@ def run_profile(moto, sso, binary, world, profile, workdir):
         "AWS_LOGIN_CACHE_DIRECTORY": os.path.join(workdir, ".aws", "login", "cache"),
         "AWS_ACCESS_KEY_ID": generate.ENV_KEYS[0],
         "AWS_SECRET_ACCESS_KEY": generate.ENV_KEYS[1],
-        "AWS_EC2_METADATA_DISABLED": "true",
         # botocore needs a region for its STS client; regions are not compared.
         "AWS_DEFAULT_REGION": "us-east-1",
+        # Web identity in the environment: for a named profile botocore reads only the
+        # profile's keys (and so must awsrole), so no call may use this role or file.
+        "AWS_WEB_IDENTITY_TOKEN_FILE": os.path.join(workdir, "env-web-identity.token"),
+        "AWS_ROLE_ARN": f"arn:aws:iam::{generate.ACCOUNT}:role/from-the-environment",
+        **sso.metadata.env(world.get("metadata", {}), workdir),
     }
+    with open(env["AWS_WEB_IDENTITY_TOKEN_FILE"], "w") as f:
+        f.write("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlbnYifQ.c2ln")
     # botocore fixes its token directory at import; point it at this HOME's.
     cache_dir = os.path.join(workdir, ".aws", "sso", "cache")
     botocore.credentials.SSOProvider._SSO_TOKEN_CACHE_DIR = cache_dir
@@ -469,6 +592,11 @@ def run_profile(moto, sso, binary, world, profile, workdir):
         boto, boto_calls, boto_sso = botocore_on(merge_duplicates(world))
     ours, our_calls, our_sso = observe(moto, sso, world, workdir, awsrole)
     outcome = compare(world, boto, boto_calls, ours, our_calls, boto_sso, our_sso)
+    compare_metadata(outcome, boto["metadata"], ours["metadata"])
+    outcome.roots = {c.get("Action") for c in boto_calls if c.get("Action") == "AssumeRoleWithWebIdentity"}
+    outcome.roots |= {r[0] for r in boto["metadata"]}
+    if not boto["ok"] and boto["class"] in ("token-file", "metadata") and not outcome.problem:
+        outcome.roots.add(boto["class"])
     if merged:
         outcome.used.add(expect_listed("duplicate-sections"))
         outcome.merged = True
@@ -516,6 +644,7 @@ def shortfalls(outcomes, recorded):
     full = sum({"sts calls", "caller"} <= o.compared for o in agreed)
     sso = sum("sso calls" in o.compared for o in agreed)
     nothing = sum(not o.compared for o in agreed)
+    new_roots = sum(bool(o.roots) for o in agreed)
     total = max(len(outcomes), 1)
     problems = []
     if recorded == 0:
@@ -527,6 +656,9 @@ def shortfalls(outcomes, recorded):
     if sso < SSO_FLOOR * total:
         problems.append(f"{sso} of {len(outcomes)} profiles ({sso / total:.1%}) compared IAM Identity Center "
                         f"calls, under the floor of {SSO_FLOOR:.0%}: too few SSO roots were exercised")
+    if new_roots < ROOTS_FLOOR * total:
+        problems.append(f"{new_roots} of {len(outcomes)} profiles ({new_roots / total:.1%}) exercised a web identity "
+                        f"or metadata root, under the floor of {ROOTS_FLOOR:.0%}")
     if nothing > NOTHING_CEILING:
         problems.append(f"{nothing} profiles compared nothing (ceiling {NOTHING_CEILING})")
     return problems
@@ -547,6 +679,7 @@ def main():
     sso = SsoFake(moto.url)
     # Carried with the SSO fake: both are the sign-in services a world's roots call.
     sso.signin = SigninFake(moto.url)
+    sso.metadata = MetadataFakes(moto.url)
     started = time.time()
     outcomes = []
     failures = []
@@ -567,10 +700,15 @@ def main():
                 print("# config\n" + small["config"] + "# credentials\n" + small["credentials"])
     finally:
         sso.signin.stop()
+        sso.metadata.stop()
         sso.stop()
         moto.stop()
     used = set().union(*(o.used for o in outcomes))
     print("\n" + summary(outcomes))
+    exercised = collections.Counter(r for o in outcomes for r in o.roots)
+    print("web identity and metadata roots, per profile: " + ", ".join(f"{name} {exercised[key]}" for key, name in (
+        ("AssumeRoleWithWebIdentity", "AssumeRoleWithWebIdentity"), ("imds", "instance metadata service"),
+        ("container", "container endpoint"), ("token-file", "token file errors"), ("metadata", "metadata errors"))))
     print(f"worlds: {index}, deliberate differences seen: {', '.join(sorted(used)) or 'none'}, "
           f"{time.time() - started:.0f} s")
     print(f"conformance: {len(outcomes) - len(failures)} passed, {len(failures)} failed")
