@@ -749,3 +749,30 @@ fn without_a_keyring_the_session_goes_to_the_aws_cli_file_only_when_asked() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(caller_of(&t.s, &Keys::from_json(&out)), t.caller());
 }
+
+#[test]
+fn a_profile_without_a_region_takes_the_one_given_to_login() {
+    let t = Login::new("loginregion");
+    t.s.append_config("\n[profile noregion]\noutput = json\n");
+    // Nowhere to sign in: said before anything else, naming --region.
+    let out = t
+        .login_cmd(&["login", "noregion"])
+        .env_remove("AWS_ENDPOINT_URL_SIGNIN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--region"), "{}", stderr(&out));
+    let out = t
+        .login_cmd(&["login", "noregion", "--region", "eu-central-1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        t.config().ends_with(&format!(
+            "[profile noregion]\nregion = eu-central-1\nlogin_session = {}\noutput = json\n",
+            t.arn
+        )),
+        "{}",
+        t.config()
+    );
+}

@@ -13,12 +13,26 @@ use crate::login::flow::{self, Options};
 use crate::login::profile_edit::{self, Edit};
 use crate::plan::{plan, PlanInputs, Root};
 
-pub fn login_cmd(profile: &str, options: Options, yes: bool) -> Result<()> {
+pub fn login_cmd(profile: &str, options: Options, yes: bool, region: Option<&str>) -> Result<()> {
     let config = AwsConfig::load()?;
     let backend = Backend::from_env()?;
-    let region = region_of(&config, profile);
+    let own_region = config
+        .profiles
+        .get(profile)
+        .and_then(|p| p.get("region"))
+        .map(str::to_string);
+    let region = region
+        .map(str::to_string)
+        .or_else(|| region_of(&config, profile));
+    if region.is_none() && crate::login::client::endpoint(None).is_err() {
+        return Err(Error::Usage(format!(
+            "no region for the sign-in service (it has no global endpoint): the profile '{profile}' has none, nor AWS_REGION or [default]; add --region REGION (it is written into the profile)"
+        )));
+    }
     let arn = flow::login(profile, region.as_deref(), backend, options)?;
-    write_session(&config.config_file, profile, &arn, yes)?;
+    // As `aws login` does: a profile without a region gets the one signed in with.
+    let region_line = own_region.is_none().then_some(region.as_deref()).flatten();
+    write_session(&config.config_file, profile, &arn, region_line, yes)?;
     notice(&format!(
         "signed in as {arn}; 'awsrole export {}' and every profile sourcing it use the session (refreshed for up to {} hours)",
         shell_words::quote(profile),
@@ -45,19 +59,33 @@ fn region_of(config: &AwsConfig, profile: &str) -> Option<String> {
         .or_else(|| of("default"))
 }
 
-/// `login_session = ARN` in the profile, asking before another value is replaced.
-fn write_session(config_file: &Path, profile: &str, arn: &str, yes: bool) -> Result<()> {
+/// `login_session = ARN` (and `region`, when given) in the profile, asking before
+/// another session is replaced.
+fn write_session(
+    config_file: &Path,
+    profile: &str,
+    arn: &str,
+    region: Option<&str>,
+    yes: bool,
+) -> Result<()> {
     let path = crate::sso::sync::writable_path(config_file)?;
     let original = crate::config::read_optional(&path)?;
-    let (text, replaced) = match profile_edit::set(
-        original.as_deref().unwrap_or(""),
-        profile,
-        "login_session",
-        arn,
-    ) {
-        Edit::Unchanged => return Ok(()),
+    let base = original.clone().unwrap_or_default();
+    let (mut text, replaced) = match profile_edit::set(&base, profile, "login_session", arn) {
+        Edit::Unchanged => (base, None),
         Edit::Changed { text, replaced } => (text, replaced),
     };
+    if let Some(region) = region {
+        if let Edit::Changed {
+            text: with_region, ..
+        } = profile_edit::set(&text, profile, "region", region)
+        {
+            text = with_region;
+        }
+    }
+    if Some(text.as_str()) == original.as_deref() {
+        return Ok(());
+    }
     if let Some(old) = replaced {
         let question =
             format!("profile '{profile}' has login_session = {old}; replace it with {arn}? [y/N] ");

@@ -220,6 +220,10 @@ pub enum Command {
         /// Replace another login_session of the profile without asking
         #[arg(long)]
         yes: bool,
+        /// The region of the sign-in service, written into the profile when it has
+        /// none (default: the profile's, AWS_REGION, [default]'s)
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
     },
     /// Sign out of the login session of PROFILE (default: every one of the config):
     /// drop it from the keyring, the AWS CLI's cache and awsrole's cache
@@ -387,6 +391,7 @@ pub fn run(cli: Cli) -> Result<()> {
             remote,
             share_with_aws_cli,
             yes,
+            region,
         } => login_cmd::login_cmd(
             &profile,
             crate::login::flow::Options {
@@ -394,6 +399,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 share_with_aws_cli,
             },
             yes,
+            region.as_deref(),
         ),
         Command::Logout { profile } => login_cmd::logout_cmd(profile.as_deref()),
     }
