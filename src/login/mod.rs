@@ -98,12 +98,17 @@ impl Session<'_> {
         if let Some(c) = fresh(&found) {
             return Ok(c);
         }
-        let Some((doc, origin)) = found.first() else {
+        if found.is_empty() {
             return self.sign_in_here(self.not_signed_in(unusable));
-        };
-        if dead::is_dead(self.arn, &doc.refresh_token) {
-            return self.sign_in_here(self.ended("refused before"));
         }
+        // A refresh token refused for good is never sent again; another copy of the
+        // session (a new `aws login` beside a dead keyring entry) still may be.
+        let Some((doc, origin)) = found
+            .iter()
+            .find(|(d, _)| !dead::is_dead(self.arn, &d.refresh_token))
+        else {
+            return self.sign_in_here(self.ended("refused before"));
+        };
         match self.refresh(doc) {
             Ok(new) => {
                 self.save(&new, origin, store.as_deref())?;
