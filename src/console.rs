@@ -193,36 +193,9 @@ fn excerpt(body: &[u8]) -> String {
     }
 }
 
-/// A GET with a body cap, over TLS with the system's roots (or plain HTTP for a local
-/// endpoint in tests).
+/// A GET through the one small HTTPS client.
 async fn get(url: &str) -> std::result::Result<(u16, Vec<u8>), String> {
-    use http_body_util::{BodyExt, Empty, Limited};
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| format!("no TLS roots: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: hyper_util::client::legacy::Client<_, Empty<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(https);
-    let uri: http::Uri = url.parse().map_err(|_| "not a valid URL".to_string())?;
-    let response = client.get(uri).await.map_err(|e| {
-        // The error's text may quote the URL: keep only its kind.
-        if e.is_connect() {
-            "connection failed".to_string()
-        } else {
-            "request failed".to_string()
-        }
-    })?;
-    let status = response.status().as_u16();
-    let body = Limited::new(response.into_body(), 64 * 1024)
-        .collect()
-        .await
-        .map_err(|_| "the answer was too large or cut off".to_string())?
-        .to_bytes()
-        .to_vec();
-    Ok((status, body))
+    crate::http::send("GET", url, &[], Vec::new()).await
 }
 
 #[cfg(test)]

@@ -93,7 +93,11 @@ impl Iam {
             .map_err(|e| fail(e.to_string()))?;
         let (status, answer) = runtime
             .block_on(async {
-                tokio::time::timeout(Duration::from_secs(20), post(&url, headers, body)).await
+                tokio::time::timeout(
+                    Duration::from_secs(20),
+                    crate::http::send("POST", &url, &headers, body.into_bytes()),
+                )
+                .await
             })
             .map_err(|_| fail("no answer within 20 s".into()))?
             .map_err(|e| fail(format!("could not be reached ({e})")))?;
@@ -164,47 +168,6 @@ fn xml_field(xml: &str, name: &str) -> Option<String> {
     let start = xml.find(&open)? + open.len();
     let end = xml[start..].find(&format!("</{name}>"))? + start;
     Some(xml[start..end].trim().to_string())
-}
-
-async fn post(
-    url: &str,
-    headers: Vec<(String, String)>,
-    body: String,
-) -> std::result::Result<(u16, Vec<u8>), String> {
-    use http_body_util::{BodyExt, Full, Limited};
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| format!("no TLS roots: {e}"))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(https);
-    let mut request = http::Request::post(url);
-    for (k, v) in &headers {
-        if k != "host" {
-            request = request.header(k.as_str(), v.as_str());
-        }
-    }
-    let request = request
-        .body(Full::new(bytes::Bytes::from(body)))
-        .map_err(|_| "not a valid request".to_string())?;
-    let response = client.request(request).await.map_err(|e| {
-        if e.is_connect() {
-            "connection failed".to_string()
-        } else {
-            "request failed".to_string()
-        }
-    })?;
-    let status = response.status().as_u16();
-    let body = Limited::new(response.into_body(), 64 * 1024)
-        .collect()
-        .await
-        .map_err(|_| "the answer was too large or cut off".to_string())?
-        .to_bytes()
-        .to_vec();
-    Ok((status, body))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod duration;
 pub mod envdiff;
 pub mod error;
 pub mod hook;
+pub mod http;
 pub mod iam;
 pub mod login;
 pub mod output;
