@@ -11,9 +11,14 @@ use std::process::{Command, Output, Stdio};
 
 use common::*;
 
-/// `awsrole add PROFILE` fed the keys on stdin, with `extra` variables.
+/// `awsrole add default` fed the world's keys on stdin, with `extra` variables.
 fn add(s: &Sandbox, extra: &[(&str, &str)]) -> Output {
-    let keys = format!("{}\n{}\n", s.world.access_key_id, s.world.secret_access_key);
+    add_keys(s, &s.world.access_key_id, &s.world.secret_access_key, extra)
+}
+
+/// `awsrole add default` fed these keys on stdin.
+fn add_keys(s: &Sandbox, id: &str, secret: &str, extra: &[(&str, &str)]) -> Output {
+    let keys = format!("{id}\n{secret}\n");
     let mut child = s
         .cmd(&["add", "default"])
         .envs(extra.iter().copied())
@@ -405,21 +410,7 @@ fn rotate_replaces_the_key_where_it_lives_and_deletes_the_old_one() {
         ("AWSROLE_FILE_PASSPHRASE", "pw"),
         ("AWS_ENDPOINT_URL_IAM", s.world.url.as_str()),
     ];
-    let keys = format!("{new_id}\n{new_secret}\n");
-    let mut child = s
-        .cmd(&["add", "default"])
-        .envs(pass)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(keys.as_bytes())
-        .unwrap();
-    assert!(child.wait_with_output().unwrap().status.success());
+    assert!(add_keys(&s, &new_id, &new_secret, &pass).status.success());
     let file = s.home().join(".local/share/awsrole/keys.enc");
     let sealed = std::fs::read(&file).unwrap();
     let out = s.cmd(&["rotate", "default"]).envs(pass).output().unwrap();
