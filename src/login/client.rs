@@ -1,6 +1,6 @@
 //! The sign-in service's one call awsrole makes: CreateOAuth2Token (`POST /v1/token`),
-//! unsigned, a JSON body, a DPoP proof in its header. Written by hand on the HTTP stack
-//! the STS client already brings: the SDK's signin client comes only with aws-config.
+//! unsigned, a JSON body, a DPoP proof in its header. Written by hand over `crate::http`:
+//! the SDK's signin client comes only with aws-config.
 
 use std::time::Duration;
 
@@ -11,7 +11,6 @@ use super::dpop::{uuid4, Key};
 /// The whole call, connection included: a sign-in service that does not answer must
 /// not hold a shell.
 const CALL_LIMIT: Duration = Duration::from_secs(10);
-const MAX_ANSWER: usize = 64 * 1024;
 
 /// Where the sign-in service is: `AWS_ENDPOINT_URL_SIGNIN`, then `AWS_ENDPOINT_URL`,
 /// then the region's (there is no global endpoint).
@@ -66,11 +65,10 @@ pub struct NewCredentials {
 #[derive(Debug)]
 pub enum Failure {
     Unreachable(String),
-    /// The service's refusal: HTTP status, `x-amzn-ErrorType`, the body's `error` code
+    /// The service's refusal: HTTP status, the body's `error` code (TOKEN_EXPIRED …)
     /// and message.
     Service {
         status: u16,
-        kind: String,
         code: String,
         message: String,
     },
@@ -83,12 +81,11 @@ impl std::fmt::Display for Failure {
             Failure::Unreachable(why) => write!(f, "unreachable: {why}"),
             Failure::Service {
                 status,
-                kind,
                 code,
                 message,
             } => {
                 let shown: String = message.chars().take(200).collect();
-                write!(f, "HTTP {status} {kind} {code}: {shown}")
+                write!(f, "HTTP {status} {code}: {shown}")
             }
             Failure::BadAnswer(why) => write!(f, "an answer awsrole cannot read ({why})"),
         }
@@ -138,11 +135,21 @@ pub fn create_token(
         .map_err(|e| Failure::Unreachable(e.to_string()))?;
     // Within the hook's budget too, where a role is renewed on a prompt.
     let limit = crate::budget::within(CALL_LIMIT);
-    let (status, kind, bytes) = runtime
-        .block_on(async { tokio::time::timeout(limit, post(&url, body.to_string(), &proof)).await })
-        .map_err(|_| {
-            Failure::Unreachable(format!("no answer within {:.1}s", limit.as_secs_f64()))
-        })??;
+    let (status, bytes) = runtime
+        .block_on(async {
+            let headers = [
+                ("content-type".to_string(), "application/json".to_string()),
+                ("accept".to_string(), "application/json".to_string()),
+                ("dpop".to_string(), proof),
+            ];
+            tokio::time::timeout(
+                limit,
+                crate::http::send("POST", &url, &headers, body.to_string().into_bytes()),
+            )
+            .await
+        })
+        .map_err(|_| Failure::Unreachable(format!("no answer within {:.1}s", limit.as_secs_f64())))?
+        .map_err(Failure::Unreachable)?;
     if status == 200 {
         return serde_json::from_slice(&bytes).map_err(|e| Failure::BadAnswer(e.to_string()));
     }
@@ -156,50 +163,9 @@ pub fn create_token(
     let refusal: Refusal = serde_json::from_slice(&bytes).unwrap_or_default();
     Err(Failure::Service {
         status,
-        kind: kind.split(':').next().unwrap_or_default().to_string(),
         code: refusal.error,
         message: refusal.message,
     })
-}
-
-async fn post(url: &str, body: String, proof: &str) -> Result<(u16, String, Vec<u8>), Failure> {
-    use http_body_util::{BodyExt, Full, Limited};
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .map_err(|e| Failure::Unreachable(format!("no TLS roots: {e}")))?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(https);
-    let request = http::Request::post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .header("dpop", proof)
-        .body(Full::new(bytes::Bytes::from(body)))
-        .map_err(|_| Failure::Unreachable("not a valid URL".into()))?;
-    let response = client.request(request).await.map_err(|e| {
-        Failure::Unreachable(if e.is_connect() {
-            "connection failed".into()
-        } else {
-            "request failed".into()
-        })
-    })?;
-    let status = response.status().as_u16();
-    let kind = response
-        .headers()
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let bytes = Limited::new(response.into_body(), MAX_ANSWER)
-        .collect()
-        .await
-        .map_err(|_| Failure::BadAnswer("too large or cut off".into()))?
-        .to_bytes()
-        .to_vec();
-    Ok((status, kind, bytes))
 }
 
 #[cfg(test)]
