@@ -599,6 +599,15 @@ fn sharing_with_the_aws_cli_writes_its_cache_file_which_botocore_uses() {
             doc["accessToken"]["accessKeyId"].as_str().unwrap()
         )
     );
+    // A new sign-in is a new session: a new key, a new refresh token.
+    let out = t
+        .login_cmd(&["login", "shared", "--share-with-aws-cli"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let again: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_ne!(again["dpopKey"], doc["dpopKey"]);
+    assert_ne!(again["refreshToken"], doc["refreshToken"]);
     // `aws logout` semantics: the file goes too.
     assert!(t.run(&["logout"]).status.success());
     assert!(!path.exists());
