@@ -785,3 +785,19 @@ fn a_profile_without_a_region_takes_the_one_given_to_login() {
         t.config()
     );
 }
+
+#[test]
+fn the_hook_never_opens_a_browser_even_at_a_terminal() {
+    let t = Login::new("loginhook");
+    std::fs::write(t.s.home().join(".awsrole"), "dev\n").unwrap();
+    let out = t.run(&["allow", ".awsrole"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, err) = t.at_a_terminal("hook bash");
+    assert_eq!(status, "0", "{err}");
+    assert!(err.contains("not signed in"), "{err}");
+    assert!(
+        !t.s.home().join("browser.log").exists(),
+        "no browser from the hook"
+    );
+    assert!(t.fake.requests().iter().all(|r| r["op"] != "Authorize"));
+}
