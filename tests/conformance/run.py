@@ -592,9 +592,15 @@ def run_profile(moto, sso, binary, world, profile, workdir):
         boto, boto_calls, boto_sso = botocore_on(merge_duplicates(world))
     ours, our_calls, our_sso = observe(moto, sso, world, workdir, awsrole)
     outcome = compare(world, boto, boto_calls, ours, our_calls, boto_sso, our_sso)
-    compare_metadata(outcome, boto["metadata"], ours["metadata"])
-    outcome.roots = {c.get("Action") for c in boto_calls if c.get("Action") == "AssumeRoleWithWebIdentity"}
-    outcome.roots |= {r[0] for r in boto["metadata"]}
+    if (outcome.problem and boto["ok"] and not ours["ok"] and ours["class"] == "no-credentials"
+            and boto["metadata"] and not boto_calls and not ours["metadata"]):
+        # A profile left without credentials (a spaced header botocore ignores, say):
+        # botocore's chain went on to a metadata service, awsrole named the profile.
+        outcome = Outcome(used={expect_listed("metadata-fallback")}, compared={"error class"})
+    else:
+        compare_metadata(outcome, boto["metadata"], ours["metadata"])
+        outcome.roots = {c.get("Action") for c in boto_calls if c.get("Action") == "AssumeRoleWithWebIdentity"}
+        outcome.roots |= {r[0] for r in boto["metadata"]}
     if not boto["ok"] and boto["class"] in ("token-file", "metadata") and not outcome.problem:
         outcome.roots.add(boto["class"])
     if merged:
