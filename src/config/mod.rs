@@ -2,7 +2,7 @@
 
 pub(crate) mod ini;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::error::{suggest, Error, Result};
@@ -126,47 +126,101 @@ impl AwsConfig {
         let credentials_text = read_optional(&credentials_file)?.unwrap_or_default();
         let config_spans = ini::index(&config_text, &config_file)?;
         let credentials_spans = ini::index(&credentials_text, &credentials_file)?;
-        let mut profiles: std::collections::BTreeSet<String> =
-            ["default", profile].into_iter().map(String::from).collect();
-        let mut sessions = std::collections::BTreeSet::new();
-        loop {
-            let wanted = |header: &str| {
-                header == "default"
-                    || section_in(header, "profile", &profiles)
-                    || section_in(header, "sso-session", &sessions)
-            };
-            let chosen: Vec<&ini::Span> =
-                config_spans.iter().filter(|s| wanted(s.header)).collect();
-            let mut loaded = AwsConfig {
-                config_file: config_file.clone(),
-                credentials_file: credentials_file.clone(),
-                ..Default::default()
-            };
-            loaded.add_config_sections(
-                ini::parse_spans(&config_text, &config_file, &chosen)?,
-                &config_file,
-            );
-            let chosen: Vec<&ini::Span> = credentials_spans
-                .iter()
-                .filter(|s| profiles.contains(s.header))
-                .collect();
-            loaded.add_credentials_sections(
-                ini::parse_spans(&credentials_text, &credentials_file, &chosen)?,
-                &credentials_file,
-            );
-            let mut grew = false;
-            for p in loaded.profiles.values() {
-                if let Some(source) = p.get("source_profile") {
-                    grew |= profiles.insert(source.to_string());
-                }
-                if let Some(session) = p.get("sso_session") {
-                    grew |= sessions.insert(session.to_string());
-                }
-            }
-            if !grew {
-                return Ok(loaded);
+        // Which sections belong to which profile or session: one pass over the
+        // headers, so following a chain costs its own sections only (linear even for a
+        // source_profile loop through thousands of profiles).
+        let mut of_profile: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut of_session: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, span) in config_spans.iter().enumerate() {
+            if span.header == "default" {
+                of_profile.entry("default".into()).or_default().push(i);
+            } else if let Some(name) = profile_section_name(span.header) {
+                of_profile.entry(name).or_default().push(i);
+            } else if let Some(name) = prefixed_section_name("sso-session", span.header) {
+                of_session.entry(name).or_default().push(i);
             }
         }
+        let mut of_credentials: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, span) in credentials_spans.iter().enumerate() {
+            of_credentials.entry(span.header).or_default().push(i);
+        }
+        let mut chosen_config: Vec<usize> = Vec::new();
+        let mut chosen_credentials: Vec<usize> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut sessions: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut queue: Vec<String> = vec!["default".into(), profile.to_string()];
+        while let Some(name) = queue.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let config_part = of_profile.get(&name).cloned().unwrap_or_default();
+            let credentials_part = of_credentials
+                .get(name.as_str())
+                .cloned()
+                .unwrap_or_default();
+            // This profile's own sections say where its chain goes on.
+            let mut one = AwsConfig::default();
+            let (config_at, credentials_at) = (config_part, credentials_part);
+            one.add_config_sections(
+                ini::parse_spans(
+                    &config_text,
+                    &config_file,
+                    &config_at
+                        .iter()
+                        .map(|&i| &config_spans[i])
+                        .collect::<Vec<_>>(),
+                )?,
+                &config_file,
+            );
+            one.add_credentials_sections(
+                ini::parse_spans(
+                    &credentials_text,
+                    &credentials_file,
+                    &credentials_at
+                        .iter()
+                        .map(|&i| &credentials_spans[i])
+                        .collect::<Vec<_>>(),
+                )?,
+                &credentials_file,
+            );
+            chosen_config.extend(config_at);
+            chosen_credentials.extend(credentials_at);
+            if let Some(p) = one.profiles.get(&name) {
+                if let Some(source) = p.get("source_profile") {
+                    queue.push(source.to_string());
+                }
+                if let Some(session) = p.get("sso_session") {
+                    if sessions.insert(session.to_string()) {
+                        chosen_config.extend(of_session.get(session).cloned().unwrap_or_default());
+                    }
+                }
+            }
+        }
+        // Built once, from the chosen sections in file order (duplicates merge as in a
+        // whole load).
+        chosen_config.sort_unstable();
+        chosen_config.dedup();
+        chosen_credentials.sort_unstable();
+        chosen_credentials.dedup();
+        let mut loaded = AwsConfig {
+            config_file: config_file.clone(),
+            credentials_file: credentials_file.clone(),
+            ..Default::default()
+        };
+        let spans: Vec<&ini::Span> = chosen_config.iter().map(|&i| &config_spans[i]).collect();
+        loaded.add_config_sections(
+            ini::parse_spans(&config_text, &config_file, &spans)?,
+            &config_file,
+        );
+        let spans: Vec<&ini::Span> = chosen_credentials
+            .iter()
+            .map(|&i| &credentials_spans[i])
+            .collect();
+        loaded.add_credentials_sections(
+            ini::parse_spans(&credentials_text, &credentials_file, &spans)?,
+            &credentials_file,
+        );
+        Ok(loaded)
     }
 
     fn add_config_file(&mut self, text: &str, file: &Path) -> Result<()> {
@@ -244,19 +298,6 @@ impl AwsConfig {
 /// `[profile "my name"]` is the profile `my name`.
 pub(crate) fn profile_section_name(header: &str) -> Option<String> {
     prefixed_section_name("profile", header)
-}
-
-/// Whether `header` is `[KIND NAME]` for one of `names`; most headers are told apart
-/// without splitting them.
-fn section_in(header: &str, kind: &str, names: &std::collections::BTreeSet<String>) -> bool {
-    let Some(rest) = header.strip_prefix(kind) else {
-        return false;
-    };
-    let name = rest.trim();
-    if !name.contains(['"', '\'', '\\']) && rest.starts_with([' ', '\t']) {
-        return !name.contains(char::is_whitespace) && names.contains(name);
-    }
-    prefixed_section_name(kind, header).is_some_and(|n| names.contains(&n))
 }
 
 /// `KIND NAME` → NAME, with the same splitting (`[sso-session "my org"]`).
