@@ -44,6 +44,11 @@ fn control(server: &LocalServer, body: &str) {
     call(server, "POST", "/control", body);
 }
 
+/// The fake serves `role` (real in moto), with `more` JSON fields of its control.
+fn serve_role(server: &LocalServer, role: &str, more: &str) {
+    control(server, &format!(r#"{{"role_arn":"{role}"{more}}}"#));
+}
+
 fn requests(server: &LocalServer) -> Vec<Value> {
     call(server, "GET", "/requests", "")
         .as_array()
@@ -245,10 +250,7 @@ fn an_instance_role_chain_uses_imdsv2_and_caches_each_hop() {
     let s = sandbox("imdschain", "");
     s.write_config(&box_config(&s.world));
     let imds = fake("imds_fake.py");
-    control(
-        &imds,
-        &format!(r#"{{"role_arn":"{}"}}"#, s.world.role_arns[0]),
-    );
+    serve_role(&imds, &s.world.role_arns[0], "");
     let env = [("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str())];
 
     let caller = exported_caller(&s, &run(&s, &["export", "box", "--format", "json"], &env));
@@ -315,12 +317,10 @@ fn imdsv1_is_used_only_where_botocore_falls_back() {
     s.write_config(&box_config(&s.world));
     let imds = fake("imds_fake.py");
     // The token PUT answered 405 (IMDSv2 not offered): botocore goes on without a token.
-    control(
+    serve_role(
         &imds,
-        &format!(
-            r#"{{"role_arn":"{}","token_status":405,"v1":true}}"#,
-            s.world.role_arns[0]
-        ),
+        &s.world.role_arns[0],
+        r#","token_status":405,"v1":true"#,
     );
     let env = [("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str())];
     exported_caller(
@@ -376,10 +376,7 @@ fn a_machine_without_a_metadata_service_fails_fast_and_a_disabled_one_is_never_a
     assert!(took < Duration::from_secs(6), "{took:?}");
 
     let imds = fake("imds_fake.py");
-    control(
-        &imds,
-        &format!(r#"{{"role_arn":"{}"}}"#, s.world.role_arns[0]),
-    );
+    serve_role(&imds, &s.world.role_arns[0], "");
     let out = run(
         &s,
         &["export", "box"],
@@ -401,13 +398,7 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
     let s = sandbox("container", "");
     s.write_config(&box_config(&s.world));
     let container = fake("container_fake.py");
-    control(
-        &container,
-        &format!(
-            r#"{{"role_arn":"{}","token":"first"}}"#,
-            s.world.role_arns[0]
-        ),
-    );
+    serve_role(&container, &s.world.role_arns[0], r#","token":"first""#);
     let token = s.home().join("container-token");
     std::fs::write(&token, "first").unwrap();
     let uri = format!("{}/v1/credentials", container.url);
@@ -437,13 +428,7 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
 
     // EKS rotated the token: the file is read again on the next call.
     std::fs::write(&token, "second").unwrap();
-    control(
-        &container,
-        &format!(
-            r#"{{"role_arn":"{}","token":"second"}}"#,
-            s.world.role_arns[0]
-        ),
-    );
+    serve_role(&container, &s.world.role_arns[0], r#","token":"second""#);
     exported_caller(
         &s,
         &run(
@@ -458,12 +443,10 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
     );
 
     // Server errors are retried as botocore retries them (3 attempts).
-    control(
+    serve_role(
         &container,
-        &format!(
-            r#"{{"role_arn":"{}","token":"second","fail":2}}"#,
-            s.world.role_arns[0]
-        ),
+        &s.world.role_arns[0],
+        r#","token":"second","fail":2"#,
     );
     let before = requests(&container).len();
     exported_caller(
@@ -482,13 +465,7 @@ fn container_refusals_and_forbidden_addresses_are_told_without_retrying() {
     let s = sandbox("containerno", "");
     s.write_config(&box_config(&s.world));
     let container = fake("container_fake.py");
-    control(
-        &container,
-        &format!(
-            r#"{{"role_arn":"{}","token":"right"}}"#,
-            s.world.role_arns[0]
-        ),
-    );
+    serve_role(&container, &s.world.role_arns[0], r#","token":"right""#);
     let uri = format!("{}/v1/credentials", container.url);
 
     let out = run(
@@ -548,14 +525,8 @@ fn the_prompt_hook_never_calls_a_metadata_service() {
     let s = sandbox("metahook", "");
     s.write_config(&box_config(&s.world));
     let (imds, container) = (fake("imds_fake.py"), fake("container_fake.py"));
-    control(
-        &imds,
-        &format!(r#"{{"role_arn":"{}"}}"#, s.world.role_arns[0]),
-    );
-    control(
-        &container,
-        &format!(r#"{{"role_arn":"{}"}}"#, s.world.role_arns[0]),
-    );
+    serve_role(&imds, &s.world.role_arns[0], "");
+    serve_role(&container, &s.world.role_arns[0], "");
     let uri = format!("{}/v1/credentials", container.url);
     let env = [
         ("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str()),

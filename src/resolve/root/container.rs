@@ -15,9 +15,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::metadata_http::Client;
+use super::metadata_http::{no_credentials, outside_the_hook, Client};
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 pub struct Container<'a> {
     pub profile: &'a str,
@@ -37,18 +37,12 @@ impl super::Provider for Container<'_> {
     }
 
     fn credentials(&self) -> Result<Credentials> {
-        let fail = |why: String| {
-            Error::NoCredentials(format!(
-                "profile '{}': credential_source = EcsContainer found no credentials: {why}",
-                self.profile
-            ))
-        };
-        if crate::budget::is_limited() {
-            return Err(fail(format!(
-                "the prompt hook never calls the container credentials endpoint; run 'awsrole use {}' (later prompts use what it cached)",
-                self.profile
-            )));
-        }
+        let fail = |why: String| no_credentials(self.profile, "EcsContainer", why);
+        outside_the_hook(
+            self.profile,
+            "EcsContainer",
+            "container credentials endpoint",
+        )?;
         let url = endpoint(&env_var).map_err(&fail)?;
         fetch(&url).map_err(fail)
     }

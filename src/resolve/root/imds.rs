@@ -16,9 +16,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use http::Method;
 use serde::Deserialize;
 
-use super::metadata_http::{Client, Failure};
+use super::metadata_http::{no_credentials, outside_the_hook, Client, Failure};
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plan::ImdsSettings;
 
 pub struct InstanceMetadata<'a> {
@@ -42,18 +42,12 @@ impl super::Provider for InstanceMetadata<'_> {
     }
 
     fn credentials(&self) -> Result<Credentials> {
-        let fail = |why: String| {
-            Error::NoCredentials(format!(
-                "profile '{}': credential_source = Ec2InstanceMetadata found no credentials: {why}",
-                self.profile
-            ))
-        };
-        if crate::budget::is_limited() {
-            return Err(fail(format!(
-                "the prompt hook never calls the instance metadata service; run 'awsrole use {}' (later prompts use what it cached)",
-                self.profile
-            )));
-        }
+        let fail = |why: String| no_credentials(self.profile, "Ec2InstanceMetadata", why);
+        outside_the_hook(
+            self.profile,
+            "Ec2InstanceMetadata",
+            "instance metadata service",
+        )?;
         let settings = Settings::read(&env_var, self.imds).map_err(&fail)?;
         if settings.disabled {
             return Err(fail(

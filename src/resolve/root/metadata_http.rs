@@ -8,8 +8,33 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty, Limited};
 
+use crate::error::Error;
+
 /// A credentials document is a few hundred bytes; anything past this is not one.
 const MAX_BODY: usize = 64 * 1024;
+
+/// The error of a metadata root: `credential_source = SOURCE` of the profile found
+/// nothing, and why.
+pub fn no_credentials(profile: &str, source: &str, why: String) -> Error {
+    Error::NoCredentials(format!(
+        "profile '{profile}': credential_source = {source} found no credentials: {why}"
+    ))
+}
+
+/// The prompt hook never waits on a metadata service (off EC2 one may never answer):
+/// it uses what `awsrole use` cached, and otherwise says to run it.
+pub fn outside_the_hook(profile: &str, source: &str, service: &str) -> Result<(), Error> {
+    if crate::budget::is_limited() {
+        return Err(no_credentials(
+            profile,
+            source,
+            format!(
+                "the prompt hook never calls the {service}; run 'awsrole use {profile}' (later prompts use what it cached)"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 pub struct Answer {
     pub status: u16,
