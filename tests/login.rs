@@ -16,7 +16,7 @@ use common::*;
 use serde_json::Value;
 
 struct Fake {
-    _server: LocalServer,
+    server: LocalServer,
     url: String,
 }
 
@@ -29,18 +29,12 @@ impl Fake {
         );
         Fake {
             url: server.url.clone(),
-            _server: server,
+            server,
         }
     }
 
     fn post(&self, path: &str, body: &Value) -> Value {
-        let out = Command::new("curl")
-            .args(["-sf", "-X", "POST", "-d", &body.to_string()])
-            .arg(format!("{}{path}", self.url))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "POST {path}");
-        serde_json::from_slice(&out.stdout).unwrap()
+        self.server.post(path, &body.to_string())
     }
 
     fn control(&self, body: Value) {
@@ -48,11 +42,7 @@ impl Fake {
     }
 
     fn requests(&self) -> Vec<Value> {
-        let out = Command::new("curl")
-            .args(["-sf", &format!("{}/requests", self.url)])
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
+        self.server.requests()
     }
 
     /// CreateOAuth2Token calls of `grant` that got an answer (any status).

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 /// One fake per test, so its request log is this test's alone.
 struct Fake {
-    _server: LocalServer,
+    server: LocalServer,
     url: String,
 }
 
@@ -26,24 +26,12 @@ impl Fake {
         let server = sso_fake();
         Fake {
             url: server.url.clone(),
-            _server: server,
+            server,
         }
     }
 
     fn post(&self, path: &str, body: &str) -> Value {
-        let out = Command::new("curl")
-            .args([
-                "-sf",
-                "-X",
-                "POST",
-                "-d",
-                body,
-                &format!("{}{path}", self.url),
-            ])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "POST {path}");
-        serde_json::from_slice(&out.stdout).unwrap()
+        self.server.post(path, body)
     }
 
     fn control(&self, body: &str) {
@@ -51,11 +39,7 @@ impl Fake {
     }
 
     fn requests(&self) -> Vec<Value> {
-        let out = Command::new("curl")
-            .args(["-sf", &format!("{}/requests", self.url)])
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
+        self.server.requests()
     }
 
     /// How many calls of `op` (and, for CreateToken, of this grant) it got.

@@ -116,6 +116,35 @@ impl LocalServer {
     }
 }
 
+/// Talking to a fake of tests/support (its JSON controls and request log).
+impl LocalServer {
+    /// POSTs `body` (JSON) to `path`; the fake's JSON answer.
+    pub fn post(&self, path: &str, body: &str) -> Value {
+        let out = Command::new("curl")
+            .args([
+                "-sf",
+                "-X",
+                "POST",
+                "-d",
+                body,
+                &format!("{}{path}", self.url),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "POST {path}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// What the fake was asked, oldest first (its `GET /requests`).
+    pub fn requests(&self) -> Vec<Value> {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("{}/requests", self.url)])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
 impl Drop for LocalServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
