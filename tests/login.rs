@@ -791,3 +791,20 @@ fn the_hook_never_opens_a_browser_even_at_a_terminal() {
     );
     assert!(t.fake.requests().iter().all(|r| r["op"] != "Authorize"));
 }
+
+#[test]
+fn a_keyring_that_refuses_the_session_stops_the_sign_in_before_the_browser() {
+    let mut t = Login::new("loginlockedkeyring");
+    t.s.keyring = "secret-service";
+    t.s.bus = Some(format!("unix:path={}/no-bus", t.s.home().display()));
+    let out = t.login_cmd(&["login", "dev"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot keep the login session in the keyring")
+            && stderr(&out).contains("nothing was asked of you"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!t.s.home().join("browser.log").exists(), "no browser");
+    assert!(t.fake.requests().iter().all(|r| r["op"] != "Authorize"));
+}

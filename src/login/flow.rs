@@ -43,6 +43,9 @@ pub fn login(
             std::env::var("AWSROLE_KEYRING").unwrap_or_default()
         )));
     }
+    if let Some(store) = &store {
+        crate::sso::login::check_store(store.as_ref(), "the login session")?;
+    }
     let endpoint = client::endpoint(region)
         .map_err(|why| Error::SignIn(format!("profile '{profile}': {why}")))?;
     let key = Key::generate().map_err(Error::Io)?;

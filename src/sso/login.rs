@@ -49,7 +49,7 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
     if backend == Backend::Auto && crate::cache::secret_service_missing() {
         notice("no Secret Service on this session's D-Bus: the sign-in token goes to the kernel keyring (kept until it expires or the machine restarts)");
     }
-    check_store(store.as_ref())?;
+    check_store(store.as_ref(), "the IAM Identity Center token")?;
     let headless = crate::browser::headless();
     let flow = if options.device_code || sign_in.session.is_none() {
         Flow::Device
@@ -185,15 +185,15 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
     Ok(token)
 }
 
-/// The token must have somewhere to go before anyone is asked to approve the sign-in:
-/// a keyring that refuses a write (no Secret Service, a locked collection) fails here,
-/// not after the person clicked "Allow".
-fn check_store(store: &dyn SecretStore) -> Result<()> {
+/// The token (or login session) must have somewhere to go before anyone is asked to
+/// approve the sign-in: a keyring that refuses a write (no Secret Service, a locked
+/// collection) fails here, not after the person clicked "Allow".
+pub(crate) fn check_store(store: &dyn SecretStore, what: &str) -> Result<()> {
     let name = format!("{}sign-in-check-{}", name_prefix("sso"), std::process::id());
     let expires = Utc::now() + chrono::Duration::seconds(60);
     store.put(&name, b"{}", Some(expires)).map_err(|e| {
         Error::Keyring(format!(
-            "cannot keep the IAM Identity Center token in the keyring ({e}); nothing was asked of you. Set AWSROLE_KEYRING=keyutils (the kernel keyring), or start a Secret Service"
+            "cannot keep {what} in the keyring ({e}); nothing was asked of you. Set AWSROLE_KEYRING=keyutils (the kernel keyring), or start a Secret Service"
         ))
     })?;
     let _ = store.delete(&name);
