@@ -193,6 +193,9 @@ fn a_web_identity_chain_assumes_each_role_once_and_reads_the_token_file_at_each_
     );
     assert_eq!(web_identity_calls(&s).len(), 1);
     assert_eq!(assume_roles(&s).len(), 1);
+    // The web identity profile itself: its credentials were cached as the chain's root.
+    exported_caller(&s, &run(&s, &["export", "ci", "--format", "json"], &env));
+    assert_eq!(web_identity_calls(&s).len(), 1);
 
     // The kubelet rotated the token: the next call sends the new one.
     std::fs::write(&token, "token-two").unwrap();
@@ -308,6 +311,27 @@ fn an_instance_role_chain_uses_imdsv2_and_caches_each_hop() {
             .filter(|a| **a == s.world.role_arns[1])
             .count(),
         1
+    );
+    // Another duration is another hop, assumed from the cached instance credentials.
+    exported_caller(
+        &s,
+        &run(
+            &s,
+            &["export", "box", "--format", "json", "--duration", "900"],
+            &env,
+        ),
+    );
+    assert_eq!(
+        requests(&imds).len(),
+        3,
+        "the instance credentials were cached"
+    );
+    assert_eq!(
+        assume_roles(&s)
+            .iter()
+            .filter(|a| **a == s.world.role_arns[1])
+            .count(),
+        2
     );
 }
 
@@ -425,6 +449,19 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
     assert_eq!(seen[0]["accept"], "application/json");
     exported_caller(&s, &run(&s, &["export", "pod", "--format", "json"], &env));
     assert_eq!(requests(&container).len(), 1, "cached");
+    exported_caller(
+        &s,
+        &run(
+            &s,
+            &["export", "pod", "--format", "json", "--duration", "900"],
+            &env,
+        ),
+    );
+    assert_eq!(
+        requests(&container).len(),
+        1,
+        "the task credentials were cached"
+    );
 
     // EKS rotated the token: the file is read again on the next call.
     std::fs::write(&token, "second").unwrap();
