@@ -418,6 +418,30 @@ fn a_machine_without_a_metadata_service_fails_fast_and_a_disabled_one_is_never_a
 }
 
 #[test]
+fn instance_refusals_name_the_cause_and_expired_credentials_are_not_used() {
+    let s = sandbox("imdsno", "");
+    s.write_config(&box_config(&s.world));
+    let imds = fake("imds_fake.py");
+    let env = [("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url.as_str())];
+    let fails = |mode: &str, want: &str| {
+        let more = format!(r#","error_doc":false,"no_role":false,"expired":false,"{mode}":true"#);
+        serve_role(&imds, &s.world.role_arns[0], &more);
+        let out = run(&s, &["export", "box", "--no-cache"], &env);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(err.contains("profile 'box'") && err.contains(want), "{err}");
+    };
+    // EC2 could not assume the role (its trust policy): a 200 with Code and Message.
+    fails("error_doc", "AssumeRoleUnauthorizedAccess");
+    fails("no_role", "no instance profile is attached");
+    // botocore extends expired instance credentials for a few minutes; awsrole would
+    // cache them and assume roles with them, so it says the service is not renewing.
+    fails("expired", "the service is not renewing them");
+    // No hop was assumed (the fake's own AssumeRole of the instance role aside).
+    assert!(!assume_roles(&s).contains(&s.world.role_arns[1]));
+}
+
+#[test]
 fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
     let s = sandbox("container", "");
     s.write_config(&box_config(&s.world));
