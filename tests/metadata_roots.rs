@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -21,39 +19,13 @@ fn fake(script: &str) -> LocalServer {
     LocalServer::start(script, &[&moto().url], NEEDS)
 }
 
-/// One HTTP request to a fake's control or log, over a plain socket.
-fn call(server: &LocalServer, method: &str, path: &str, body: &str) -> Value {
-    let address = server.url.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let (_, body) = answer.split_once("\r\n\r\n").unwrap();
-    serde_json::from_str(body).unwrap()
-}
-
 fn control(server: &LocalServer, body: &str) {
-    call(server, "POST", "/control", body);
+    server.post("/control", body);
 }
 
 /// The fake serves `role` (real in moto), with `more` JSON fields of its control.
 fn serve_role(server: &LocalServer, role: &str, more: &str) {
     control(server, &format!(r#"{{"role_arn":"{role}"{more}}}"#));
-}
-
-fn requests(server: &LocalServer) -> Vec<Value> {
-    call(server, "GET", "/requests", "")
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 /// The sandbox with `config` and no credentials file keys, caching in the kernel keyring.
@@ -264,7 +236,7 @@ fn an_instance_role_chain_uses_imdsv2_and_caches_each_hop() {
         )),
         "{caller}"
     );
-    let seen = requests(&imds);
+    let seen = imds.requests();
     let shape: Vec<(String, bool)> = seen
         .iter()
         .map(|r| {
@@ -304,7 +276,7 @@ fn an_instance_role_chain_uses_imdsv2_and_caches_each_hop() {
 
     // Cached: neither the metadata service nor STS is asked again.
     exported_caller(&s, &run(&s, &["export", "box", "--format", "json"], &env));
-    assert_eq!(requests(&imds).len(), 3);
+    assert_eq!(imds.requests().len(), 3);
     assert_eq!(
         assume_roles(&s)
             .iter()
@@ -322,7 +294,7 @@ fn an_instance_role_chain_uses_imdsv2_and_caches_each_hop() {
         ),
     );
     assert_eq!(
-        requests(&imds).len(),
+        imds.requests().len(),
         3,
         "the instance credentials were cached"
     );
@@ -355,7 +327,7 @@ fn imdsv1_is_used_only_where_botocore_falls_back() {
             &env,
         ),
     );
-    let seen = requests(&imds);
+    let seen = imds.requests();
     assert_eq!(seen.len(), 3);
     assert!(seen[1..].iter().all(|r| r["token"] == false), "{seen:?}");
 
@@ -371,7 +343,7 @@ fn imdsv1_is_used_only_where_botocore_falls_back() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(requests(&imds).len(), 4);
+    assert_eq!(imds.requests().len(), 4);
 }
 
 #[test]
@@ -414,7 +386,7 @@ fn a_machine_without_a_metadata_service_fails_fast_and_a_disabled_one_is_never_a
         "{}",
         stderr(&out)
     );
-    assert!(requests(&imds).is_empty());
+    assert!(imds.requests().is_empty());
 }
 
 #[test]
@@ -467,12 +439,12 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
         )),
         "{caller}"
     );
-    let seen = requests(&container);
+    let seen = container.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0]["authorization"], "first");
     assert_eq!(seen[0]["accept"], "application/json");
     exported_caller(&s, &run(&s, &["export", "pod", "--format", "json"], &env));
-    assert_eq!(requests(&container).len(), 1, "cached");
+    assert_eq!(container.requests().len(), 1, "cached");
     exported_caller(
         &s,
         &run(
@@ -482,7 +454,7 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
         ),
     );
     assert_eq!(
-        requests(&container).len(),
+        container.requests().len(),
         1,
         "the task credentials were cached"
     );
@@ -499,7 +471,7 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
         ),
     );
     assert_eq!(
-        requests(&container).last().unwrap()["authorization"],
+        container.requests().last().unwrap()["authorization"],
         "second"
     );
 
@@ -509,7 +481,7 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
         &s.world.role_arns[0],
         r#","token":"second","fail":2"#,
     );
-    let before = requests(&container).len();
+    let before = container.requests().len();
     exported_caller(
         &s,
         &run(
@@ -518,7 +490,7 @@ fn a_container_chain_sends_the_rotating_token_file_and_caches_each_hop() {
             &env,
         ),
     );
-    assert_eq!(requests(&container).len(), before + 3);
+    assert_eq!(container.requests().len(), before + 3);
 }
 
 #[test]
@@ -543,7 +515,7 @@ fn container_refusals_and_forbidden_addresses_are_told_without_retrying() {
         "{err}"
     );
     assert_eq!(
-        requests(&container).len(),
+        container.requests().len(),
         1,
         "a refused token is not sent three times"
     );
@@ -578,7 +550,7 @@ fn container_refusals_and_forbidden_addresses_are_told_without_retrying() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(requests(&container).len(), 1);
+    assert_eq!(container.requests().len(), 1);
 }
 
 #[test]
@@ -618,8 +590,8 @@ fn the_prompt_hook_never_calls_a_metadata_service() {
             "{err}"
         );
     }
-    assert!(requests(&imds).is_empty());
-    assert!(requests(&container).is_empty());
+    assert!(imds.requests().is_empty());
+    assert!(container.requests().is_empty());
 
     // Once `use` (here: export) cached it, a prompt switches without asking anyone.
     exported_caller(&s, &run(&s, &["export", "box", "--format", "json"], &env));
@@ -632,7 +604,7 @@ fn the_prompt_hook_never_calls_a_metadata_service() {
         stdout(&out),
         stderr(&out)
     );
-    assert_eq!(requests(&imds).len(), 3);
+    assert_eq!(imds.requests().len(), 3);
 }
 
 #[test]
@@ -683,6 +655,6 @@ fn list_explain_and_status_name_the_roots_without_calling_them() {
     status.env("AWSROLE_PROFILE", "box").envs(env);
     let status = stdout(&status.output().unwrap());
     assert!(status.contains("[instance metadata]"), "{status}");
-    assert!(requests(&imds).is_empty() && requests(&container).is_empty());
+    assert!(imds.requests().is_empty() && container.requests().is_empty());
     assert!(web_identity_calls(&s).is_empty());
 }
