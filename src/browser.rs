@@ -85,7 +85,7 @@ fn redirect_page(url: &str) -> String {
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
          <meta http-equiv=\"refresh\" content=\"0;url={attr}\"><title>awsrole: signing in</title></head>\
-         <body><script>location.replace({script});</script><p><a href=\"{attr}\">Continue to the AWS console</a></p></body></html>\n"
+         <body><script>location.replace({script});</script><p><a href=\"{attr}\">Continue to AWS</a></p></body></html>\n"
     )
 }
 
