@@ -55,6 +55,6 @@ fi
 # macOS (checked with zig) and Windows (built, and run under Wine), and `cargo package`.
 stage 25 bash tests/cross-check.sh
 # Differential conformance against botocore: 2,000 generated profiles.
-stage 15 python3 tests/conformance/run.py --profiles 2000 --seed "${CONFORMANCE_SEED:-1}"
+stage 25 python3 tests/conformance/run.py --profiles 2000 --seed "${CONFORMANCE_SEED:-1}"
 # The benchmark in quick mode: it must run, its timings are not judged here.
 stage 15 bash bench/run.sh --quick
