@@ -444,3 +444,22 @@ fn rotate_replaces_the_key_where_it_lives_and_deletes_the_old_one() {
         stderr(&out)
     );
 }
+
+/// A keyring that cannot be read (locked, its prompt dismissed, its daemon gone) is
+/// named as the trouble: the user is not sent back to `awsrole add` for keys that may
+/// well be there.
+#[test]
+fn an_unreadable_keyring_is_named_and_add_is_not_advised() {
+    let mut s = headless("unreadable");
+    s.keyring = "secret-service";
+    s.bus = Some(format!("unix:path={}/no-bus", s.home().display()));
+    s.write_credentials("");
+    let out = export_json(&s, "role-c", &[]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("could not be read from the keyring") && err.contains("unlock it"),
+        "{err}"
+    );
+    assert!(!err.contains("awsrole add"), "{err}");
+}
