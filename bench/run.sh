@@ -30,6 +30,7 @@ else
     awsrole="$PWD/target/release/awsrole"
 fi
 support="$PWD/tests/support"
+bench_dir="$PWD/bench"
 # The peers .ci/install-peers puts on PATH at pinned versions.
 for tool in aws-vault assumego assume mise; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing: run .ci/install-peers (as root)" >&2; exit 1; }
@@ -352,7 +353,8 @@ AWS_CONFIG_FILE="$work/big-config" bench big-config -n "awsrole list (1 MB confi
 #    the local portal, full and repeated with nothing changed (bench/sso-sync.sh).
 quick_flag=()
 ((quick)) && quick_flag=(--quick)
-sso_sync_line=$(bash bench/sso-sync.sh "$awsrole" "${quick_flag[@]}")
+# By its absolute path: the cases above have moved into their own directories.
+sso_sync_line=$(bash "$bench_dir/sso-sync.sh" "$awsrole" "${quick_flag[@]}")
 
 versions="aws-vault $(aws-vault --version 2>&1), granted $(granted --version | awk '{print $NF}'), mise $(mise --version | cut -d' ' -f1), direnv $(direnv version), awsume $(awsumepy --version 2>&1 | head -1), $(aws --version 2>&1 | cut -d' ' -f1)"
 export calls_warm calls_awsume_warm calls_vault_warm calls_granted_warm calls_cold calls_cli calls_awsume_cold \
