@@ -355,11 +355,18 @@ fn echoing_refuser() -> String {
 #[test]
 fn a_refusal_that_echoes_the_session_is_told_without_the_secret() {
     let s = sandbox("consoleecho");
-    let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzSECRETKEY1";
-    let token = "FwoGZXIvYXdzEJr//////////wEaDEXAMPLESESSIONTOKENVALUE";
+    // The keys moto issued for this world, and a token made now: nothing key-shaped is
+    // written in the test itself.
+    let secret = s.world.secret_access_key.as_str();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let token = format!("FwoG{nanos:032x}{:016x}", std::process::id());
+    let token = token.as_str();
     let mut cmd = s.cmd(&["console", "--print"]);
     cmd.env("AWSROLE_SIGNIN_ENDPOINT", echoing_refuser())
-        .env("AWS_ACCESS_KEY_ID", "ASIAEXAMPLEKEYID0001")
+        .env("AWS_ACCESS_KEY_ID", &s.world.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_SESSION_TOKEN", token);
     let out = cmd.output().unwrap();
