@@ -1,4 +1,6 @@
-use awsrole::{cli, error, hook, output, protect};
+use awsrole::env::hook;
+use awsrole::sys::{output, protect};
+use awsrole::{cli, error};
 use clap::Parser;
 
 fn main() {

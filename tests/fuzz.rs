@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use awsrole::config::AwsConfig;
-use awsrole::plan::{plan, PlanInputs};
+use awsrole::chain::config::AwsConfig;
+use awsrole::chain::plan::{plan, PlanInputs};
 use proptest::prelude::*;
 
 /// Text shaped like an AWS config: headers, keys, continuations, junk, chains.
@@ -45,7 +45,7 @@ proptest! {
     fn arbitrary_bytes_never_panic_the_parser(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let text = String::from_utf8_lossy(&bytes);
         plan_everything(&text, &text);
-        let _ = awsrole::trust::parse_profile(&text, Path::new("/x/.awsrole"));
+        let _ = awsrole::env::trust::parse_profile(&text, Path::new("/x/.awsrole"));
     }
 
     #[test]
@@ -53,10 +53,10 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join(".awsrole");
         std::fs::write(&file, &bytes).unwrap();
-        if let Ok(text) = awsrole::trust::read_checked(&file) {
+        if let Ok(text) = awsrole::env::trust::read_checked(&file) {
             prop_assert!(text.len() <= 4096);
-            if let Ok(name) = awsrole::trust::parse_profile(&text, &file) {
-                prop_assert!(awsrole::trust::valid_profile_name(&name));
+            if let Ok(name) = awsrole::env::trust::parse_profile(&text, &file) {
+                prop_assert!(awsrole::env::trust::valid_profile_name(&name));
             }
         }
     }

@@ -48,11 +48,11 @@ exec nice cargo mutants \
     --no-shuffle \
     --cargo-arg=--lib \
     --output "$out" \
-    --file src/plan.rs \
-    --file src/hook.rs \
-    --file src/envdiff.rs \
-    --file src/cache/key.rs \
-    --file src/cache/mod.rs \
-    --file 'src/shell/*.rs' \
-    --file src/render.rs \
+    --file src/chain/plan.rs \
+    --file src/env/hook.rs \
+    --file src/env/envdiff.rs \
+    --file src/chain/cache/key.rs \
+    --file src/chain/cache/mod.rs \
+    --file 'src/env/shell/*.rs' \
+    --file src/env/render.rs \
     "$@"

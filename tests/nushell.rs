@@ -142,7 +142,7 @@ proptest! {
     /// Whatever a value holds, nushell loads exactly it from what awsrole prints.
     #[test]
     fn values_round_trip_through_nushell(values in proptest::collection::vec("[ -~\u{a0}-\u{2fff}\n\t'\"$`\\\\{}();]{0,40}", 1..6)) {
-        use awsrole::render::{render_env, EnvChange, Format};
+        use awsrole::env::render::{render_env, EnvChange, Format};
         let change = EnvChange {
             set: values.iter().enumerate().map(|(i, v)| (format!("V{i}"), v.clone())).collect(),
             unset: vec!["GONE".into()],

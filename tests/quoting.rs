@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use awsrole::shell::{fish_quote, sh_quote};
+use awsrole::env::shell::{fish_quote, sh_quote};
 use proptest::prelude::*;
 
 fn printed_by(shell: &str, quoted: &str) -> Vec<u8> {

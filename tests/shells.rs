@@ -251,7 +251,7 @@ fn completions_offer_profile_names() {
 
 #[test]
 fn shell_scripts_pass_their_linters() {
-    use awsrole::shell::Shell;
+    use awsrole::env::shell::Shell;
     let dir = tempfile::tempdir().unwrap();
     let shell_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell");
     let run = |program: &str, args: &[&str], files: &[std::path::PathBuf]| {

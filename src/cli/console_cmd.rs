@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use super::credentials_cmd::{plan_profile, resolve_profile};
 use super::{emit, notice, ResolveFlags};
-use crate::console::{self, MAX_SESSION_SECONDS};
-use crate::credentials::Credentials;
+use crate::chain::credentials::Credentials;
+use crate::chain::plan::{ChainPlan, Root};
+use crate::chain::resolve::MfaPolicy;
+use crate::chain::root::provider;
+use crate::chain::sts::Sts;
 use crate::error::{Error, Result};
-use crate::plan::{ChainPlan, Root};
-use crate::resolve::root::provider;
-use crate::resolve::sts::Sts;
-use crate::resolve::MfaPolicy;
+use crate::serve::console::{self, MAX_SESSION_SECONDS};
 
 // What the console command was asked (its help text is the variant's in `Command`).
 #[derive(clap::Args, Debug)]
@@ -153,11 +153,16 @@ fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credenti
         "{} has no role: signing in as a federated user of its keys (GetFederationToken), which carries no MFA context",
         plan.target
     ));
-    let backend = crate::cache::Backend::from_env()?;
-    let keys = provider(&plan.root, backend, crate::sso::Interaction::Never).credentials()?;
+    let backend = crate::chain::cache::Backend::from_env()?;
+    let keys = provider(
+        &plan.root,
+        backend,
+        crate::chain::root::sso::Interaction::Never,
+    )
+    .credentials()?;
     let sts = Sts::new(plan.region.as_deref(), plan.endpoint.as_deref())
         .map_err(|e| Error::Sts(format!("cannot start the network runtime: {e}")))?;
-    let name: String = crate::resolve::default_session_name()
+    let name: String = crate::chain::resolve::default_session_name()
         .chars()
         .take(32)
         .collect();
@@ -172,7 +177,7 @@ fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credenti
 }
 
 fn open_browser(url: &str) -> Result<()> {
-    crate::browser::open_secret(url).map_err(|why| {
+    crate::sys::browser::open_secret(url).map_err(|why| {
         Error::Io(format!(
             "{why} to open the console; use --print to get the sign-in URL, or set BROWSER"
         ))

@@ -5,15 +5,16 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::{emit, emit_shown, notice, pad, ResolveFlags};
-use crate::cache::key::chain_keys;
-use crate::cache::{open_secret_store, Backend, Cache};
-use crate::config::AwsConfig;
-use crate::credentials::Credentials;
-use crate::duration::short;
+use crate::chain::cache::key::chain_keys;
+use crate::chain::cache::{open_secret_store, Backend, Cache};
+use crate::chain::config::AwsConfig;
+use crate::chain::credentials::Credentials;
+use crate::chain::duration::short;
+use crate::chain::plan::{plan, ChainPlan, PlanInputs, Root};
+use crate::chain::resolve::{MfaPolicy, Resolver};
+use crate::chain::root;
+use crate::env::render::{credential_vars, json_document, render_env, EnvChange, Format};
 use crate::error::{Error, Result};
-use crate::plan::{plan, ChainPlan, PlanInputs, Root};
-use crate::render::{credential_vars, json_document, render_env, EnvChange, Format};
-use crate::resolve::{root, MfaPolicy, Resolver};
 
 /// The resolved credentials of a profile, with what rendering them needs.
 pub struct Resolved {
@@ -177,7 +178,7 @@ pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String], server: boo
 #[cfg(unix)]
 fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
     use std::os::unix::process::CommandExt;
-    crate::protect::restore_core_limit();
+    crate::sys::protect::restore_core_limit();
     let err = child.exec();
     Err(Error::Io(format!("cannot run '{program}': {err}")))
 }
@@ -430,7 +431,7 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
     let cache = Cache::open(backend);
     let (mfa_key, hop_keys) = chain_keys(&plan, &root::identity(&plan.root));
     let now = Utc::now();
-    let cached = |key: &crate::cache::CacheKey| match cache.get(key, now) {
+    let cached = |key: &crate::chain::cache::CacheKey| match cache.get(key, now) {
         Some(entry) => {
             let expires = entry.credentials.expiration_text().unwrap_or_default();
             let left = entry
@@ -462,7 +463,7 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
             format!("AWS_* variables of the environment (credential_source = Environment in '{profile}')")
         }
         Root::WebIdentity { .. } | Root::InstanceMetadata { .. } | Root::Container { .. } => {
-            crate::resolve::root::describe_metadata_root(&plan.root)
+            crate::chain::root::describe_metadata_root(&plan.root)
         }
         Root::Sso { profile, sso } => format!(
             "IAM Identity Center role {} in account {}{} (profile '{profile}', {}); {}",
@@ -478,7 +479,7 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
         Root::Login { profile, session, region } => format!(
             "login session {session} (profile '{profile}', sign-in service in {}); {}",
             region.as_deref().unwrap_or("no region"),
-            crate::login::state(session, backend)
+            crate::chain::root::login::state(session, backend)
         ),
     };
     out.push_str(&format!("source:  {root_text}\n"));

@@ -5,14 +5,14 @@ use std::io::{BufRead, IsTerminal};
 use chrono::Utc;
 
 use super::{emit_shown, notice, pad, CacheAction};
-use crate::cache::{open_secret_store, Backend, Cache};
-use crate::config::AwsConfig;
-use crate::credentials::Credentials;
-use crate::duration::short;
+use crate::chain::cache::{open_secret_store, Backend, Cache};
+use crate::chain::config::AwsConfig;
+use crate::chain::credentials::Credentials;
+use crate::chain::duration::short;
+use crate::chain::plan::PlanInputs;
+use crate::chain::root::keyring_name;
+use crate::chain::sts::{Sts, StsFailure};
 use crate::error::{Error, Result};
-use crate::plan::PlanInputs;
-use crate::resolve::root::keyring_name;
-use crate::resolve::sts::{Sts, StsFailure};
 
 pub fn cache(action: CacheAction) -> Result<()> {
     let backend = Backend::from_env()?;
@@ -126,7 +126,7 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
     // Sessions made from this profile's earlier keys must not outlive them; sessions of
     // other roots stay.
     drop_sessions_of(&config, profile, backend);
-    crate::hook::mark_renewed();
+    crate::env::hook::mark_renewed();
     notice(&format!(
         "stored the keys of '{profile}' in the keyring; they now take precedence over the credentials file"
     ));
@@ -135,10 +135,10 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
 
 /// Where a profile's long-term keys are kept.
 enum Place {
-    Store(Box<dyn crate::cache::SecretStore>),
+    Store(Box<dyn crate::chain::cache::SecretStore>),
     File {
-        id: crate::config::Setting,
-        secret: crate::config::Setting,
+        id: crate::chain::config::Setting,
+        secret: crate::chain::config::Setting,
     },
 }
 
@@ -148,9 +148,10 @@ enum Place {
 pub fn rotate(profile: &str) -> Result<()> {
     let backend = Backend::from_env()?;
     let config = AwsConfig::load()?;
-    let plan = crate::plan::plan(&config, profile, &super::credentials_cmd::listing_inputs())?;
+    let plan =
+        crate::chain::plan::plan(&config, profile, &super::credentials_cmd::listing_inputs())?;
     let root = plan.root.profile().to_string();
-    if !matches!(plan.root, crate::plan::Root::Keys { .. }) {
+    if !matches!(plan.root, crate::chain::plan::Root::Keys { .. }) {
         return Err(Error::Usage(format!(
             "the chain of '{profile}' starts at '{root}', which has no long-term access keys to rotate"
         )));
@@ -161,7 +162,7 @@ pub fn rotate(profile: &str) -> Result<()> {
         Some(s) => s.get(&name).map_err(Error::Keyring)?,
         None => None,
     };
-    let (old, place): (crate::credentials::Credentials, Place) = match (stored, store) {
+    let (old, place): (crate::chain::credentials::Credentials, Place) = match (stored, store) {
         (Some(bytes), Some(store)) => (
             serde_json::from_slice(&bytes).map_err(|_| {
                 Error::Keyring(format!("the stored keys of '{root}' are unreadable"))
@@ -184,7 +185,7 @@ pub fn rotate(profile: &str) -> Result<()> {
                 )));
             }
             (
-                crate::credentials::Credentials {
+                crate::chain::credentials::Credentials {
                     access_key_id: id.value.clone(),
                     secret_access_key: secret.value.clone(),
                     session_token: None,
@@ -195,7 +196,7 @@ pub fn rotate(profile: &str) -> Result<()> {
             )
         }
     };
-    let iam = crate::iam::Iam::new(plan.region.as_deref());
+    let iam = crate::chain::iam::Iam::new(plan.region.as_deref());
     let new = iam.create_access_key(&old).map_err(|e| {
         Error::Sts(format!(
             "{e}; nothing was changed, the key {} still works",
@@ -206,7 +207,7 @@ pub fn rotate(profile: &str) -> Result<()> {
         "created access key {} for IAM user {}; checking that it works",
         new.access_key_id, new.user
     ));
-    let fresh = crate::credentials::Credentials {
+    let fresh = crate::chain::credentials::Credentials {
         access_key_id: new.access_key_id.clone(),
         secret_access_key: new.secret_access_key.clone(),
         session_token: None,
@@ -228,7 +229,7 @@ pub fn rotate(profile: &str) -> Result<()> {
         ))
     };
     // IAM is eventually consistent: a new key can take some seconds to work everywhere.
-    let sts = crate::resolve::sts::Sts::new(plan.region.as_deref(), plan.endpoint.as_deref())
+    let sts = crate::chain::sts::Sts::new(plan.region.as_deref(), plan.endpoint.as_deref())
         .map_err(|e| undo(format!("cannot start the network runtime: {e}")))?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
@@ -275,7 +276,7 @@ pub fn rotate(profile: &str) -> Result<()> {
         )));
     }
     let dropped = drop_sessions_of(&config, &root, backend);
-    crate::hook::mark_renewed();
+    crate::env::hook::mark_renewed();
     notice(&format!(
         "rotated the access key of '{root}': {} replaces {} (deleted) in {stored_at}; {dropped} cached session(s) made from the old key dropped",
         new.access_key_id, old.access_key_id
@@ -285,7 +286,7 @@ pub fn rotate(profile: &str) -> Result<()> {
 
 /// Rewrites `key = value` lines of one of the AWS files: their values only, every other
 /// byte of the file kept, written whole with the file's mode.
-fn replace_in_file(edits: &[(&crate::config::Setting, &str)]) -> std::io::Result<()> {
+fn replace_in_file(edits: &[(&crate::chain::config::Setting, &str)]) -> std::io::Result<()> {
     let Some((first, _)) = edits.first() else {
         return Ok(());
     };
@@ -320,14 +321,14 @@ fn replace_in_file(edits: &[(&crate::config::Setting, &str)]) -> std::io::Result
         return Err(std::io::Error::other("a line is gone"));
     }
     let mode = std::fs::metadata(&path)?.permissions();
-    crate::dirs::replace_with(&path, out.as_bytes(), Some(mode), || Ok(()))
+    crate::sys::dirs::replace_with(&path, out.as_bytes(), Some(mode), || Ok(()))
 }
 
 /// `awsrole doctor`: which store each kind of secret goes to here, and why.
 pub fn doctor() -> Result<()> {
     let backend = Backend::from_env()?;
     let mut out = String::new();
-    for (what, text) in crate::cache::describe_stores(backend) {
+    for (what, text) in crate::chain::cache::describe_stores(backend) {
         out.push_str(&format!("{}{text}\n", super::pad(&format!("{what}:"), 7)));
     }
     super::emit_shown(&out)
@@ -337,7 +338,7 @@ pub fn doctor() -> Result<()> {
 fn no_key_store(backend: Backend, to: &str) -> Error {
     Error::Keyring(format!(
         "cannot {to}: {}; 'awsrole doctor' says where secrets go here",
-        crate::cache::why_no_key_store(backend)
+        crate::chain::cache::why_no_key_store(backend)
     ))
 }
 
@@ -366,8 +367,10 @@ fn drop_sessions_of(config: &AwsConfig, root: &str, backend: Backend) -> usize {
     let inputs = super::credentials_cmd::listing_inputs();
     let mut derived = vec![root.to_string()];
     for name in config.profiles.keys() {
-        if let Ok(plan) = crate::plan::plan(config, name, &inputs) {
-            if plan.root.profile() == root && matches!(plan.root, crate::plan::Root::Keys { .. }) {
+        if let Ok(plan) = crate::chain::plan::plan(config, name, &inputs) {
+            if plan.root.profile() == root
+                && matches!(plan.root, crate::chain::plan::Root::Keys { .. })
+            {
                 derived.extend(plan.hops.iter().map(|h| h.profile.clone()));
             }
         }
@@ -383,8 +386,10 @@ fn read_keys(profile: &str) -> Result<(String, String)> {
     let stdin = std::io::stdin();
     let (id, secret) = if stdin.is_terminal() {
         let ask = |question: String, hidden: bool| {
-            crate::tty::ask(&question, hidden).map_err(|e| match e {
-                crate::tty::AskError::Cancelled(signal) => crate::tty::die_cancelled(signal),
+            crate::sys::tty::ask(&question, hidden).map_err(|e| match e {
+                crate::sys::tty::AskError::Cancelled(signal) => {
+                    crate::sys::tty::die_cancelled(signal)
+                }
                 other => Error::Io(format!("{other}; nothing was stored")),
             })
         };

@@ -5,13 +5,13 @@
 use std::path::Path;
 
 use super::notice;
-use crate::cache::{Backend, Cache};
-use crate::config::AwsConfig;
+use crate::chain::cache::{Backend, Cache};
+use crate::chain::config::AwsConfig;
+use crate::chain::plan::{plan, PlanInputs, Root};
+use crate::chain::root::login::document;
+use crate::chain::root::login::flow::{self, Options};
+use crate::chain::root::login::profile_edit::{self, Edit};
 use crate::error::{Error, Result};
-use crate::login::document;
-use crate::login::flow::{self, Options};
-use crate::login::profile_edit::{self, Edit};
-use crate::plan::{plan, PlanInputs, Root};
 
 pub fn login_cmd(profile: &str, options: Options, yes: bool, region: Option<&str>) -> Result<()> {
     let config = AwsConfig::load()?;
@@ -24,7 +24,7 @@ pub fn login_cmd(profile: &str, options: Options, yes: bool, region: Option<&str
     let region = region
         .map(str::to_string)
         .or_else(|| region_of(&config, profile));
-    if region.is_none() && crate::login::client::endpoint(None).is_err() {
+    if region.is_none() && crate::chain::root::login::client::endpoint(None).is_err() {
         return Err(Error::Usage(format!(
             "no region for the sign-in service (it has no global endpoint): the profile '{profile}' has none, nor AWS_REGION or [default]; add --region REGION (it is written into the profile)"
         )));
@@ -38,7 +38,7 @@ pub fn login_cmd(profile: &str, options: Options, yes: bool, region: Option<&str
         shell_words::quote(profile),
         document::SESSION_HOURS
     ));
-    crate::hook::mark_renewed();
+    crate::env::hook::mark_renewed();
     Ok(())
 }
 
@@ -68,8 +68,8 @@ fn write_session(
     region: Option<&str>,
     yes: bool,
 ) -> Result<()> {
-    let path = crate::sso::sync::writable_path(config_file)?;
-    let original = crate::config::read_optional(&path)?;
+    let path = crate::chain::root::sso::sync::writable_path(config_file)?;
+    let original = crate::chain::config::read_optional(&path)?;
     let base = original.clone().unwrap_or_default();
     let (mut text, replaced) = match profile_edit::set(&base, profile, "login_session", arn) {
         Edit::Unchanged => (base, None),
@@ -90,7 +90,7 @@ fn write_session(
         let question =
             format!("profile '{profile}' has login_session = {old}; replace it with {arn}? [y/N] ");
         let agreed = yes
-            || crate::tty::ask(&question, false)
+            || crate::sys::tty::ask(&question, false)
                 .map(|a| matches!(a.trim(), "y" | "Y" | "yes"))
                 .unwrap_or(false);
         if !agreed {
@@ -104,7 +104,7 @@ fn write_session(
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Io(format!("cannot make {}: {e}", dir.display())))?;
     }
-    crate::sso::sync::write_atomically(
+    crate::chain::root::sso::sync::write_atomically(
         &path,
         original.as_deref(),
         &text,
@@ -153,7 +153,7 @@ pub fn logout_cmd(profile: Option<&str>) -> Result<()> {
         notice("no profile of the config has a login_session; nothing to sign out of");
         return Ok(());
     }
-    let store = crate::sso::token_store(backend);
+    let store = crate::chain::root::sso::token_store(backend);
     let cache = Cache::open(backend);
     for arn in &sessions {
         let mut told = Vec::new();

@@ -11,9 +11,9 @@ pub mod sso_cmd;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::env::render::Format;
+use crate::env::shell::Shell;
 use crate::error::{Error, Result};
-use crate::render::Format;
-use crate::shell::Shell;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,7 +52,7 @@ pub struct ResolveFlags {
 }
 
 fn parse_duration_arg(text: &str) -> std::result::Result<u32, String> {
-    crate::duration::parse_duration(text)
+    crate::chain::duration::parse_duration(text)
 }
 
 #[derive(Subcommand, Debug)]
@@ -306,7 +306,7 @@ pub fn run(cli: Cli) -> Result<()> {
             flags,
             command,
         } => {
-            crate::sso::allow_login_here();
+            crate::chain::root::sso::allow_login_here();
             credentials_cmd::exec(&profile, &flags, &command, server)
         }
         Command::Sso { action } => match action {
@@ -318,7 +318,7 @@ pub fn run(cli: Cli) -> Result<()> {
             } => sso_cmd::login_cmd(
                 profile.as_deref(),
                 sso_session.as_deref(),
-                crate::sso::login::Options {
+                crate::chain::root::sso::login::Options {
                     device_code: use_device_code,
                     no_browser,
                 },
@@ -335,10 +335,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 region,
             } => {
                 // Typed by a person: at a terminal, a missing sign-in starts one.
-                crate::sso::allow_login_here();
+                crate::chain::root::sso::allow_login_here();
                 sso_cmd::sync_cmd(
                     sso_session.as_deref(),
-                    crate::sso::sync::Options {
+                    crate::chain::root::sso::sync::Options {
                         dry_run,
                         template: name_template,
                         keep_removed,
@@ -359,7 +359,7 @@ pub fn run(cli: Cli) -> Result<()> {
             server,
             shell,
         } => {
-            crate::sso::allow_login_here();
+            crate::chain::root::sso::allow_login_here();
             shell_cmd::use_profile(profile.as_deref(), &flags, server, shell)
         }
         Command::ServeShell {
@@ -368,7 +368,7 @@ pub fn run(cli: Cli) -> Result<()> {
             flags,
         } => server_cmd::serve_shell(&profile, shell_pid, &flags),
         Command::Refresh { profile, mfa_code } => {
-            crate::sso::allow_login_here();
+            crate::chain::root::sso::allow_login_here();
             shell_cmd::refresh(profile.as_deref(), mfa_code)
         }
         Command::Unuse { shell } => shell_cmd::unuse(shell),
@@ -383,7 +383,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Doctor => keys_cmd::doctor(),
         Command::Rotate { profile } => keys_cmd::rotate(&profile),
         Command::Console(args) => {
-            crate::sso::allow_login_here();
+            crate::chain::root::sso::allow_login_here();
             console_cmd::console(args)
         }
         Command::Login {
@@ -394,7 +394,7 @@ pub fn run(cli: Cli) -> Result<()> {
             region,
         } => login_cmd::login_cmd(
             &profile,
-            crate::login::flow::Options {
+            crate::chain::root::login::flow::Options {
                 remote,
                 share_with_aws_cli,
             },
@@ -417,12 +417,12 @@ pub fn emit(text: &str) -> Result<()> {
 }
 
 pub fn notice(text: &str) {
-    crate::output::line(&format!("awsrole: {text}"));
+    crate::sys::output::line(&format!("awsrole: {text}"));
 }
 
 /// Human-readable output (list, explain, status): control characters escaped.
 pub fn emit_shown(text: &str) -> Result<()> {
-    emit(&crate::protect::shown(text))
+    emit(&crate::sys::protect::shown(text))
 }
 
 /// `text` padded with spaces to `width` characters; never a formatting width, which
@@ -453,7 +453,7 @@ pub fn usage_error(e: clap::Error) -> ! {
                 out.push_str(line);
                 out.push('\n');
             }
-            crate::output::raw(&crate::protect::shown(&out));
+            crate::sys::output::raw(&crate::sys::protect::shown(&out));
             std::process::exit(2)
         }
     }

@@ -5,12 +5,12 @@ use std::io::IsTerminal;
 
 use super::credentials_cmd::{chain_line, listing_inputs, name_width, StoredKeys};
 use super::{emit, pad};
-use crate::cache::key::chain_keys;
-use crate::cache::{Backend, Cache};
-use crate::config::AwsConfig;
+use crate::chain::cache::key::chain_keys;
+use crate::chain::cache::{Backend, Cache};
+use crate::chain::config::AwsConfig;
+use crate::chain::plan::{plan, ChainPlan};
+use crate::chain::root;
 use crate::error::{Error, Result};
-use crate::plan::{plan, ChainPlan};
-use crate::resolve::root;
 
 /// Whether a person is there to pick or confirm: a terminal to draw on and read from.
 pub fn at_terminal() -> bool {
@@ -71,7 +71,7 @@ pub fn choose(question: &str) -> Result<Option<String>> {
             ),
         };
         names.push(name.clone());
-        rows.push(crate::protect::shown(&text));
+        rows.push(crate::sys::protect::shown(&text));
     }
     if rows.is_empty() {
         return Err(Error::Usage(format!(
@@ -80,7 +80,7 @@ pub fn choose(question: &str) -> Result<Option<String>> {
         )));
     }
     let term = dialoguer::console::Term::stderr();
-    let _interrupt = crate::tty::InterruptGuard::new();
+    let _interrupt = crate::sys::tty::InterruptGuard::new();
     let header = columns(
         &pad("PROFILE", width),
         "ACCOUNT",
@@ -147,10 +147,10 @@ pub fn confirm(plan: &ChainPlan, yes: bool, action: &str) -> Result<()> {
         "{action} {} (account {account}{through})? [y/N] ",
         plan.target
     );
-    match crate::tty::ask(&question, false) {
+    match crate::sys::tty::ask(&question, false) {
         Ok(answer) if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") => Ok(()),
         Ok(_) => Err(Error::Cancelled),
-        Err(crate::tty::AskError::Cancelled(signal)) => crate::tty::die_cancelled(signal),
+        Err(crate::sys::tty::AskError::Cancelled(signal)) => crate::sys::tty::die_cancelled(signal),
         Err(_) => Err(refused()),
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::credentials_cmd::resolve_with_margin;
 use super::ResolveFlags;
+use crate::chain::resolve::MfaPolicy;
 use crate::error::{Error, Result};
-use crate::resolve::MfaPolicy;
-use crate::server;
+use crate::serve::endpoint;
 
 /// Variables every SDK ranks above the container provider: gone from the child.
 const OUTRANKING: [&str; 10] = [
@@ -26,7 +26,7 @@ const OUTRANKING: [&str; 10] = [
 
 /// botocore reads the shared credentials file's `[default]` keys before the container
 /// provider: the child gets an empty one, so every SDK uses the endpoint.
-use crate::settings::EMPTY_FILE;
+use crate::sys::settings::EMPTY_FILE;
 
 pub fn exec_with_server(
     profile: &str,
@@ -42,13 +42,13 @@ pub fn exec_with_server(
     #[cfg(unix)]
     let endpoint = {
         let daemon = start_daemon(profile, flags, std::process::id(), &resolved.credentials)?;
-        server::Endpoint {
+        endpoint::Endpoint {
             url: daemon.url,
             token: daemon.token,
         }
     };
     #[cfg(not(unix))]
-    let endpoint = server::start(
+    let endpoint = endpoint::start(
         resolved.credentials,
         margin,
         renewer(profile, flags, margin),
@@ -152,12 +152,15 @@ fn catch_signals() {}
 #[cfg(not(unix))]
 fn forward_signals(_child: u32) {}
 
-pub use crate::settings::SERVER_VAR;
+pub use crate::sys::settings::SERVER_VAR;
 
 /// `use --server`: the chain is resolved here (asking now, on the terminal); a daemon
 /// started for this shell serves it, fed from the cache just filled, and exits with the
 /// shell or on `unuse`. The shell gets the endpoint's variables instead of keys.
-pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::render::EnvChange> {
+pub fn use_with_server(
+    profile: &str,
+    flags: &ResolveFlags,
+) -> Result<crate::env::render::EnvChange> {
     let margin = endpoint_margin();
     let resolved = resolve_up_front(profile, flags, margin)?;
     let shell_pid = std::env::var("AWSROLE_SHELL_PID")
@@ -166,11 +169,11 @@ pub fn use_with_server(profile: &str, flags: &ResolveFlags) -> Result<crate::ren
         .unwrap_or_else(parent_pid);
     let Daemon { pid, url, token } =
         start_daemon(profile, flags, shell_pid, &resolved.credentials)?;
-    let mut change = crate::render::EnvChange::default();
+    let mut change = crate::env::render::EnvChange::default();
     for name in OUTRANKING {
         change.unset.push(name.to_string());
     }
-    for name in crate::render::ALWAYS_UNSET {
+    for name in crate::env::render::ALWAYS_UNSET {
         change.unset.push(name.to_string());
     }
     change.unset.push("AWS_CREDENTIAL_EXPIRATION".into());
@@ -211,7 +214,7 @@ fn renewer(
     profile: &str,
     flags: &ResolveFlags,
     margin: i64,
-) -> impl Fn() -> Result<crate::credentials::Credentials> + Send + 'static {
+) -> impl Fn() -> Result<crate::chain::credentials::Credentials> + Send + 'static {
     let (profile, flags) = (profile.to_string(), flags.clone());
     move || {
         resolve_with_margin(
@@ -234,8 +237,8 @@ fn renewer(
 fn endpoint_margin() -> i64 {
     std::env::var("AWSROLE_REFRESH_MARGIN")
         .ok()
-        .and_then(|v| crate::cache::parse_margin(&v))
-        .unwrap_or(server::DEFAULT_MARGIN)
+        .and_then(|v| crate::chain::cache::parse_margin(&v))
+        .unwrap_or(endpoint::DEFAULT_MARGIN)
 }
 
 #[cfg(unix)]
@@ -263,7 +266,7 @@ fn start_daemon(
     profile: &str,
     flags: &ResolveFlags,
     owner: u32,
-    initial: &crate::credentials::Credentials,
+    initial: &crate::chain::credentials::Credentials,
 ) -> Result<Daemon> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::Io(format!("cannot find awsrole itself: {e}")))?;
@@ -280,7 +283,7 @@ fn start_daemon(
     // The daemon renews from the user's own files, not the empty one an earlier
     // `use --server` gave this shell; and it holds no earlier endpoint's token, which
     // would keep that endpoint alive (it serves while anything holds its token).
-    match crate::settings::user_credentials_file() {
+    match crate::sys::settings::user_credentials_file() {
         Some(file) => daemon.env("AWS_SHARED_CREDENTIALS_FILE", file),
         None => daemon.env_remove("AWS_SHARED_CREDENTIALS_FILE"),
     };
@@ -330,7 +333,7 @@ pub fn serve_shell(profile: &str, owner: u32, flags: &ResolveFlags) -> Result<()
         Ok(credentials) => credentials,
         Err(_) => renew()?,
     };
-    let endpoint = server::start(initial, margin, renew)?;
+    let endpoint = endpoint::start(initial, margin, renew)?;
     super::emit(&format!("{}\n{}\n", endpoint.url, endpoint.token))?;
     detach();
     catch_release();

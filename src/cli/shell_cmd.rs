@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use super::credentials_cmd::{chain_line, plan_profile, resolve_profile, StoredKeys};
 use super::{emit, emit_shown, notice, ResolveFlags};
+use crate::chain::resolve::MfaPolicy;
+use crate::env::hook::{self, Context, Decision, Origin, State, Wanted};
+use crate::env::render::EnvChange;
+use crate::env::shell::{Op, Shell};
+use crate::env::trust;
 use crate::error::{Error, Result};
-use crate::hook::{self, Context, Decision, Origin, State, Wanted};
-use crate::render::EnvChange;
-use crate::resolve::MfaPolicy;
-use crate::shell::{Op, Shell};
-use crate::trust;
 
 /// The integration and, after it, the completions: the rc line is all a user adds.
 pub fn init(shell: Shell) -> Result<()> {
@@ -191,7 +191,7 @@ pub fn refresh(profile: Option<&str>, mfa_code: Option<String>) -> Result<()> {
         mfa_code: mfa_code.clone(),
         ..flags_of(&choices)
     };
-    let margin = ctx.margin.max(crate::server::DEFAULT_MARGIN);
+    let margin = ctx.margin.max(crate::serve::endpoint::DEFAULT_MARGIN);
     let resolved = super::credentials_cmd::resolve_with_margin(
         &profile,
         &flags,
@@ -270,7 +270,7 @@ pub fn unuse(shell: Option<Shell>) -> Result<()> {
 /// longer than its budget (`budget::hook_budget`). Decides (`hook::decide`), then
 /// prints once.
 pub fn hook(shell: Shell) -> Result<()> {
-    crate::budget::limit(crate::budget::hook_budget());
+    crate::sys::budget::limit(crate::sys::budget::hook_budget());
     let ctx = Context::read();
     let wanted = match (&ctx.state, &ctx.nearest) {
         (
@@ -352,7 +352,7 @@ fn switch(
     tell: &dyn Fn(&str, &mut Vec<Op>),
 ) -> Vec<Op> {
     let choices = kept.as_ref().map(|k| k.choices.clone()).unwrap_or_default();
-    let lock_wait = crate::budget::within(Duration::from_secs(1));
+    let lock_wait = crate::sys::budget::within(Duration::from_secs(1));
     let error = match resolve_profile(profile, &flags_of(&choices), MfaPolicy::NeverAsk, lock_wait)
     {
         Ok(resolved) => {
@@ -540,7 +540,7 @@ pub fn status(verify: bool) -> Result<()> {
     if let Ok(plan) = &plan {
         // The account's name from `sso sync`, beside its id: people know accounts by it.
         let named = match &plan.root {
-            crate::plan::Root::Sso { sso, .. } => sso
+            crate::chain::plan::Root::Sso { sso, .. } => sso
                 .account_name
                 .as_ref()
                 .filter(|_| plan.account() == Some(sso.account_id.as_str()))
@@ -573,7 +573,10 @@ pub fn status(verify: bool) -> Result<()> {
     if let Some(exp) = ctx.var("AWS_CREDENTIAL_EXPIRATION") {
         let left = match chrono::DateTime::parse_from_rfc3339(&exp) {
             Ok(e) if e.timestamp() > ctx.now => {
-                format!("{} left", crate::duration::short(e.timestamp() - ctx.now))
+                format!(
+                    "{} left",
+                    crate::chain::duration::short(e.timestamp() - ctx.now)
+                )
             }
             Ok(_) => "expired".into(),
             Err(_) => "unreadable".into(),
@@ -630,15 +633,15 @@ pub fn status(verify: bool) -> Result<()> {
 
 /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, from the role ARN and the session
 /// name the cache recorded for these very keys.
-fn assumed_role_arn(plan: &crate::plan::ChainPlan, key_id: Option<&str>) -> Option<String> {
+fn assumed_role_arn(plan: &crate::chain::plan::ChainPlan, key_id: Option<&str>) -> Option<String> {
     let hop = plan.hops.last()?;
     let mut parts = hop.role_arn.splitn(6, ':');
     let (partition, account, resource) = (parts.nth(1)?, parts.nth(2)?, parts.next()?);
     let role = resource.rsplit('/').next()?;
-    let backend = crate::cache::Backend::from_env().ok()?;
-    let cache = crate::cache::Cache::open(backend);
+    let backend = crate::chain::cache::Backend::from_env().ok()?;
+    let cache = crate::chain::cache::Cache::open(backend);
     let (_, keys) =
-        crate::cache::key::chain_keys(plan, &crate::resolve::root::identity(&plan.root));
+        crate::chain::cache::key::chain_keys(plan, &crate::chain::root::identity(&plan.root));
     let session = keys
         .last()
         .and_then(|k| cache.get(k, chrono::Utc::now()))
@@ -656,17 +659,17 @@ fn assumed_role_arn(plan: &crate::plan::ChainPlan, key_id: Option<&str>) -> Opti
 /// last role.
 fn verify_keys(
     ctx: &Context,
-    plan: Option<&crate::plan::ChainPlan>,
+    plan: Option<&crate::chain::plan::ChainPlan>,
     profile: &str,
 ) -> Result<(String, bool)> {
-    let creds = crate::credentials::Credentials {
+    let creds = crate::chain::credentials::Credentials {
         access_key_id: ctx.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
         secret_access_key: std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
         session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
         expiration: None,
         issued: None,
     };
-    let sts = crate::resolve::sts::Sts::new(
+    let sts = crate::chain::sts::Sts::new(
         ctx.var("AWS_REGION").as_deref(),
         plan.and_then(|p| p.endpoint.as_deref()),
     )
@@ -689,7 +692,7 @@ fn verify_keys(
 }
 
 /// `:assumed-role/ROLE/` of the chain's last role, in its account.
-fn expected_identity(plan: &crate::plan::ChainPlan) -> Option<String> {
+fn expected_identity(plan: &crate::chain::plan::ChainPlan) -> Option<String> {
     let hop = plan.hops.last()?;
     let mut parts = hop.role_arn.splitn(6, ':');
     let account = parts.nth(4)?;

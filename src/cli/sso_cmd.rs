@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 
 use super::notice;
-use crate::cache::key::{chain_keys, root_key};
-use crate::cache::{Backend, Cache};
-use crate::config::AwsConfig;
+use crate::chain::cache::key::{chain_keys, root_key};
+use crate::chain::cache::{Backend, Cache};
+use crate::chain::config::AwsConfig;
+use crate::chain::plan::{parse_scopes, plan, ChainPlan, Root, SsoRoot};
+use crate::chain::root;
+use crate::chain::root::sso::token::{self, Origin};
+use crate::chain::root::sso::{known_tokens, login, token_store, SignIn};
 use crate::error::{suggest_session, Error, Result};
-use crate::plan::{parse_scopes, plan, ChainPlan, Root, SsoRoot};
-use crate::resolve::root;
-use crate::sso::token::{self, Origin};
-use crate::sso::{known_tokens, login, token_store, SignIn};
 
 /// Which sign-in a command names: `--sso-session NAME`, a profile (whose chain starts at
 /// an SSO root), or, with neither, the active profile's, else the only one the config has.
@@ -126,7 +126,10 @@ fn sso_plans(config: &AwsConfig) -> Vec<ChainPlan> {
 }
 
 /// `awsrole sso sync`: the named `[sso-session]`, else the config's only one.
-pub fn sync_cmd(session: Option<&str>, options: crate::sso::sync::Options) -> Result<()> {
+pub fn sync_cmd(
+    session: Option<&str>,
+    options: crate::chain::root::sso::sync::Options,
+) -> Result<()> {
     let config = AwsConfig::load()?;
     let name = match session {
         Some(name) => name.to_string(),
@@ -146,7 +149,7 @@ pub fn sync_cmd(session: Option<&str>, options: crate::sso::sync::Options) -> Re
         }
     };
     let sign_in = session_sign_in(&config, &name)?;
-    crate::sso::sync::sync(&config, &sign_in, &options)
+    crate::chain::root::sso::sync::sync(&config, &sign_in, &options)
 }
 
 pub fn login_cmd(
@@ -159,18 +162,18 @@ pub fn login_cmd(
     let backend = Backend::from_env()?;
     // Shared with refreshes: a second login waits for this one.
     let lock_id = sign_in.lock_id();
-    let mut lock = crate::resolve::lock::acquire(&lock_id, std::time::Duration::from_millis(200));
+    let mut lock = crate::chain::lock::acquire(&lock_id, std::time::Duration::from_millis(200));
     if lock.is_none() {
         notice(&format!(
             "another awsrole is signing in to {} or refreshing it; waiting for it",
             sign_in.name()
         ));
-        lock = crate::resolve::lock::acquire(&lock_id, std::time::Duration::from_secs(11 * 60));
+        lock = crate::chain::lock::acquire(&lock_id, std::time::Duration::from_secs(11 * 60));
     }
     let _lock = lock;
     login::login(&sign_in, backend, &options)?;
     // Shells whose directory role waited for this sign-in try again at once.
-    crate::hook::mark_renewed();
+    crate::env::hook::mark_renewed();
     Ok(())
 }
 
@@ -195,10 +198,10 @@ pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
             .collect();
         live.dedup();
         if !live.is_empty() {
-            let clients = crate::sso::client::Clients::new(&sign_in.region)?;
+            let clients = crate::chain::root::sso::client::Clients::new(&sign_in.region)?;
             for access_token in live {
                 if let Err(e) = clients.logout(access_token) {
-                    crate::cache::warn(&format!(
+                    crate::chain::cache::warn(&format!(
                         "the portal's Logout for {} failed ({e}); the token is dropped here anyway",
                         sign_in.name()
                     ));
