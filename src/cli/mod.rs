@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 #[derive(Parser, Debug)]
 #[command(
     name = "awsrole",
-    version,
+    version = env!("AWSROLE_VERSION_LONG"),
     about = "Put AWS IAM role (and role-chain) credentials into your shell",
     after_help = "Shell integration: eval \"$(awsrole init bash)\" (or zsh), or: awsrole init fish | source"
 )]
