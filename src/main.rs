@@ -6,7 +6,7 @@ use clap::Parser;
 fn main() {
     protect::no_core_dumps();
     // The diff of earlier values leaves the environment before anything can inherit it.
-    hook::take_diff();
+    awsrole::sys::settings::get();
     // The per-prompt path decides "nothing to do" before clap, config or the keyring.
     if let Some(text) = hook::fast_path() {
         let code = match cli::emit(&text) {

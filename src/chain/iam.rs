@@ -28,7 +28,7 @@ pub struct NewKey {
 impl Iam {
     /// The IAM endpoint of `region`'s partition, unless a variable names another.
     pub fn new(region: Option<&str>) -> Iam {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let var = |k: &str| crate::sys::settings::var(k).ok().filter(|v| !v.is_empty());
         let region = region.unwrap_or("us-east-1");
         let (endpoint, signing) = if region.starts_with("cn-") {
             ("https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1")

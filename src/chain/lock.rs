@@ -60,7 +60,7 @@ pub fn acquire_telling(step: &str, wait: Duration, what: Option<&str>) -> Option
                 .and_then(|t| t.trim().parse::<u32>().ok())
                 .map(|pid| format!(" (pid {pid})"))
                 .unwrap_or_default();
-            crate::cli::notice(&format!(
+            crate::sys::output::notice(&format!(
                 "waiting for another awsrole{holder} that is getting {}; it may be asking for an MFA code in another terminal",
                 what.unwrap_or_default()
             ));

@@ -86,7 +86,7 @@ fn ask_terminal(serial: &str) -> Result<String> {
                 Ok(code) => return Ok(code),
                 Err(e) => {
                     last = e.to_string();
-                    crate::cli::notice(&last);
+                    crate::sys::output::notice(&last);
                 }
             },
             Err(AskError::Cancelled(signal)) => die_cancelled(signal),

@@ -6,7 +6,6 @@
 pub mod cache;
 pub mod config;
 pub mod credentials;
-pub mod duration;
 pub mod iam;
 pub mod lock;
 pub mod mfa;

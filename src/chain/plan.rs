@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use crate::chain::config::{AwsConfig, Profile};
-use crate::chain::duration::parse_duration;
 use crate::error::{suggest, Error, Result};
+use crate::sys::duration::parse_duration;
 
 /// AWS limits a role session reached by chaining (including one assumed with
 /// GetSessionToken credentials) to one hour and rejects a longer DurationSeconds.
@@ -285,7 +285,7 @@ pub struct PlanInputs {
 
 impl PlanInputs {
     pub fn from_env(duration: Option<u32>) -> Self {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let var = |k: &str| crate::sys::settings::var(k).ok().filter(|v| !v.is_empty());
         PlanInputs {
             duration,
             env_region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),

@@ -123,7 +123,7 @@ impl Resolver<'_> {
                                     if tries < 3
                                         && session.mfa.as_ref().is_some_and(|m| codes.typed(m)) =>
                                 {
-                                    crate::cli::notice(&format!(
+                                    crate::sys::output::notice(&format!(
                                         "STS refused the MFA code ({message}); wait for the next code"
                                     ));
                                     if let Some(m) = &session.mfa {
@@ -223,7 +223,7 @@ fn sts_of<'s>(slot: &'s mut Option<Sts>, plan: &ChainPlan) -> Result<&'s Sts> {
 /// `awsrole-<user>-<unix time>`: a CloudTrail reader can tell who and when. The user
 /// is `$USER`, else the login name of the effective user (`id -un`).
 pub fn default_session_name() -> String {
-    let user = std::env::var("USER")
+    let user = crate::sys::settings::var("USER")
         .ok()
         .filter(|u| !u.is_empty())
         .or_else(crate::sys::dirs::user_name)

@@ -43,7 +43,7 @@ fn may_set_duration(plan: &ChainPlan) -> bool {
 }
 
 pub fn console(args: ConsoleArgs) -> Result<()> {
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let env = |k: &str| crate::sys::settings::var(k).ok().filter(|v| !v.is_empty());
     let plan = match &args.profile {
         Some(p) => {
             let plan = plan_profile(p, args.flags.duration)?;

@@ -9,12 +9,12 @@ use crate::chain::cache::key::chain_keys;
 use crate::chain::cache::{open_secret_store, Backend, Cache};
 use crate::chain::config::AwsConfig;
 use crate::chain::credentials::Credentials;
-use crate::chain::duration::short;
 use crate::chain::plan::{plan, ChainPlan, PlanInputs, Root};
 use crate::chain::resolve::{MfaPolicy, Resolver};
 use crate::chain::root;
 use crate::env::render::{credential_vars, json_document, render_env, EnvChange, Format};
 use crate::error::{Error, Result};
+use crate::sys::duration::short;
 
 /// The resolved credentials of a profile, with what rendering them needs.
 pub struct Resolved {
@@ -128,7 +128,7 @@ pub fn export(profile: &str, format: Format, flags: &ResolveFlags) -> Result<()>
     // elsewhere later.
     change.unset.retain(|name| {
         matches!(name.as_str(), "AWS_PROFILE" | "AWS_DEFAULT_PROFILE")
-            || std::env::var_os(name).is_some()
+            || crate::sys::settings::os(name).is_some()
     });
     // Rendered whole, then written once: never a half-written export.
     let text = match format {
@@ -316,9 +316,11 @@ fn keyring_profiles() -> Vec<String> {
 
 /// The user's shell for `exec` with no command: `$SHELL`, else the platform's own.
 fn user_shell() -> String {
-    match std::env::var("SHELL") {
+    match crate::sys::settings::var("SHELL") {
         Ok(shell) if !shell.trim().is_empty() => shell,
-        _ if cfg!(windows) => std::env::var("COMSPEC").unwrap_or_else(|_| "cmd.exe".into()),
+        _ if cfg!(windows) => {
+            crate::sys::settings::var("COMSPEC").unwrap_or_else(|_| "cmd.exe".into())
+        }
         _ => "/bin/sh".into(),
     }
 }

@@ -8,11 +8,11 @@ use super::{emit_shown, notice, pad, CacheAction};
 use crate::chain::cache::{open_secret_store, Backend, Cache};
 use crate::chain::config::AwsConfig;
 use crate::chain::credentials::Credentials;
-use crate::chain::duration::short;
 use crate::chain::plan::PlanInputs;
 use crate::chain::root::keyring_name;
 use crate::chain::sts::{Sts, StsFailure};
 use crate::error::{Error, Result};
+use crate::sys::duration::short;
 
 pub fn cache(action: CacheAction) -> Result<()> {
     let backend = Backend::from_env()?;

@@ -45,7 +45,7 @@ pub fn login_cmd(profile: &str, options: Options, yes: bool, region: Option<&str
 /// The profile's own region, else the environment's, else `[default]`'s: where the
 /// sign-in service is called (it has no global endpoint).
 fn region_of(config: &AwsConfig, profile: &str) -> Option<String> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let var = |k: &str| crate::sys::settings::var(k).ok().filter(|v| !v.is_empty());
     let of = |name: &str| {
         config
             .profiles

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::env::render::Format;
 use crate::env::shell::Shell;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,7 +52,7 @@ pub struct ResolveFlags {
 }
 
 fn parse_duration_arg(text: &str) -> std::result::Result<u32, String> {
-    crate::chain::duration::parse_duration(text)
+    crate::sys::duration::parse_duration(text)
 }
 
 #[derive(Subcommand, Debug)]
@@ -406,24 +406,7 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// Stdout carries only what callers eval or parse; a closed pipe is a quiet exit.
-pub fn emit(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Io(format!("cannot write to stdout: {e}"))),
-    }
-}
-
-pub fn notice(text: &str) {
-    crate::sys::output::line(&format!("awsrole: {text}"));
-}
-
-/// Human-readable output (list, explain, status): control characters escaped.
-pub fn emit_shown(text: &str) -> Result<()> {
-    emit(&crate::sys::protect::shown(text))
-}
+pub use crate::sys::output::{emit, emit_shown, notice};
 
 /// `text` padded with spaces to `width` characters; never a formatting width, which
 /// panics past 65,535 (a hostile profile name).
@@ -456,5 +439,27 @@ pub fn usage_error(e: clap::Error) -> ! {
             crate::sys::output::raw(&crate::sys::protect::shown(&out));
             std::process::exit(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completions_are_clap_s_plus_profile_names() {
+        use clap::CommandFactory;
+        let of = |shell: Shell| shell.syntax().completions(&mut Cli::command());
+        let bash = of(Shell::Bash);
+        assert!(bash.contains("_awsrole()") && bash.contains("__awsrole_complete()"));
+        let zsh = of(Shell::Zsh);
+        // clap's zsh script without compinit loaded says nothing instead of an error.
+        assert!(zsh.contains("#compdef awsrole") && zsh.contains("__awsrole_complete()"));
+        assert!(zsh.contains("    (( $+functions[compdef] )) && compdef _awsrole awsrole\n"));
+        assert!(!zsh.contains("\n    compdef _awsrole awsrole\n"), "{zsh}");
+        let fish = of(Shell::Fish);
+        assert!(fish.contains("complete -c awsrole") && fish.contains("awsrole list --names"));
+        // nushell's externs and completers are in its init script.
+        assert_eq!(of(Shell::Nu), "");
     }
 }

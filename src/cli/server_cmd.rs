@@ -163,9 +163,8 @@ pub fn use_with_server(
 ) -> Result<crate::env::render::EnvChange> {
     let margin = endpoint_margin();
     let resolved = resolve_up_front(profile, flags, margin)?;
-    let shell_pid = std::env::var("AWSROLE_SHELL_PID")
-        .ok()
-        .and_then(|p| p.parse::<u32>().ok())
+    let shell_pid = crate::sys::settings::get()
+        .shell_pid()
         .unwrap_or_else(parent_pid);
     let Daemon { pid, url, token } =
         start_daemon(profile, flags, shell_pid, &resolved.credentials)?;
@@ -235,10 +234,7 @@ fn renewer(
 }
 
 fn endpoint_margin() -> i64 {
-    std::env::var("AWSROLE_REFRESH_MARGIN")
-        .ok()
-        .and_then(|v| crate::chain::cache::parse_margin(&v))
-        .unwrap_or(endpoint::DEFAULT_MARGIN)
+    crate::sys::settings::get().refresh_margin_or(endpoint::DEFAULT_MARGIN)
 }
 
 #[cfg(unix)]
@@ -283,7 +279,7 @@ fn start_daemon(
     // The daemon renews from the user's own files, not the empty one an earlier
     // `use --server` gave this shell; and it holds no earlier endpoint's token, which
     // would keep that endpoint alive (it serves while anything holds its token).
-    match crate::sys::settings::user_credentials_file() {
+    match crate::sys::settings::get().user_credentials_file() {
         Some(file) => daemon.env("AWS_SHARED_CREDENTIALS_FILE", file),
         None => daemon.env_remove("AWS_SHARED_CREDENTIALS_FILE"),
     };
@@ -458,9 +454,8 @@ pub fn stop_server(value: &str) {
     };
     #[cfg(target_os = "linux")]
     {
-        let this_shell = std::env::var("AWSROLE_SHELL_PID")
-            .ok()
-            .and_then(|p| p.parse::<u32>().ok())
+        let this_shell = crate::sys::settings::get()
+            .shell_pid()
             .unwrap_or_else(parent_pid)
             .to_string();
         let ours = std::fs::read(format!("/proc/{pid}/cmdline"))

@@ -36,7 +36,9 @@ fn calling_shell() -> Option<Shell> {
             }
         }
     }
-    std::env::var("SHELL").ok().and_then(|s| name_of(&s))
+    crate::sys::settings::var("SHELL")
+        .ok()
+        .and_then(|s| name_of(&s))
 }
 
 fn needs_integration(command: &str) -> Error {
@@ -460,7 +462,7 @@ fn keep_outside_region(
 }
 
 fn target_file(path: Option<PathBuf>) -> Result<PathBuf> {
-    let cwd = hook::logical_dir(std::env::var("PWD").ok().as_deref());
+    let cwd = hook::logical_dir(crate::sys::settings::var("PWD").ok().as_deref());
     let file = match path {
         Some(p) => {
             let p = if p.is_absolute() { p } else { cwd.join(p) };
@@ -575,7 +577,7 @@ pub fn status(verify: bool) -> Result<()> {
             Ok(e) if e.timestamp() > ctx.now => {
                 format!(
                     "{} left",
-                    crate::chain::duration::short(e.timestamp() - ctx.now)
+                    crate::sys::duration::short(e.timestamp() - ctx.now)
                 )
             }
             Ok(_) => "expired".into(),
@@ -664,8 +666,8 @@ fn verify_keys(
 ) -> Result<(String, bool)> {
     let creds = crate::chain::credentials::Credentials {
         access_key_id: ctx.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
-        secret_access_key: std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
-        session_token: std::env::var("AWS_SESSION_TOKEN").ok(),
+        secret_access_key: crate::sys::settings::var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
+        session_token: crate::sys::settings::var("AWS_SESSION_TOKEN").ok(),
         expiration: None,
         issued: None,
     };

@@ -33,7 +33,7 @@ pub fn sign_in_of(
         )));
     }
     // The role active in this shell, when it comes from a sign-in.
-    if let Ok(active) = std::env::var("AWSROLE_PROFILE") {
+    if let Ok(active) = crate::sys::settings::var("AWSROLE_PROFILE") {
         if let Some(s) = plan(config, &active, &inputs)
             .ok()
             .as_ref()
@@ -270,7 +270,7 @@ pub(super) fn drop_cached<'a>(cache: &Cache, plans: impl Iterator<Item = &'a Cha
 /// Keys already in this shell that came from the sign-in just dropped stay valid until
 /// they expire, and no command can take them out of the shell: say so, and how.
 fn tell_about_this_shell(plans: &[ChainPlan], sign_in: &SignIn) {
-    let Ok(active) = std::env::var("AWSROLE_PROFILE") else {
+    let Ok(active) = crate::sys::settings::var("AWSROLE_PROFILE") else {
         return;
     };
     let from_it = plans.iter().any(|p| {
@@ -278,7 +278,7 @@ fn tell_about_this_shell(plans: &[ChainPlan], sign_in: &SignIn) {
             && matches!(&p.root, Root::Sso { sso, .. } if sso.token_key() == sign_in.key())
     });
     if from_it {
-        let until = std::env::var("AWS_CREDENTIAL_EXPIRATION").unwrap_or_default();
+        let until = crate::sys::settings::var("AWS_CREDENTIAL_EXPIRATION").unwrap_or_default();
         notice(&format!(
             "this shell still holds {active}'s keys from that sign-in, valid until {}; 'awsrole unuse' drops them",
             if until.is_empty() { "they expire" } else { &until }

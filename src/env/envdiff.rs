@@ -14,30 +14,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
 use crate::env::render::{managed, EnvChange};
 
 /// The unexported shell variable that holds the encoded diff.
 pub const SHELL_VAR: &str = "__awsrole_diff";
-/// How the shell hands the diff to one awsrole call.
-pub const HANDOFF_VAR: &str = "AWSROLE_DIFF";
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct EnvDiff {
-    #[serde(rename = "p")]
-    prior: BTreeMap<String, Option<String>>,
-    #[serde(rename = "o", default)]
-    ours: BTreeMap<String, Option<String>>,
-}
-
-fn fingerprint(value: Option<&str>) -> Option<String> {
-    value.map(|v| {
-        let digest = Sha256::digest(v.as_bytes());
-        to_hex(&digest[..8])
-    })
-}
+use crate::sys::envdiff::fingerprint;
+pub use crate::sys::envdiff::{from_hex, to_hex, EnvDiff};
+pub use crate::sys::settings::HANDOFF_VAR;
 
 impl EnvDiff {
     /// What the managed variables hold now, before the first switch.
@@ -80,34 +63,6 @@ impl EnvDiff {
         }
         change
     }
-
-    /// What `name` held before the first switch (`None`: unset, or not recorded).
-    pub fn prior(&self, name: &str) -> Option<String> {
-        self.prior.get(name).cloned().flatten()
-    }
-
-    /// Hex of JSON: inert in every shell's quoting, whatever bytes the values hold.
-    pub fn encode(&self) -> String {
-        to_hex(&serde_json::to_vec(self).unwrap_or_default())
-    }
-
-    pub fn decode(hex: &str) -> Option<EnvDiff> {
-        serde_json::from_slice(&from_hex(hex)?).ok()
-    }
-}
-
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// `Some(value after)` when `change` touches `name`.

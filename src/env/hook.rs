@@ -260,20 +260,15 @@ fn watched() -> impl Iterator<Item = &'static str> {
 /// Takes the diff the shell handed over out of this process's environment, so that no
 /// child (credential_process, mfa_process, exec) can read it. Called first in main.
 pub fn take_diff() -> Option<String> {
-    static DIFF: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    DIFF.get_or_init(|| {
-        let diff = std::env::var(envdiff::HANDOFF_VAR).ok();
-        // SAFETY (edition 2021: safe): main calls this before any thread is started.
-        std::env::remove_var(envdiff::HANDOFF_VAR);
-        diff.filter(|d| !d.is_empty())
-    })
-    .clone()
+    crate::sys::settings::get()
+        .handed_diff()
+        .map(str::to_string)
 }
 
 impl Context {
     pub fn read() -> Context {
         let vars: BTreeMap<String, String> = watched()
-            .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
+            .filter_map(|name| Some((name.to_string(), crate::sys::settings::var(name).ok()?)))
             .collect();
         let now = chrono::Utc::now().timestamp();
         Context::from_parts(vars, take_diff(), now)
@@ -543,7 +538,7 @@ pub fn decide(ctx: &Context, wanted: Wanted) -> Decision {
 pub fn prompt_for(profile: &str, expiry: Option<i64>, now: i64) -> String {
     match expiry {
         Some(e) if e <= now => format!("{profile} expired"),
-        Some(e) => format!("{profile} {}", crate::chain::duration::short(e - now)),
+        Some(e) => format!("{profile} {}", crate::sys::duration::short(e - now)),
         None => profile.to_string(),
     }
 }

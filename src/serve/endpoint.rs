@@ -238,7 +238,7 @@ fn keep_fresh<F: Fn() -> Result<Credentials>>(served: &Mutex<Served>, margin: i6
         match renew() {
             Ok(fresh) => {
                 if told.take().is_some() {
-                    crate::cli::notice("the credential endpoint renewed its credentials");
+                    crate::sys::output::notice("the credential endpoint renewed its credentials");
                 }
                 fault_pause = Duration::from_secs(5);
                 let left = fresh.seconds_left(chrono::Utc::now());
@@ -267,7 +267,7 @@ fn keep_fresh<F: Fn() -> Result<Credentials>>(served: &Mutex<Served>, margin: i6
                             format!("the credential endpoint could not renew yet: {m}")
                         }
                     };
-                    crate::cli::notice(&message);
+                    crate::sys::output::notice(&message);
                     told = Some(problem.clone());
                 }
                 if let Ok(mut s) = served.lock() {

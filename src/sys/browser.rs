@@ -64,7 +64,7 @@ fn write_redirect_page(url: &str) -> Result<PathBuf, String> {
     getrandom::fill(&mut raw).map_err(|e| format!("no randomness for the sign-in page: {e}"))?;
     let page = dir.join(format!(
         "console-{}.html",
-        crate::env::envdiff::to_hex(&raw)
+        crate::sys::envdiff::to_hex(&raw)
     ));
     let mut file = crate::sys::dirs::create_new_private(&page)
         .map_err(|e| format!("cannot write the sign-in page {} ({e})", page.display()))?;
@@ -131,7 +131,7 @@ fn remove_later(page: &Path) {
 /// browser's redirect must not wait (the opener may be the browser itself); the
 /// opener is then reaped by a thread of its own.
 pub fn open(url: &str, wait: bool) -> Result<(), String> {
-    let (program, args): (String, Vec<String>) = match std::env::var("BROWSER") {
+    let (program, args): (String, Vec<String>) = match crate::sys::settings::var("BROWSER") {
         Ok(b) if !b.trim().is_empty() => {
             let mut words =
                 shell_words::split(&b).map_err(|e| format!("BROWSER cannot be parsed ({e})"))?;
@@ -182,7 +182,7 @@ fn platform_opener(url: &str) -> (String, Vec<String>) {
 /// no display (the hints granted uses) — or `None` where one can. An explicit `BROWSER`
 /// says one can.
 pub fn headless() -> Option<&'static str> {
-    let var = |k: &str| std::env::var(k).ok();
+    let var = |k: &str| crate::sys::settings::var(k).ok();
     headless_in(
         &var,
         std::path::Path::new("/.dockerenv").exists(),

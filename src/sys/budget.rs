@@ -9,24 +9,18 @@ use std::time::{Duration, Instant};
 static DEADLINE: OnceLock<Instant> = OnceLock::new();
 
 /// How long the whole per-prompt hook may take, network and keyrings included.
-pub const HOOK: Duration = Duration::from_millis(2500);
+pub const HOOK: Duration = crate::sys::settings::HOOK_BUDGET;
 
 /// The hook's budget: `HOOK`, or `AWSROLE_HOOK_BUDGET` (whole seconds, `1` to `60`, as
 /// `5` or `5s`) for a slow network or a loaded machine. Anything else keeps `HOOK`
 /// and says so.
 pub fn hook_budget() -> Duration {
-    let Ok(text) = std::env::var("AWSROLE_HOOK_BUDGET") else {
-        return HOOK;
-    };
-    match crate::chain::duration::parse_duration(&text) {
-        Ok(seconds @ 1..=60) => Duration::from_secs(seconds.into()),
-        _ => {
-            crate::cli::notice(&format!(
-                "AWSROLE_HOOK_BUDGET={text:?} is not 1 to 60 seconds; the hook keeps its 2.5 s"
-            ));
+    crate::sys::settings::get()
+        .hook_budget()
+        .unwrap_or_else(|why| {
+            crate::sys::output::notice(&why);
             HOOK
-        }
-    }
+        })
 }
 
 /// Starts the process's budget; the first call wins.

@@ -17,7 +17,7 @@ fn absolute(value: Option<OsString>) -> Option<PathBuf> {
 
 /// The user's home directory.
 pub fn home() -> Result<PathBuf> {
-    home_from(std::env::var_os("HOME"), std::env::var_os("USERPROFILE")).ok_or_else(|| {
+    home_from(crate::sys::settings::os("HOME"), crate::sys::settings::os("USERPROFILE")).ok_or_else(|| {
         Error::Io(
             "cannot tell your home directory: HOME is unset or not absolute and the system has no entry for you; set HOME".into(),
         )
@@ -32,8 +32,8 @@ fn home_from(home: Option<OsString>, _profile: Option<OsString>) -> Option<PathB
 #[cfg(windows)]
 fn home_from(home: Option<OsString>, profile: Option<OsString>) -> Option<PathBuf> {
     absolute(profile).or_else(|| absolute(home)).or_else(|| {
-        let drive = std::env::var_os("HOMEDRIVE")?;
-        let path = std::env::var_os("HOMEPATH")?;
+        let drive = crate::sys::settings::os("HOMEDRIVE")?;
+        let path = crate::sys::settings::os("HOMEPATH")?;
         let mut joined = drive;
         joined.push(path);
         absolute(Some(joined))
@@ -61,7 +61,7 @@ pub fn user_name() -> Option<String> {
 
 #[cfg(not(unix))]
 pub fn user_name() -> Option<String> {
-    std::env::var("USERNAME").ok()
+    crate::sys::settings::var("USERNAME").ok()
 }
 
 #[cfg(unix)]
@@ -94,7 +94,7 @@ fn passwd_field(field: impl Fn(&libc::passwd) -> *mut libc::c_char) -> Option<Os
 
 /// An XDG variable, honoured only when absolute (as the specification says).
 fn xdg(var: &str) -> Option<PathBuf> {
-    absolute(std::env::var_os(var))
+    absolute(crate::sys::settings::os(var))
 }
 
 /// Where the trust store and other lasting state go: `$XDG_DATA_HOME/awsrole`,
@@ -105,7 +105,7 @@ pub fn data_dir() -> Result<PathBuf> {
         return Ok(base.join("awsrole"));
     }
     if cfg!(windows) {
-        if let Some(base) = absolute(std::env::var_os("APPDATA")) {
+        if let Some(base) = absolute(crate::sys::settings::os("APPDATA")) {
             return Ok(base.join("awsrole"));
         }
     }
@@ -128,7 +128,7 @@ pub fn runtime_dir() -> Result<PathBuf> {
         return Ok(base.join("awsrole"));
     }
     if cfg!(windows) {
-        if let Some(base) = absolute(std::env::var_os("LOCALAPPDATA")) {
+        if let Some(base) = absolute(crate::sys::settings::os("LOCALAPPDATA")) {
             return Ok(base.join("awsrole"));
         }
     }

@@ -6,6 +6,8 @@
 pub mod browser;
 pub mod budget;
 pub mod dirs;
+pub mod duration;
+pub mod envdiff;
 pub mod http;
 pub mod output;
 pub mod process;

@@ -25,11 +25,7 @@ pub struct Finished {
 
 /// `AWSROLE_PROCESS_TIMEOUT` (seconds, or `90s`, `5m`) replaces both defaults.
 fn configured(default: Duration) -> Duration {
-    std::env::var("AWSROLE_PROCESS_TIMEOUT")
-        .ok()
-        .and_then(|v| crate::chain::cache::parse_margin(&v))
-        .map(|s| Duration::from_secs(s.max(1) as u64))
-        .unwrap_or(default)
+    crate::sys::settings::get().process_timeout_or(default)
 }
 
 /// Runs `command` (stdin closed, stderr shared, stdout captured) for at most

@@ -53,7 +53,7 @@ impl FileStore {
     /// The passphrase: the variable, the one typed earlier in this process, or asked
     /// (twice when the file is new, so a typo does not lock the keys away).
     fn passphrase(&self, new_file: bool) -> Result<Zeroizing<String>, String> {
-        if let Ok(p) = std::env::var("AWSROLE_FILE_PASSPHRASE") {
+        if let Ok(p) = crate::sys::settings::var("AWSROLE_FILE_PASSPHRASE") {
             if !p.is_empty() {
                 return Ok(Zeroizing::new(p));
             }

@@ -21,7 +21,7 @@ fn digest(parts: &[&str]) -> CacheKey {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    let id = crate::env::envdiff::to_hex(&h.finalize());
+    let id = crate::sys::envdiff::to_hex(&h.finalize());
     CacheKey { id }
 }
 

@@ -18,30 +18,15 @@ pub use store::{
 };
 
 /// Refresh a cached credential when less than this remains (`AWSROLE_REFRESH_MARGIN`).
-pub const DEFAULT_REFRESH_MARGIN: i64 = 300;
+pub use crate::sys::settings::{parse_margin, DEFAULT_REFRESH_MARGIN};
 
 pub fn refresh_margin() -> i64 {
-    parse_margin_or_default(std::env::var("AWSROLE_REFRESH_MARGIN").ok().as_deref())
+    crate::sys::settings::get().refresh_margin_or(DEFAULT_REFRESH_MARGIN)
 }
 
 pub fn parse_margin_or_default(text: Option<&str>) -> i64 {
     text.and_then(parse_margin)
         .unwrap_or(DEFAULT_REFRESH_MARGIN)
-}
-
-pub fn parse_margin(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (number, scale) = match t.chars().last()? {
-        'h' => (&t[..t.len() - 1], 3600),
-        'm' => (&t[..t.len() - 1], 60),
-        's' => (&t[..t.len() - 1], 1),
-        _ => (t, 1),
-    };
-    number
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 0)
-        .map(|n| n * scale)
 }
 
 /// What is stored: the credentials plus what `cache list` shows (never a secret).
@@ -85,9 +70,9 @@ pub struct Cache {
 /// Entry names start with this; `AWSROLE_CACHE_NAMESPACE` (for tests and anyone who
 /// wants separate caches) is added after it.
 pub fn name_prefix(kind: &str) -> String {
-    match std::env::var("AWSROLE_CACHE_NAMESPACE") {
-        Ok(ns) if !ns.is_empty() => format!("awsrole:{kind}:{ns}:"),
-        _ => format!("awsrole:{kind}:"),
+    match crate::sys::settings::get().cache_namespace() {
+        Some(ns) => format!("awsrole:{kind}:{ns}:"),
+        None => format!("awsrole:{kind}:"),
     }
 }
 

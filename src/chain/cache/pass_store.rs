@@ -49,7 +49,7 @@ fn name_of(file_stem: &str) -> Option<String> {
 
 /// Where `pass` keeps its files.
 fn store_dir() -> Option<std::path::PathBuf> {
-    match std::env::var_os("PASSWORD_STORE_DIR") {
+    match crate::sys::settings::os("PASSWORD_STORE_DIR") {
         Some(d) if !d.is_empty() => Some(d.into()),
         _ => crate::sys::dirs::home()
             .ok()

@@ -30,8 +30,8 @@ pub enum Backend {
 
 impl Backend {
     pub fn from_env() -> Result<Backend> {
-        match std::env::var("AWSROLE_KEYRING").ok().as_deref() {
-            None | Some("") | Some("auto") => Ok(Backend::Auto),
+        match crate::sys::settings::get().keyring() {
+            None | Some("auto") => Ok(Backend::Auto),
             Some("keyutils") => Ok(Backend::Keyutils),
             Some("secret-service") => Ok(Backend::SecretService),
             Some("file") => Ok(Backend::File),
@@ -133,10 +133,7 @@ pub fn why_no_key_store(backend: Backend) -> String {
 
 /// What `awsrole doctor` says about the stores: one line each, with why.
 pub fn describe_stores(backend: Backend) -> Vec<(String, String)> {
-    let chosen = match std::env::var("AWSROLE_KEYRING")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
+    let chosen = match crate::sys::settings::get().keyring() {
         Some(v) => format!("AWSROLE_KEYRING={v}"),
         None => "AWSROLE_KEYRING is not set: auto".to_string(),
     };
@@ -233,8 +230,8 @@ mod linux {
     }
 
     pub fn session_bus_exists() -> bool {
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
-            || std::env::var_os("XDG_RUNTIME_DIR")
+        crate::sys::settings::os("DBUS_SESSION_BUS_ADDRESS").is_some_and(|a| !a.is_empty())
+            || crate::sys::settings::os("XDG_RUNTIME_DIR")
                 .is_some_and(|d| std::path::Path::new(&d).join("bus").exists())
     }
 

@@ -55,9 +55,12 @@ pub fn default_paths() -> Result<(PathBuf, PathBuf)> {
         }
     };
     Ok((
-        pick(std::env::var("AWS_CONFIG_FILE").ok(), "config")?,
+        pick(crate::sys::settings::var("AWS_CONFIG_FILE").ok(), "config")?,
         // The user's file, not the empty one `use --server` gave the shell.
-        pick(crate::sys::settings::user_credentials_file(), "credentials")?,
+        pick(
+            crate::sys::settings::get().user_credentials_file(),
+            "credentials",
+        )?,
     ))
 }
 

@@ -76,7 +76,7 @@ pub fn describe(profile: &str) -> String {
 }
 
 fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+    crate::sys::settings::var(name).ok()
 }
 
 /// The URI to ask, checked as botocore checks it. RELATIVE_URI wins over FULL_URI.

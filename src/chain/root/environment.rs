@@ -11,7 +11,7 @@ impl super::Provider for Environment<'_> {
     fn identity(&self) -> String {
         format!(
             "env:{}",
-            std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_default()
+            crate::sys::settings::var("AWS_ACCESS_KEY_ID").unwrap_or_default()
         )
     }
 
@@ -25,7 +25,7 @@ impl super::Provider for Environment<'_> {
 }
 
 fn environment(profile: &str) -> Result<Credentials> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let var = |k: &str| crate::sys::settings::var(k).ok().filter(|v| !v.is_empty());
     match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
         (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials {
             access_key_id,

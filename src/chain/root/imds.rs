@@ -84,7 +84,7 @@ pub fn describe(profile: &str, imds: &ImdsSettings) -> String {
 }
 
 fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+    crate::sys::settings::var(name).ok()
 }
 
 /// What botocore's config provider makes of the variables and the profile's keys.

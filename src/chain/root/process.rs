@@ -38,16 +38,13 @@ struct ProcessOutput {
 /// A `credential_process` that itself runs awsrole for the same profile would recurse
 /// forever; the AWS CLI stops at 4 levels too.
 const MAX_PROCESS_DEPTH: u32 = 4;
-const DEPTH_VAR: &str = "AWSROLE_PROCESS_DEPTH";
+use crate::sys::settings::PROCESS_DEPTH_VAR as DEPTH_VAR;
 
 fn process(profile: &str, command: &str) -> Result<Credentials> {
     let fail = |why: String| {
         Error::CredentialProcess(format!("credential_process of profile '{profile}' {why}"))
     };
-    let depth: u32 = std::env::var(DEPTH_VAR)
-        .ok()
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0);
+    let depth = crate::sys::settings::get().process_depth();
     if depth >= MAX_PROCESS_DEPTH {
         return Err(fail(format!(
             "recursed {MAX_PROCESS_DEPTH} levels deep; does it call awsrole for the same profile?"

@@ -143,23 +143,6 @@ mod tests {
     }
 
     #[test]
-    fn completions_are_clap_s_plus_profile_names() {
-        use clap::CommandFactory;
-        let of = |shell: Shell| shell.syntax().completions(&mut crate::cli::Cli::command());
-        let bash = of(Shell::Bash);
-        assert!(bash.contains("_awsrole()") && bash.contains("__awsrole_complete()"));
-        let zsh = of(Shell::Zsh);
-        // clap's zsh script without compinit loaded says nothing instead of an error.
-        assert!(zsh.contains("#compdef awsrole") && zsh.contains("__awsrole_complete()"));
-        assert!(zsh.contains("    (( $+functions[compdef] )) && compdef _awsrole awsrole\n"));
-        assert!(!zsh.contains("\n    compdef _awsrole awsrole\n"), "{zsh}");
-        let fish = of(Shell::Fish);
-        assert!(fish.contains("complete -c awsrole") && fish.contains("awsrole list --names"));
-        // nushell's externs and completers are in its init script.
-        assert_eq!(of(Shell::Nu), "");
-    }
-
-    #[test]
     fn every_shell_renders_every_op() {
         let ops = [
             Op::Export("A".into(), "it's".into()),

@@ -15,7 +15,7 @@ const CALL_LIMIT: Duration = Duration::from_secs(10);
 /// Where the sign-in service is: `AWS_ENDPOINT_URL_SIGNIN`, then `AWS_ENDPOINT_URL`,
 /// then the region's (there is no global endpoint).
 pub fn endpoint(region: Option<&str>) -> Result<String, String> {
-    endpoint_in(&|k| std::env::var(k).ok(), region)
+    endpoint_in(&|k| crate::sys::settings::var(k).ok(), region)
 }
 
 fn endpoint_in(

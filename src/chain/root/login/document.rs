@@ -94,12 +94,12 @@ impl Document {
 
 /// `sha256_hex(utf8(ARN))`: the file name every SDK uses.
 pub fn sha256_hex(text: &str) -> String {
-    crate::env::envdiff::to_hex(&Sha256::digest(text.as_bytes()))
+    crate::sys::envdiff::to_hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// The AWS CLI's cache folder.
 pub fn cache_dir() -> Result<PathBuf> {
-    match std::env::var("AWS_LOGIN_CACHE_DIRECTORY") {
+    match crate::sys::settings::var("AWS_LOGIN_CACHE_DIRECTORY") {
         Ok(dir) if !dir.is_empty() => Ok(match dir.strip_prefix("~/") {
             Some(rest) => crate::sys::dirs::home()?.join(rest),
             None => PathBuf::from(dir),

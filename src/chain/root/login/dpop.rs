@@ -121,7 +121,7 @@ pub fn uuid4() -> Result<String, String> {
     getrandom::fill(&mut b).map_err(|e| format!("no randomness: {e}"))?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = crate::env::envdiff::to_hex(&b);
+    let h = crate::sys::envdiff::to_hex(&b);
     Ok(format!(
         "{}-{}-{}-{}-{}",
         &h[..8],

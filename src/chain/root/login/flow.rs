@@ -16,8 +16,8 @@ use super::client::{self, Failure, Grant};
 use super::document::{self, AccessToken, Document};
 use super::dpop::{uuid4, Key};
 use crate::chain::cache::Backend;
-use crate::cli::notice;
 use crate::error::{Error, Result};
+use crate::sys::output::notice;
 
 pub const SAME_DEVICE: &str = "arn:aws:signin:::devtools/same-device";
 pub const CROSS_DEVICE: &str = "arn:aws:signin:::devtools/cross-device";
@@ -40,7 +40,7 @@ pub fn login(
     if store.is_none() && !options.share_with_aws_cli {
         return Err(Error::SignIn(format!(
             "there is no keyring to keep the login session in (AWSROLE_KEYRING={}); set AWSROLE_KEYRING to keyutils or secret-service, or add --share-with-aws-cli to keep it in the AWS CLI's cache file instead",
-            std::env::var("AWSROLE_KEYRING").unwrap_or_default()
+            crate::sys::settings::var("AWSROLE_KEYRING").unwrap_or_default()
         )));
     }
     if let Some(store) = &store {

@@ -146,7 +146,7 @@ impl Session<'_> {
         {
             return Err(why);
         }
-        crate::cli::notice(&format!("{why}; signing in"));
+        crate::sys::output::notice(&format!("{why}; signing in"));
         let arn = flow::login(
             self.profile,
             self.region,

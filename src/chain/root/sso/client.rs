@@ -88,7 +88,11 @@ fn failure<E: ProvideErrorMetadata + std::error::Error + 'static>(
 
 /// `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`, as every AWS SDK reads them.
 fn endpoint_override(service_var: &str) -> Option<String> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let var = |k: &str| {
+        crate::sys::settings::var(k)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+    };
     var(service_var).or_else(|| var("AWS_ENDPOINT_URL"))
 }
 

@@ -17,8 +17,8 @@ use super::client::{Clients, Failure, Grant, Registration};
 use super::token::{self, Token};
 use super::{token_store, SignIn};
 use crate::chain::cache::{name_prefix, Backend, SecretStore};
-use crate::cli::notice;
 use crate::error::{Error, Result};
+use crate::sys::output::notice;
 
 /// What the sign-in page may take: the AWS CLI waits as long.
 const LOGIN_LIMIT: Duration = Duration::from_secs(600);
@@ -43,7 +43,7 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
     let store = token_store(backend).ok_or_else(|| {
         Error::Sso(format!(
             "there is no keyring to keep the IAM Identity Center token in (AWSROLE_KEYRING={}); awsrole keeps tokens only there. Set AWSROLE_KEYRING to keyutils or secret-service, or sign in with 'aws sso login', whose token awsrole reads",
-            std::env::var("AWSROLE_KEYRING").unwrap_or_default()
+            crate::sys::settings::var("AWSROLE_KEYRING").unwrap_or_default()
         ))
     })?;
     if backend == Backend::Auto && crate::chain::cache::secret_service_missing() {

@@ -169,7 +169,7 @@ impl Tokens<'_> {
         }
         match self.interaction {
             Interaction::MayLogIn if crate::sys::tty::available() => {
-                crate::cli::notice(&format!(
+                crate::sys::output::notice(&format!(
                     "not signed in to {}; signing in",
                     self.sign_in.name()
                 ));

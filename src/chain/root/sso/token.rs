@@ -81,7 +81,7 @@ pub enum Origin {
 }
 
 pub fn sha1_hex(text: &str) -> String {
-    crate::env::envdiff::to_hex(&Sha1::digest(text.as_bytes()))
+    crate::sys::envdiff::to_hex(&Sha1::digest(text.as_bytes()))
 }
 
 /// The AWS CLI's token file for a session name (or a legacy start URL).

@@ -70,7 +70,7 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<(
 
     report(&planned, &config.config_file);
     if listing.throttled > 0 {
-        crate::cli::notice(&format!(
+        crate::sys::output::notice(&format!(
             "the portal asked to slow down {} time(s); each of those calls was made again after a pause",
             listing.throttled
         ));
@@ -86,14 +86,14 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<(
         changes.removed.len(),
     );
     if new_text == text {
-        crate::cli::notice(&format!("{summary}; nothing to write"));
+        crate::sys::output::notice(&format!("{summary}; nothing to write"));
     } else if options.dry_run {
-        crate::cli::emit_shown(&changes.diff(
+        crate::sys::output::emit_shown(&changes.diff(
             &old.sections,
             &planned.sections,
             &config.config_file,
         ))?;
-        crate::cli::notice(&format!("{summary} (--dry-run: nothing was written)"));
+        crate::sys::output::notice(&format!("{summary} (--dry-run: nothing was written)"));
     } else {
         write_atomically(
             &path,
@@ -102,7 +102,7 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<(
             "'awsrole sso sync' was listing the portal",
             "run it again",
         )?;
-        crate::cli::notice(&summary);
+        crate::sys::output::notice(&summary);
     }
     Ok(())
 }
@@ -310,19 +310,19 @@ fn report(planned: &Planned, shown_path: &Path) {
                 shown_path.display()
             )
         };
-        crate::cli::notice(&format!(
+        crate::sys::output::notice(&format!(
             "skipped {}: {why}; rename that profile, or choose other names with --name-template",
             who(a)
         ));
     }
     for (a, wanted, given) in &planned.naming.renamed {
-        crate::cli::notice(&format!(
+        crate::sys::output::notice(&format!(
             "{} is '{given}': '{wanted}' is another account's or role's name too",
             who(a)
         ));
     }
     if !planned.kept.is_empty() {
-        crate::cli::notice(&format!(
+        crate::sys::output::notice(&format!(
             "kept {} profile(s) whose account or role the portal no longer lists (--keep-removed): {}",
             planned.kept.len(),
             planned.kept.join(", ")
