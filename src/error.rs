@@ -77,8 +77,18 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A file, socket, process or the terminal failed; the cause is kept.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// The system cannot give what awsrole needs (no home directory, no browser, a
+    /// helper that did not start) and there is no underlying error to keep.
     #[error("{0}")]
-    Io(String),
+    System(String),
 
     /// The person said no, or left a picker or prompt.
     #[error("cancelled; nothing was changed")]
@@ -103,6 +113,19 @@ impl Error {
             Error::Usage(_) => 2,
             Error::ChildExit(code) => *code,
             _ => 1,
+        }
+    }
+}
+
+impl Error {
+    /// An `Io` error: `what` was being done when `source` happened.
+    pub fn io(
+        what: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error::Io {
+            what: what.into(),
+            source: source.into(),
         }
     }
 }

@@ -178,7 +178,7 @@ fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credenti
 
 fn open_browser(url: &str) -> Result<()> {
     crate::sys::browser::open_secret(url).map_err(|why| {
-        Error::Io(format!(
+        Error::System(format!(
             "{why} to open the console; use --print to get the sign-in URL, or set BROWSER"
         ))
     })

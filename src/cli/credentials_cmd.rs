@@ -180,14 +180,14 @@ fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
     use std::os::unix::process::CommandExt;
     crate::sys::protect::restore_core_limit();
     let err = child.exec();
-    Err(Error::Io(format!("cannot run '{program}': {err}")))
+    Err(Error::io(format!("cannot run '{program}'"), err))
 }
 
 #[cfg(not(unix))]
 fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
     let status = child
         .status()
-        .map_err(|e| Error::Io(format!("cannot run '{program}': {e}")))?;
+        .map_err(|e| Error::io(format!("cannot run '{program}'"), e))?;
     Err(Error::ChildExit(status.code().unwrap_or(1)))
 }
 

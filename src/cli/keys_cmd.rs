@@ -390,7 +390,7 @@ fn read_keys(profile: &str) -> Result<(String, String)> {
                 crate::sys::tty::AskError::Cancelled(signal) => {
                     crate::sys::tty::die_cancelled(signal)
                 }
-                other => Error::Io(format!("{other}; nothing was stored")),
+                other => Error::io("nothing was stored", other),
             })
         };
         let id = ask(format!("Access key id for {profile}: "), false)?;

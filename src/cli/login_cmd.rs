@@ -102,7 +102,7 @@ fn write_session(
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Io(format!("cannot make {}: {e}", dir.display())))?;
+            .map_err(|e| Error::io(format!("cannot make {}", dir.display()), e))?;
     }
     crate::chain::root::sso::sync::write_atomically(
         &path,

@@ -101,7 +101,7 @@ pub fn choose(question: &str) -> Result<Option<String>> {
         Ok(Some(i)) => Ok(Some(names[i].clone())),
         Ok(None) => Ok(None),
         Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
-        Err(e) => Err(Error::Io(format!("the picker failed: {e}"))),
+        Err(e) => Err(Error::io("the picker failed", e)),
     }
 }
 
@@ -161,7 +161,7 @@ pub fn man() -> Result<()> {
     let mut out = Vec::new();
     clap_mangen::Man::new(super::Cli::command())
         .render(&mut out)
-        .map_err(|e| Error::Io(e.to_string()))?;
+        .map_err(|e| Error::io("cannot render the man page", e))?;
     for sub in super::Cli::command().get_subcommands() {
         if sub.is_hide_set() {
             continue;
@@ -169,7 +169,7 @@ pub fn man() -> Result<()> {
         let sub = sub.clone().name(format!("awsrole-{}", sub.get_name()));
         clap_mangen::Man::new(sub)
             .render(&mut out)
-            .map_err(|e| Error::Io(e.to_string()))?;
+            .map_err(|e| Error::io("cannot render the man page", e))?;
     }
     emit(&String::from_utf8_lossy(&out))
 }

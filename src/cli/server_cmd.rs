@@ -73,11 +73,11 @@ pub fn exec_with_server(
     catch_signals();
     let mut running = child
         .spawn()
-        .map_err(|e| Error::Io(format!("cannot run '{program}': {e}")))?;
+        .map_err(|e| Error::io(format!("cannot run '{program}'"), e))?;
     forward_signals(running.id());
     let status = running
         .wait()
-        .map_err(|e| Error::Io(format!("lost '{program}': {e}")))?;
+        .map_err(|e| Error::io(format!("lost '{program}'"), e))?;
     Err(Error::ChildExit(exit_code(status, program)))
 }
 
@@ -264,8 +264,7 @@ fn start_daemon(
     owner: u32,
     initial: &crate::chain::credentials::Credentials,
 ) -> Result<Daemon> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::Io(format!("cannot find awsrole itself: {e}")))?;
+    let exe = std::env::current_exe().map_err(|e| Error::io("cannot find awsrole itself", e))?;
     let mut daemon = std::process::Command::new(exe);
     daemon
         .args(["serve-shell", profile, "--shell-pid", &owner.to_string()])
@@ -292,7 +291,7 @@ fn start_daemon(
     }
     let mut child = daemon
         .spawn()
-        .map_err(|e| Error::Io(format!("cannot start the credential endpoint: {e}")))?;
+        .map_err(|e| Error::io("cannot start the credential endpoint", e))?;
     if let Some(mut stdin) = child.stdin.take() {
         let doc = serde_json::to_string(initial).unwrap_or_default();
         let _ = std::io::Write::write_all(&mut stdin, format!("{doc}\n").as_bytes());
@@ -303,7 +302,7 @@ fn start_daemon(
     let token = lines.next().and_then(|l| l.ok()).unwrap_or_default();
     if !url.starts_with("http://127.0.0.1:") || token.is_empty() {
         let _ = child.kill();
-        return Err(Error::Io(
+        return Err(Error::System(
             "the credential endpoint did not start; see its message above".into(),
         ));
     }

@@ -238,7 +238,7 @@ pub fn allow(file: &Path, content: &str) -> Result<()> {
     forget(file)?;
     let entry = dir.join(trust_hash(file, content));
     crate::sys::dirs::replace_private(&entry, file.as_os_str().as_encoded_bytes())
-        .map_err(|e| Error::Io(format!("cannot write {}: {e}", entry.display())))
+        .map_err(|e| Error::io(format!("cannot write {}", entry.display()), e))
 }
 
 /// Drops every allow entry for this path, whatever content it was allowed with, and
@@ -263,7 +263,7 @@ pub fn forget(file: &Path) -> Result<usize> {
         let names_file = || read_entry(&path, wanted.len()).is_some_and(|p| p == wanted);
         if left_by(&name) || names_file() {
             std::fs::remove_file(&path)
-                .map_err(|e| Error::Io(format!("cannot remove {}: {e}", path.display())))?;
+                .map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))?;
             dropped += 1;
         }
     }

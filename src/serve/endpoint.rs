@@ -89,8 +89,7 @@ pub struct Endpoint {
 /// 32 random bytes as hex: no CR or LF, safe in a header.
 fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf)
-        .map_err(|e| Error::Io(format!("no randomness for the endpoint token: {e}")))?;
+    getrandom::fill(&mut buf).map_err(|e| Error::io("no randomness for the endpoint token", e))?;
     Ok(crate::env::envdiff::to_hex(&buf))
 }
 
@@ -108,10 +107,10 @@ where
     F: Fn() -> Result<Credentials> + Send + 'static,
 {
     let listener = TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|e| Error::Io(format!("cannot listen on 127.0.0.1: {e}")))?;
+        .map_err(|e| Error::io("cannot listen on 127.0.0.1", e))?;
     let port = listener
         .local_addr()
-        .map_err(|e| Error::Io(e.to_string()))?
+        .map_err(|e| Error::io("cannot tell the endpoint's port", e))?
         .port();
     let site = Arc::new(Site {
         path: format!("/awsrole/{}", random_hex(16)?),

@@ -18,7 +18,7 @@ fn absolute(value: Option<OsString>) -> Option<PathBuf> {
 /// The user's home directory.
 pub fn home() -> Result<PathBuf> {
     home_from(crate::sys::settings::os("HOME"), crate::sys::settings::os("USERPROFILE")).ok_or_else(|| {
-        Error::Io(
+        Error::System(
             "cannot tell your home directory: HOME is unset or not absolute and the system has no entry for you; set HOME".into(),
         )
     })
@@ -144,7 +144,7 @@ pub fn runtime_dir() -> Result<PathBuf> {
 /// link, owned by this user and closed to others, so no other local user can plant a
 /// link there or hold our locks.
 pub fn private_dir(dir: &Path) -> Result<()> {
-    let fail = |why: String| Error::Io(format!("{}: {why}", dir.display()));
+    let fail = |why: String| Error::System(format!("{}: {why}", dir.display()));
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|e| fail(format!("cannot create its parent: {e}")))?;

@@ -26,7 +26,7 @@ pub fn emit(text: &str) -> Result<()> {
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::Io(format!("cannot write to stdout: {e}"))),
+        Err(e) => Err(Error::io("cannot write to stdout", e)),
     }
 }
 

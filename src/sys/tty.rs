@@ -31,6 +31,8 @@ impl fmt::Display for AskError {
     }
 }
 
+impl std::error::Error for AskError {}
+
 /// Longest answer taken: a code or a key is far shorter.
 #[cfg(unix)]
 const MAX_ANSWER: usize = 4096;

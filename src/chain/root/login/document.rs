@@ -135,7 +135,8 @@ pub fn read_file(path: &Path) -> FileState {
 }
 
 pub fn write_file(path: &Path, doc: &Document) -> Result<()> {
-    let bytes = serde_json::to_vec(doc).map_err(|e| Error::Io(e.to_string()))?;
+    let bytes =
+        serde_json::to_vec(doc).map_err(|e| Error::io("cannot encode the sign-in session", e))?;
     crate::chain::root::sso::token::write_cache_file(path, &bytes)
 }
 

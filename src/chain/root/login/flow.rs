@@ -48,11 +48,11 @@ pub fn login(
     }
     let endpoint = client::endpoint(region)
         .map_err(|why| Error::SignIn(format!("profile '{profile}': {why}")))?;
-    let key = Key::generate().map_err(Error::Io)?;
+    let key = Key::generate().map_err(Error::System)?;
     let verifier = crate::chain::root::sso::login::random_text(48)?;
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(Sha256::digest(verifier.as_bytes()));
-    let state = uuid4().map_err(Error::Io)?;
+    let state = uuid4().map_err(Error::System)?;
     let authorize = |client_id: &str, redirect_uri: &str| {
         format!(
             "{endpoint}/v1/authorize?{}",
@@ -77,10 +77,10 @@ pub fn login(
         (CROSS_DEVICE, redirect_uri, code)
     } else {
         let listener = TcpListener::bind(("127.0.0.1", 0))
-            .map_err(|e| Error::Io(format!("cannot listen on 127.0.0.1 for the sign-in ({e})")))?;
+            .map_err(|e| Error::io("cannot listen on 127.0.0.1 for the sign-in", e))?;
         let port = listener
             .local_addr()
-            .map_err(|e| Error::Io(e.to_string()))?
+            .map_err(|e| Error::io("cannot tell the sign-in listener's port", e))?
             .port();
         let redirect_uri = format!(
             "http://127.0.0.1:{port}{}",
@@ -143,7 +143,7 @@ pub fn login(
         },
         client_id: client_id.to_string(),
         refresh_token: out.refresh_token,
-        dpop_key: key.to_sec1_pem().map_err(Error::Io)?,
+        dpop_key: key.to_sec1_pem().map_err(Error::System)?,
         other,
     };
     if let Some(store) = &store {

@@ -72,12 +72,11 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
 
     let (registration, new) = match flow {
         Flow::Pkce => {
-            let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| {
-                Error::Io(format!("cannot listen on 127.0.0.1 for the sign-in ({e})"))
-            })?;
+            let listener = TcpListener::bind(("127.0.0.1", 0))
+                .map_err(|e| Error::io("cannot listen on 127.0.0.1 for the sign-in", e))?;
             let port = listener
                 .local_addr()
-                .map_err(|e| Error::Io(e.to_string()))?
+                .map_err(|e| Error::io("cannot tell the sign-in listener's port", e))?
                 .port();
             let registration = registered(store.as_ref(), sign_in, flow, &scopes, || {
                 clients.register_client(
@@ -357,8 +356,7 @@ fn tell_or_open(url: &str, user_code: Option<&str>, show_browser: bool) {
 /// A failing random source is an error like any other, never a panic.
 pub(crate) fn random_text(bytes: usize) -> Result<String> {
     let mut raw = vec![0u8; bytes];
-    getrandom::fill(&mut raw)
-        .map_err(|e| Error::Io(format!("no randomness for the sign-in: {e}")))?;
+    getrandom::fill(&mut raw).map_err(|e| Error::io("no randomness for the sign-in", e))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
 }
 
@@ -382,7 +380,7 @@ fn wait_for_code_until(
 ) -> Result<String> {
     listener
         .set_nonblocking(true)
-        .map_err(|e| Error::Io(e.to_string()))?;
+        .map_err(|e| Error::io("cannot set up the sign-in listener", e))?;
     loop {
         if Instant::now() >= deadline {
             return Err(Error::Sso(format!(

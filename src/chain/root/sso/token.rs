@@ -167,14 +167,15 @@ fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
 /// Writes a token file as botocore does: the whole file at once (a temporary file in
 /// the same directory, then a rename), mode 0600, the directory 0700 when made here.
 pub fn write_file(path: &Path, token: &Token) -> Result<()> {
-    let bytes = serde_json::to_vec(token).map_err(|e| Error::Io(e.to_string()))?;
+    let bytes =
+        serde_json::to_vec(token).map_err(|e| Error::io("cannot encode the sign-in token", e))?;
     write_cache_file(path, &bytes)
 }
 
 /// One of the AWS CLI's cache files (SSO tokens, login sessions), as botocore writes
 /// them: whole, mode 0600, its directory 0700 when made here.
 pub fn write_cache_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let fail = |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", path.display()));
+    let fail = |e: std::io::Error| Error::io(format!("cannot write {}", path.display()), e);
     let dir = path.parent().expect("a cache file has a directory");
     create_dir(dir).map_err(fail)?;
     crate::sys::dirs::replace_private(path, bytes).map_err(fail)

@@ -335,10 +335,13 @@ fn report(planned: &Planned, shown_path: &Path) {
 pub(crate) fn writable_path(config_file: &Path) -> Result<PathBuf> {
     match std::fs::symlink_metadata(config_file) {
         Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(config_file).map_err(|e| {
-            Error::Io(format!(
-                "{} is a link to a file that cannot be reached ({e}); fix the link",
-                config_file.display()
-            ))
+            Error::io(
+                format!(
+                    "{} is a link to a file that cannot be reached; fix the link",
+                    config_file.display()
+                ),
+                e,
+            )
         }),
         _ => Ok(config_file.to_path_buf()),
     }
@@ -355,7 +358,7 @@ pub(crate) fn write_atomically(
     doing: &str,
     then: &str,
 ) -> Result<()> {
-    let fail = |e: std::io::Error| Error::Io(format!("cannot write {}: {e}", path.display()));
+    let fail = |e: std::io::Error| Error::io(format!("cannot write {}", path.display()), e);
     let mode = std::fs::metadata(path).ok().map(|m| m.permissions());
     let mut changed = false;
     // Someone (an editor, `aws configure`, another sync) wrote the file while the
@@ -373,7 +376,7 @@ pub(crate) fn write_atomically(
     });
     match written {
         Ok(()) => Ok(()),
-        Err(_) if changed => Err(Error::Io(format!(
+        Err(_) if changed => Err(Error::System(format!(
             "{} changed while {doing}; nothing was written: {then}",
             path.display()
         ))),
