@@ -155,6 +155,23 @@ impl Root {
             _ => false,
         }
     }
+
+    /// Whether the root's credentials are certainly a role session already (IAM
+    /// Identity Center's role credentials, a web identity's role, an instance's or a
+    /// container's role): a role assumed from them is chained, at most an hour. No
+    /// catch-all arm: a new root must answer.
+    pub fn is_role_session(&self) -> bool {
+        match self {
+            Root::Sso { .. }
+            | Root::WebIdentity { .. }
+            | Root::InstanceMetadata { .. }
+            | Root::Container { .. } => true,
+            Root::Keys { .. }
+            | Root::Process { .. }
+            | Root::Environment { .. }
+            | Root::Login { .. } => false,
+        }
+    }
 }
 
 #[derive(Clone, PartialEq)]
@@ -222,6 +239,13 @@ pub struct ChainPlan {
 }
 
 impl ChainPlan {
+    /// Whether the target's own session is a chained one (assumed from a session: an
+    /// MFA session, another role, a root that is a role session), so at most an hour.
+    pub fn target_is_chained(&self) -> bool {
+        self.hops.len() > 1
+            || (self.hops.len() == 1 && (self.mfa_session.is_some() || self.root.is_role_session()))
+    }
+
     /// The account the credentials end up in: the target role's, from its ARN.
     pub fn account(&self) -> Option<&str> {
         let Some(hop) = self.hops.last() else {

@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use super::{emit, emit_shown, notice, pad, ResolveFlags};
 use crate::chain::cache::key::chain_keys;
-use crate::chain::cache::{open_secret_store, Backend, Cache};
+use crate::chain::cache::{Backend, Cache};
 use crate::chain::config::AwsConfig;
 use crate::chain::credentials::Credentials;
 use crate::chain::plan::{plan, ChainPlan, PlanInputs, Root};
@@ -191,8 +191,14 @@ fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
     Err(Error::ChildExit(status.code().unwrap_or(1)))
 }
 
+/// The store listings look in for `[keyring]` marks: the configured one, or none when
+/// `AWSROLE_KEYRING` is wrong (a listing still shows every chain).
+pub fn listing_backend() -> Backend {
+    Backend::from_env().unwrap_or(Backend::None)
+}
+
 /// `role-e ← role-d ← role-c ← role-b ← role-a (mfa) ← default [keys]`
-pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
+pub fn chain_line(plan: &ChainPlan, backend: Backend) -> String {
     let mfa_mark = |mfa: bool| if mfa { " (mfa)" } else { "" };
     let mut parts: Vec<String> = plan
         .hops
@@ -206,46 +212,7 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
         })
         .collect();
     let root_name = plan.root.profile();
-    let sso_mark;
-    let web_mark;
-    let login_mark;
-    let kind = match &plan.root {
-        Root::Keys { .. } if stored.holds(root_name) => "[keyring]",
-        Root::Keys {
-            file_keys: Some(_), ..
-        } => "[keys]",
-        Root::Keys {
-            file_keys: None, ..
-        } => "[no keys]",
-        Root::Process { .. } => "[credential_process]",
-        Root::Environment { .. } => "[environment]",
-        Root::WebIdentity { web, .. } => {
-            web_mark = format!("[web identity: {}]", web.role_arn);
-            &web_mark
-        }
-        Root::InstanceMetadata { .. } => "[instance metadata]",
-        Root::Container { .. } => "[container]",
-        Root::Login { session, .. } => {
-            login_mark = format!("[login: {session}]");
-            &login_mark
-        }
-        Root::Sso { sso, .. } => {
-            // The account's name from `sso sync`: people know accounts by it, and
-            // the picker filters on this line.
-            let named = sso
-                .account_name
-                .as_ref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default();
-            sso_mark = format!(
-                "[sso: {} {}{named}/{}]",
-                sso.token_key(),
-                sso.account_id,
-                sso.role_name
-            );
-            &sso_mark
-        }
-    };
+    let kind = root::shown(&plan.root, backend).label();
     let root_mfa = plan.hops.is_empty() && plan.needs_mfa();
     parts.push(format!("{root_name}{} {kind}", mfa_mark(root_mfa)));
     parts.join(" ← ")
@@ -253,19 +220,7 @@ pub fn chain_line(plan: &ChainPlan, stored: &StoredKeys) -> String {
 
 /// When keys in the environment are enough, and when a job wants the endpoint.
 fn mode_advice(plan: &ChainPlan) -> String {
-    // A role assumed from a session (an MFA session, a role, IAM Identity Center's
-    // role credentials) is a chained one.
-    let chained = plan.hops.len() > 1
-        || (plan.hops.len() == 1
-            && (plan.mfa_session.is_some()
-                || matches!(
-                    plan.root,
-                    Root::Sso { .. }
-                        | Root::WebIdentity { .. }
-                        | Root::InstanceMetadata { .. }
-                        | Root::Container { .. }
-                )));
-    let last = if chained {
+    let last = if plan.target_is_chained() {
         "at most 1 h (a chained session)".to_string()
     } else {
         match plan.hops.last().and_then(|h| h.duration) {
@@ -278,40 +233,6 @@ fn mode_advice(plan: &ChainPlan) -> String {
         "keys in the environment (export, exec, use) last {last}; a job that runs longer wants 'awsrole exec --server {}', whose endpoint renews them before any SDK notices",
         plan.target
     )
-}
-
-/// The profiles whose long-term keys `awsrole add` put in the keyring, listed once and
-/// only when a line names a keys root: every listing that shows a chain marks them
-/// `[keyring]` (status, `allow`, the picker printed `[no keys]` for them).
-#[derive(Default)]
-pub struct StoredKeys(std::cell::OnceCell<Vec<String>>);
-
-impl StoredKeys {
-    pub fn holds(&self, profile: &str) -> bool {
-        self.0
-            .get_or_init(keyring_profiles)
-            .iter()
-            .any(|p| p == profile)
-    }
-}
-
-fn keyring_profiles() -> Vec<String> {
-    let Ok(backend) = Backend::from_env() else {
-        return Vec::new();
-    };
-    let Some(store) = open_secret_store(backend) else {
-        return Vec::new();
-    };
-    let prefix = root::keyring_name("");
-    store
-        .list(&prefix)
-        .map(|names| {
-            names
-                .into_iter()
-                .map(|n| n[prefix.len()..].to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The user's shell for `exec` with no command: `$SHELL`, else the platform's own.
@@ -388,7 +309,7 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
         // name holding ESC or U+202E must not reach a terminal raw.
         return emit_shown(&text);
     }
-    let stored = StoredKeys::default();
+    let backend = listing_backend();
     let width = name_width(&config, 64);
     let mut text = format!(
         "{}  {:12}  {:14}  CHAIN\n",
@@ -405,7 +326,7 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
             Ok(p) => (
                 p.account().unwrap_or("-").to_string(),
                 p.region.clone().unwrap_or_else(|| "-".into()),
-                format!("{}{}", chain_line(&p, &stored), guard_mark(&p)),
+                format!("{}{}", chain_line(&p, backend), guard_mark(&p)),
             ),
             Err(e) => ("-".into(), "-".into(), format!("error: {e}")),
         };
@@ -450,40 +371,9 @@ pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
     let mut out = format!(
         "profile: {}\nchain:   {}\n",
         plan.target,
-        chain_line(&plan, &StoredKeys::default())
+        chain_line(&plan, backend)
     );
-    let root_text = match &plan.root {
-        Root::Keys { profile, file_keys: Some(k) } => format!(
-            "long-term keys of profile '{profile}' ({}…, from the keyring if 'awsrole add' stored some, else the files)",
-            k.access_key_id.chars().take(8).collect::<String>()
-        ),
-        Root::Keys { profile, file_keys: None } => {
-            format!("keys of profile '{profile}' from the keyring ('awsrole add {profile}'); none in the files")
-        }
-        Root::Process { profile, command } => format!("credential_process of profile '{profile}': {command}"),
-        Root::Environment { profile } => {
-            format!("AWS_* variables of the environment (credential_source = Environment in '{profile}')")
-        }
-        Root::WebIdentity { .. } | Root::InstanceMetadata { .. } | Root::Container { .. } => {
-            crate::chain::root::describe_metadata_root(&plan.root)
-        }
-        Root::Sso { profile, sso } => format!(
-            "IAM Identity Center role {} in account {}{} (profile '{profile}', {}); {}",
-            sso.role_name,
-            sso.account_id,
-            sso.account_name.as_ref().map(|n| format!(" '{n}'")).unwrap_or_default(),
-            match &sso.session {
-                Some(s) => format!("sso-session '{s}' at {}", sso.start_url),
-                None => format!("start URL {}", sso.start_url),
-            },
-            crate::cli::sso_cmd::token_state(sso, profile, backend)
-        ),
-        Root::Login { profile, session, region } => format!(
-            "login session {session} (profile '{profile}', sign-in service in {}); {}",
-            region.as_deref().unwrap_or("no region"),
-            crate::chain::root::login::state(session, backend)
-        ),
-    };
+    let root_text = root::shown(&plan.root, backend).describe();
     out.push_str(&format!("source:  {root_text}\n"));
     if let (Some(session), Some(key)) = (&plan.mfa_session, &mfa_key) {
         out.push_str(&format!(

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use super::credentials_cmd::{chain_line, listing_inputs, name_width, StoredKeys};
+use super::credentials_cmd::{chain_line, listing_inputs, name_width};
 use super::{emit, pad};
 use crate::chain::cache::key::chain_keys;
 use crate::chain::cache::{Backend, Cache};
@@ -23,7 +23,7 @@ pub fn at_terminal() -> bool {
 }
 
 /// One row of the picker: name, chain, account, region, what it needs, cached or not.
-fn row(name: &str, plan: &ChainPlan, cache: &Cache, stored: &StoredKeys, width: usize) -> String {
+fn row(name: &str, plan: &ChainPlan, cache: &Cache, backend: Backend, width: usize) -> String {
     let (_, hops) = chain_keys(plan, &root::identity(&plan.root));
     let now = chrono::Utc::now();
     let cached = hops.last().is_some_and(|k| cache.get(k, now).is_some());
@@ -42,7 +42,7 @@ fn row(name: &str, plan: &ChainPlan, cache: &Cache, stored: &StoredKeys, width: 
         plan.account().unwrap_or("-"),
         plan.region.as_deref().unwrap_or("-"),
         &needs.join(","),
-        &chain_line(plan, stored),
+        &chain_line(plan, backend),
     )
 }
 
@@ -59,12 +59,11 @@ pub fn choose(question: &str) -> Result<Option<String>> {
     let backend = Backend::from_env()?;
     let cache = Cache::open(backend).with_listing();
     let width = name_width(&config, 40);
-    let stored = StoredKeys::default();
     let mut names = Vec::new();
     let mut rows = Vec::new();
     for name in config.profiles.keys() {
         let text = match plan(&config, name, &inputs) {
-            Ok(p) => row(name, &p, &cache, &stored, width),
+            Ok(p) => row(name, &p, &cache, backend, width),
             Err(_) => format!(
                 "{}  (cannot be used: see awsrole explain {name})",
                 pad(name, width)

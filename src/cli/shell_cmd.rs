@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::credentials_cmd::{chain_line, plan_profile, resolve_profile, StoredKeys};
+use super::credentials_cmd::{chain_line, listing_backend, plan_profile, resolve_profile};
 use super::{emit, emit_shown, notice, ResolveFlags};
 use crate::chain::resolve::MfaPolicy;
 use crate::env::hook::{self, Context, Decision, Origin, State, Wanted};
@@ -505,7 +505,7 @@ pub fn allow(path: Option<PathBuf>, yes: bool) -> Result<()> {
     notice(&format!(
         "allowed {}: {profile} ({})",
         file.display(),
-        chain_line(&plan, &StoredKeys::default())
+        chain_line(&plan, listing_backend())
     ));
     Ok(())
 }
@@ -561,7 +561,7 @@ pub fn status(verify: bool) -> Result<()> {
     match &plan {
         Ok(plan) => out.push_str(&format!(
             "chain:   {}\n",
-            chain_line(plan, &StoredKeys::default())
+            chain_line(plan, listing_backend())
         )),
         Err(e) => out.push_str(&format!("chain:   unknown ({e})\n")),
     }

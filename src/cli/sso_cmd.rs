@@ -285,36 +285,3 @@ fn tell_about_this_shell(plans: &[ChainPlan], sign_in: &SignIn) {
         ));
     }
 }
-
-/// One line for `explain`: whether the sign-in is there, until when, and from where.
-pub fn token_state(sso: &SsoRoot, profile: &str, backend: Backend) -> String {
-    let sign_in = SignIn::of_root(sso, profile);
-    let store = token_store(backend);
-    let now = Utc::now();
-    let found = known_tokens(&sign_in, store.as_deref());
-    let best = found
-        .iter()
-        .find(|(t, _)| t.seconds_left(now) > 0)
-        .or_else(|| found.iter().find(|(t, _)| t.refreshable(now)));
-    match best {
-        Some((t, origin)) => format!(
-            "signed in ({}), {} {}{}",
-            match origin {
-                Origin::Keyring => "token in the keyring".to_string(),
-                Origin::File(p) => format!("the AWS CLI's token {}", p.display()),
-            },
-            if t.seconds_left(now) > 0 {
-                "until"
-            } else {
-                "expired at"
-            },
-            t.expires_at.format("%Y-%m-%d %H:%M UTC"),
-            if t.refreshable(now) {
-                ", refreshable"
-            } else {
-                ""
-            }
-        ),
-        None => format!("not signed in: run '{}'", sign_in.login_command),
-    }
-}

@@ -50,6 +50,14 @@ impl super::Provider for Container<'_> {
     fn profile(&self) -> &str {
         self.profile
     }
+
+    fn label(&self) -> String {
+        "[container]".into()
+    }
+
+    fn describe(&self) -> String {
+        describe(self.profile)
+    }
 }
 
 /// `explain`'s line: the endpoint's host (its path may be a secret) and the token's source.

@@ -22,6 +22,17 @@ impl super::Provider for Environment<'_> {
     fn profile(&self) -> &str {
         self.profile
     }
+
+    fn label(&self) -> String {
+        "[environment]".into()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "AWS_* variables of the environment (credential_source = Environment in '{}')",
+            self.profile
+        )
+    }
 }
 
 fn environment(profile: &str) -> Result<Credentials> {

@@ -60,6 +60,14 @@ impl super::Provider for InstanceMetadata<'_> {
     fn profile(&self) -> &str {
         self.profile
     }
+
+    fn label(&self) -> String {
+        "[instance metadata]".into()
+    }
+
+    fn describe(&self) -> String {
+        describe(self.profile, self.imds)
+    }
 }
 
 /// `explain`'s line: the service's address and the switches that matter.

@@ -12,6 +12,28 @@ pub struct Keys<'a> {
     pub backend: Backend,
 }
 
+/// The profiles whose long-term keys `awsrole add` put in the keyring: listed once per
+/// process, and only when a label asks, so every listing marks them `[keyring]` (status,
+/// `allow` and the picker once printed `[no keys]` for them) at the cost of one listing.
+pub fn stored_profiles(backend: Backend) -> &'static [String] {
+    static LISTED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LISTED.get_or_init(|| {
+        let Some(store) = open_secret_store(backend) else {
+            return Vec::new();
+        };
+        let prefix = keyring_name("");
+        store
+            .list(&prefix)
+            .map(|names| {
+                names
+                    .into_iter()
+                    .map(|n| n[prefix.len()..].to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
 /// Where `awsrole add` keeps a profile's long-term keys.
 pub fn keyring_name(profile: &str) -> String {
     format!("{}{profile}", crate::chain::cache::name_prefix("keys"))
@@ -67,6 +89,33 @@ impl super::Provider for Keys<'_> {
 
     fn profile(&self) -> &str {
         self.profile
+    }
+
+    fn label(&self) -> String {
+        if stored_profiles(self.backend)
+            .iter()
+            .any(|p| p == self.profile)
+        {
+            "[keyring]".into()
+        } else if self.file_keys.is_some() {
+            "[keys]".into()
+        } else {
+            "[no keys]".into()
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.file_keys {
+            Some(k) => format!(
+                "long-term keys of profile '{}' ({}…, from the keyring if 'awsrole add' stored some, else the files)",
+                self.profile,
+                k.access_key_id.chars().take(8).collect::<String>()
+            ),
+            None => format!(
+                "keys of profile '{0}' from the keyring ('awsrole add {0}'); none in the files",
+                self.profile
+            ),
+        }
     }
 }
 

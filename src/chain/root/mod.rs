@@ -33,6 +33,11 @@ pub trait Provider {
     fn credentials(&self) -> Result<Credentials>;
     /// The profile it belongs to, for messages and `cache list`.
     fn profile(&self) -> &str;
+    /// Its mark on a chain line (`[keyring]`, `[sso: …]`): reads no secret.
+    fn label(&self) -> String;
+    /// What `explain` says of where the credentials come from and their state (a
+    /// sign-in's expiry): reads no secret, calls no service.
+    fn describe(&self) -> String;
 }
 
 /// The registry: one arm per kind of root.
@@ -72,15 +77,9 @@ pub fn provider(root: &Root, backend: Backend, sso: Interaction) -> Box<dyn Prov
     }
 }
 
-/// What `explain` says of a web identity, instance or container root: where the
-/// credentials will come from, read from files and variables, calling nothing.
-pub fn describe_metadata_root(root: &Root) -> String {
-    match root {
-        Root::WebIdentity { profile, web } => web_identity::describe(profile, web),
-        Root::InstanceMetadata { profile, imds } => imds::describe(profile, imds),
-        Root::Container { profile } => container::describe(profile),
-        other => format!("profile '{}'", other.profile()),
-    }
+/// `root`'s provider as listings and `explain` need it: never asks a person.
+pub fn shown(root: &Root, backend: Backend) -> Box<dyn Provider + '_> {
+    provider(root, backend, Interaction::Never)
 }
 
 /// A stable name for the root, used in cache keys.
@@ -120,5 +119,13 @@ impl Provider for Cached<'_> {
 
     fn profile(&self) -> &str {
         self.inner.profile()
+    }
+
+    fn label(&self) -> String {
+        self.inner.label()
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
     }
 }

@@ -23,6 +23,17 @@ impl super::Provider for Process<'_> {
     fn profile(&self) -> &str {
         self.profile
     }
+
+    fn label(&self) -> String {
+        "[credential_process]".into()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "credential_process of profile '{}': {}",
+            self.profile, self.command
+        )
+    }
 }
 
 #[derive(Deserialize)]

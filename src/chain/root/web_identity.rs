@@ -46,6 +46,14 @@ impl super::Provider for WebIdentityRoot<'_> {
     fn profile(&self) -> &str {
         self.profile
     }
+
+    fn label(&self) -> String {
+        format!("[web identity: {}]", self.web.role_arn)
+    }
+
+    fn describe(&self) -> String {
+        describe(self.profile, self.web)
+    }
 }
 
 impl WebIdentityRoot<'_> {

@@ -34,4 +34,18 @@ impl crate::chain::root::Provider for Login<'_> {
     fn profile(&self) -> &str {
         self.profile
     }
+
+    fn label(&self) -> String {
+        format!("[login: {}]", self.session)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "login session {} (profile '{}', sign-in service in {}); {}",
+            self.session,
+            self.profile,
+            self.region.unwrap_or("no region"),
+            super::state(self.session, self.backend)
+        )
+    }
 }

@@ -41,4 +41,40 @@ impl crate::chain::root::Provider for Sso<'_> {
     fn profile(&self) -> &str {
         self.profile
     }
+
+    fn label(&self) -> String {
+        // The account's name from `sso sync`: people know accounts by it, and the
+        // picker filters on this line.
+        let named = self
+            .sso
+            .account_name
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        format!(
+            "[sso: {} {}{named}/{}]",
+            self.sso.token_key(),
+            self.sso.account_id,
+            self.sso.role_name
+        )
+    }
+
+    fn describe(&self) -> String {
+        let sso = self.sso;
+        format!(
+            "IAM Identity Center role {} in account {}{} (profile '{}', {}); {}",
+            sso.role_name,
+            sso.account_id,
+            sso.account_name
+                .as_ref()
+                .map(|n| format!(" '{n}'"))
+                .unwrap_or_default(),
+            self.profile,
+            match &sso.session {
+                Some(s) => format!("sso-session '{s}' at {}", sso.start_url),
+                None => format!("start URL {}", sso.start_url),
+            },
+            super::token_state(sso, self.profile, self.backend)
+        )
+    }
 }
