@@ -93,11 +93,6 @@ pub enum Error {
     /// The person said no, or left a picker or prompt.
     #[error("cancelled; nothing was changed")]
     Cancelled,
-
-    /// The child of `exec` ended; its status is ours (where exec cannot replace us).
-    #[cfg_attr(unix, allow(dead_code))]
-    #[error("")]
-    ChildExit(i32),
 }
 
 impl Error {
@@ -108,10 +103,11 @@ impl Error {
         matches!(self, Error::Mfa(_) | Error::SignIn(_) | Error::Cancelled)
     }
 
+    /// The exit status of a failure (a usage error: 2). A command that ends with a
+    /// status of its own (`exec`'s child's) is no failure: `cli::Outcome::Exit`.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => 2,
-            Error::ChildExit(code) => *code,
             _ => 1,
         }
     }

@@ -20,8 +20,9 @@ fn main() {
         Err(e) => cli::usage_error(e),
     };
     match cli::run(cli) {
-        Ok(()) => {}
-        Err(error::Error::ChildExit(code)) => std::process::exit(code),
+        Ok(cli::Outcome::Done) => {}
+        // A status of the command's own (`exec`'s child's): control flow, not an error.
+        Ok(outcome @ cli::Outcome::Exit(_)) => std::process::exit(outcome.code()),
         // Leaving a picker or saying no is no error: said plainly, as Ctrl-C at a prompt is.
         Err(e @ error::Error::Cancelled) => {
             output::line(&format!("awsrole: {e}"));

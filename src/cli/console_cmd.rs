@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::credentials_cmd::{plan_profile, resolve_profile};
-use super::{emit, notice, ResolveFlags};
+use super::{emit, notice, App, Outcome, ResolveFlags};
 use crate::chain::credentials::Credentials;
 use crate::chain::plan::{ChainPlan, Root};
 use crate::chain::resolve::MfaPolicy;
@@ -42,22 +42,31 @@ fn may_set_duration(plan: &ChainPlan) -> bool {
     plan.hops.len() == 1 && plan.mfa_session.is_none() && plan.root.is_long_term()
 }
 
-pub fn console(args: ConsoleArgs) -> Result<()> {
+impl ConsoleArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        // Typed by a person: at a terminal, a missing sign-in starts one.
+        crate::chain::root::sso::allow_login_here();
+        console(app, self)?;
+        Ok(Outcome::Done)
+    }
+}
+
+fn console(app: &App, args: ConsoleArgs) -> Result<()> {
     let env = |k: &str| crate::sys::settings::var(k).ok().filter(|v| !v.is_empty());
     let plan = match &args.profile {
         Some(p) => {
-            let plan = plan_profile(p, args.flags.duration)?;
+            let plan = plan_profile(app, p, args.flags.duration)?;
             super::pick_cmd::confirm(&plan, args.flags.yes, "Open the console as")?;
             Some(plan)
         }
         // The active role's plan, when its profile still plans: only to tell whether
         // its session is chained.
-        None => env("AWSROLE_PROFILE").and_then(|p| plan_profile(&p, None).ok()),
+        None => env("AWSROLE_PROFILE").and_then(|p| plan_profile(app, &p, None).ok()),
     };
     let (creds, duration) = match (&args.profile, &plan) {
         // An IAM user with no role: a federation session, which carries no MFA context.
         (Some(_), Some(plan)) if plan.hops.is_empty() => {
-            let creds = federation_session(plan, &args.flags)?;
+            let creds = federation_session(app, plan, &args.flags)?;
             (
                 creds,
                 Some(args.flags.duration.unwrap_or(MAX_SESSION_SECONDS)),
@@ -65,6 +74,7 @@ pub fn console(args: ConsoleArgs) -> Result<()> {
         }
         (Some(p), _) => {
             let resolved = resolve_profile(
+                app,
                 p,
                 &args.flags,
                 MfaPolicy::Interactive {
@@ -142,7 +152,7 @@ fn session_length(plan: &ChainPlan, flags: &ResolveFlags) -> Option<u32> {
 }
 
 /// GetFederationToken with the profile's long-term keys.
-fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credentials> {
+fn federation_session(app: &App, plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credentials> {
     if !matches!(plan.root, Root::Keys { .. }) {
         return Err(Error::Usage(format!(
             "profile '{}' has no role and no long-term keys to sign in with",
@@ -153,10 +163,9 @@ fn federation_session(plan: &ChainPlan, flags: &ResolveFlags) -> Result<Credenti
         "{} has no role: signing in as a federated user of its keys (GetFederationToken), which carries no MFA context",
         plan.target
     ));
-    let backend = crate::chain::cache::Backend::from_env()?;
     let keys = provider(
         &plan.root,
-        backend,
+        app.backend()?,
         crate::chain::root::sso::Interaction::Never,
     )
     .credentials()?;

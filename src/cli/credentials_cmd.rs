@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::{emit, emit_shown, notice, pad, ResolveFlags};
+use super::{emit, emit_shown, notice, pad, App, Outcome, ResolveFlags};
 use crate::chain::cache::key::chain_keys;
 use crate::chain::cache::{Backend, Cache};
 use crate::chain::config::AwsConfig;
@@ -16,8 +16,55 @@ use crate::env::render::{credential_vars, json_document, render_env, EnvChange, 
 use crate::error::{Error, Result};
 use crate::sys::duration::short;
 
+// The arguments of each command; their help texts are the variants' in `Command`.
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// A profile of ~/.aws/config (see 'awsrole list')
+    pub(crate) profile: String,
+    #[arg(long, value_enum, default_value = "sh")]
+    pub(crate) format: Format,
+    #[command(flatten)]
+    pub(crate) flags: ResolveFlags,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExecArgs {
+    /// A profile of ~/.aws/config (see 'awsrole list')
+    pub(crate) profile: String,
+    /// Serve the credentials from a local endpoint that keeps them fresh, instead of
+    /// putting keys in the command's environment (for jobs longer than a session)
+    #[arg(long)]
+    pub(crate) server: bool,
+    #[command(flatten)]
+    pub(crate) flags: ResolveFlags,
+    /// The command and its arguments (after `--` when they could be taken for
+    /// awsrole's own flags); none: a subshell ($SHELL)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub(crate) command: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// Only the names, one per line
+    #[arg(long)]
+    pub(crate) names: bool,
+    /// Only the profiles whose chain starts at IAM Identity Center
+    #[arg(long)]
+    pub(crate) sso: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// A profile of ~/.aws/config (see 'awsrole list')
+    pub(crate) profile: String,
+    /// Explain it as with --duration DURATION
+    #[arg(long, value_name = "DURATION", value_parser = super::parse_duration_arg)]
+    pub(crate) duration: Option<u32>,
+}
+
 /// The resolved credentials of a profile, with what rendering them needs.
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub plan: ChainPlan,
     pub credentials: Credentials,
     /// `--region`, shown in the prompt line.
@@ -44,64 +91,60 @@ impl Resolved {
     }
 }
 
-/// The plan of `profile`, from only the sections its chain can need
-/// (`AwsConfig::load_for`); when that fails, planned again over the whole config, so
-/// the error's near-name hints know every profile.
-pub fn plan_profile(profile: &str, duration: Option<u32>) -> Result<ChainPlan> {
-    plan_with(profile, PlanInputs::from_env(duration))
+/// The plan of `profile` (`App::plan`: from only the sections its chain can need, parsed
+/// once per run).
+pub(crate) fn plan_profile(app: &App, profile: &str, duration: Option<u32>) -> Result<ChainPlan> {
+    app.plan(profile, &PlanInputs::from_env(duration))
 }
 
 /// The plan `flags` ask for (`--duration`, `--no-session`).
-pub fn plan_for(profile: &str, flags: &ResolveFlags) -> Result<ChainPlan> {
-    plan_with(
+pub(crate) fn plan_for(app: &App, profile: &str, flags: &ResolveFlags) -> Result<ChainPlan> {
+    app.plan(
         profile,
-        PlanInputs {
+        &PlanInputs {
             no_session: flags.no_session,
             ..PlanInputs::from_env(flags.duration)
         },
     )
 }
 
-fn plan_with(profile: &str, inputs: PlanInputs) -> Result<ChainPlan> {
-    match plan(&AwsConfig::load_for(profile)?, profile, &inputs) {
-        Ok(planned) => Ok(planned),
-        Err(_) => plan(&AwsConfig::load()?, profile, &inputs),
-    }
-}
-
-pub fn resolve_profile(
+pub(crate) fn resolve_profile(
+    app: &App,
     profile: &str,
     flags: &ResolveFlags,
     mfa: MfaPolicy,
     lock_wait: Duration,
 ) -> Result<Resolved> {
-    resolve_with_margin(profile, flags, mfa, lock_wait, None)
+    resolve_with_margin(app, profile, flags, mfa, lock_wait, None)
 }
 
 /// The same, with a refresh margin of its own for the cache (the credential endpoint
 /// wants more left than a shell does).
-pub fn resolve_with_margin(
+pub(crate) fn resolve_with_margin(
+    app: &App,
     profile: &str,
     flags: &ResolveFlags,
     mfa: MfaPolicy,
     lock_wait: Duration,
     margin: Option<i64>,
 ) -> Result<Resolved> {
-    let mut plan = plan_for(profile, flags)?;
+    let mut plan = plan_for(app, profile, flags)?;
     if let Some(region) = &flags.region {
         plan.region = Some(region.clone());
     }
     for line in plan.notices() {
         notice(&line);
     }
-    let backend = Backend::from_env()?;
-    let cache = match (flags.no_cache, margin) {
-        (true, _) => Cache::disabled(),
-        (false, None) => Cache::open(backend),
-        (false, Some(margin)) => Cache::open_with_margin(backend, margin),
+    let backend = app.backend()?;
+    let disabled;
+    let cache = if flags.no_cache {
+        disabled = Cache::disabled();
+        &disabled
+    } else {
+        app.cache_with_margin(margin)?
     };
     let credentials = Resolver {
-        cache: &cache,
+        cache,
         backend,
         mfa,
         lock_wait,
@@ -120,8 +163,21 @@ fn interactive(flags: &ResolveFlags) -> MfaPolicy {
     }
 }
 
-pub fn export(profile: &str, format: Format, flags: &ResolveFlags) -> Result<()> {
-    let resolved = resolve_profile(profile, flags, interactive(flags), Duration::from_secs(120))?;
+impl ExportArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        export(app, &self.profile, self.format, &self.flags)?;
+        Ok(Outcome::Done)
+    }
+}
+
+fn export(app: &App, profile: &str, format: Format, flags: &ResolveFlags) -> Result<()> {
+    let resolved = resolve_profile(
+        app,
+        profile,
+        flags,
+        interactive(flags),
+        Duration::from_secs(120),
+    )?;
     let mut change = resolved.env_change();
     // Only what changes: a variable this environment does not have needs no unset,
     // except the two that make SDKs ignore the keys, should the text be sourced
@@ -138,7 +194,21 @@ pub fn export(profile: &str, format: Format, flags: &ResolveFlags) -> Result<()>
     emit(&text)
 }
 
-pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String], server: bool) -> Result<()> {
+impl ExecArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        // Typed by a person: at a terminal, a missing sign-in starts one.
+        crate::chain::root::sso::allow_login_here();
+        exec(app, &self.profile, &self.flags, &self.command, self.server)
+    }
+}
+
+fn exec(
+    app: &App,
+    profile: &str,
+    flags: &ResolveFlags,
+    command: &[String],
+    server: bool,
+) -> Result<Outcome> {
     let subshell;
     let (program, args) = match command.split_first() {
         Some(split) => split,
@@ -153,14 +223,20 @@ pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String], server: boo
         }
     };
     super::pick_cmd::confirm(
-        &plan_profile(profile, flags.duration)?,
+        &plan_profile(app, profile, flags.duration)?,
         flags.yes,
         "Run the command as",
     )?;
     if server {
-        return super::server_cmd::exec_with_server(profile, flags, program, args);
+        return super::server_cmd::exec_with_server(app, profile, flags, program, args);
     }
-    let resolved = resolve_profile(profile, flags, interactive(flags), Duration::from_secs(120))?;
+    let resolved = resolve_profile(
+        app,
+        profile,
+        flags,
+        interactive(flags),
+        Duration::from_secs(120),
+    )?;
     let change = resolved.env_change();
     let mut child = std::process::Command::new(program);
     child.args(args);
@@ -174,9 +250,9 @@ pub fn exec(profile: &str, flags: &ResolveFlags, command: &[String], server: boo
 }
 
 /// On Unix the child replaces awsrole (as aws-vault does): signals reach it directly
-/// and its exit status is ours.
+/// and its exit status is ours. Elsewhere awsrole waits and exits with its status.
 #[cfg(unix)]
-fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
+fn run_child(mut child: std::process::Command, program: &str) -> Result<Outcome> {
     use std::os::unix::process::CommandExt;
     crate::sys::protect::restore_core_limit();
     let err = child.exec();
@@ -184,21 +260,15 @@ fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-fn run_child(mut child: std::process::Command, program: &str) -> Result<()> {
+fn run_child(mut child: std::process::Command, program: &str) -> Result<Outcome> {
     let status = child
         .status()
         .map_err(|e| Error::io(format!("cannot run '{program}'"), e))?;
-    Err(Error::ChildExit(status.code().unwrap_or(1)))
-}
-
-/// The store listings look in for `[keyring]` marks: the configured one, or none when
-/// `AWSROLE_KEYRING` is wrong (a listing still shows every chain).
-pub fn listing_backend() -> Backend {
-    Backend::from_env().unwrap_or(Backend::None)
+    Ok(Outcome::Exit(status.code().unwrap_or(1)))
 }
 
 /// `role-e ← role-d ← role-c ← role-b ← role-a (mfa) ← default [keys]`
-pub fn chain_line(plan: &ChainPlan, backend: Backend) -> String {
+pub(crate) fn chain_line(plan: &ChainPlan, backend: Backend) -> String {
     let mfa_mark = |mfa: bool| if mfa { " (mfa)" } else { "" };
     let mut parts: Vec<String> = plan
         .hops
@@ -266,7 +336,7 @@ fn no_profiles(config: &AwsConfig) -> String {
 
 /// Planning every profile for a listing: no "did you mean" per row, which would make
 /// it quadratic in the number of profiles.
-pub fn listing_inputs() -> PlanInputs {
+pub(crate) fn listing_inputs() -> PlanInputs {
     PlanInputs {
         skip_suggestions: true,
         ..PlanInputs::from_env(None)
@@ -275,7 +345,7 @@ pub fn listing_inputs() -> PlanInputs {
 
 /// The width of a column of profile names; longer names than `cap` do not widen it
 /// (a hostile config).
-pub fn name_width(config: &AwsConfig, cap: usize) -> usize {
+pub(crate) fn name_width(config: &AwsConfig, cap: usize) -> usize {
     config
         .profiles
         .keys()
@@ -287,10 +357,17 @@ pub fn name_width(config: &AwsConfig, cap: usize) -> usize {
 
 /// `list`; `sso_only` keeps the profiles whose chain starts at IAM Identity Center (the
 /// completions of `sso login`/`logout` offer those alone).
-pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
-    let config = AwsConfig::load()?;
+impl ListArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        list(app, self.names, self.sso)?;
+        Ok(Outcome::Done)
+    }
+}
+
+fn list(app: &App, names_only: bool, sso_only: bool) -> Result<()> {
+    let config = app.config()?;
     if config.profiles.is_empty() {
-        notice(&no_profiles(&config));
+        notice(&no_profiles(config));
     }
     let inputs = listing_inputs();
     let is_sso = |planned: &Result<ChainPlan>| {
@@ -302,15 +379,15 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
         let text: String = config
             .profiles
             .keys()
-            .filter(|n| !sso_only || is_sso(&plan(&config, n, &inputs)))
+            .filter(|n| !sso_only || is_sso(&plan(config, n, &inputs)))
             .map(|n| format!("{n}\n"))
             .collect();
         // Names for completion and scripts, escaped like every name awsrole shows: a
         // name holding ESC or U+202E must not reach a terminal raw.
         return emit_shown(&text);
     }
-    let backend = listing_backend();
-    let width = name_width(&config, 64);
+    let backend = app.listing_backend();
+    let width = name_width(config, 64);
     let mut text = format!(
         "{}  {:12}  {:14}  CHAIN\n",
         pad("PROFILE", width),
@@ -318,7 +395,7 @@ pub fn list(names_only: bool, sso_only: bool) -> Result<()> {
         "REGION"
     );
     for name in config.profiles.keys() {
-        let planned = plan(&config, name, &inputs);
+        let planned = plan(config, name, &inputs);
         if sso_only && !is_sso(&planned) {
             continue;
         }
@@ -348,10 +425,17 @@ fn guard_mark(plan: &ChainPlan) -> String {
     }
 }
 
-pub fn explain(profile: &str, duration: Option<u32>) -> Result<()> {
-    let plan = plan_profile(profile, duration)?;
-    let backend = Backend::from_env()?;
-    let cache = Cache::open(backend);
+impl ExplainArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        explain(app, &self.profile, self.duration)?;
+        Ok(Outcome::Done)
+    }
+}
+
+fn explain(app: &App, profile: &str, duration: Option<u32>) -> Result<()> {
+    let plan = plan_profile(app, profile, duration)?;
+    let backend = app.backend()?;
+    let cache = app.cache()?;
     let (mfa_key, hop_keys) = chain_keys(&plan, &root::identity(&plan.root));
     let now = Utc::now();
     let cached = |key: &crate::chain::cache::CacheKey| match cache.get(key, now) {

@@ -4,8 +4,10 @@ use std::io::{BufRead, IsTerminal};
 
 use chrono::Utc;
 
-use super::{emit_shown, notice, pad, CacheAction};
-use crate::chain::cache::{open_secret_store, Backend, Cache};
+use clap::Subcommand;
+
+use super::{emit_shown, notice, pad, App, Outcome};
+use crate::chain::cache::{Backend, Cache, SecretStore};
 use crate::chain::config::AwsConfig;
 use crate::chain::credentials::Credentials;
 use crate::chain::plan::PlanInputs;
@@ -14,9 +16,84 @@ use crate::chain::sts::{Sts, StsFailure};
 use crate::error::{Error, Result};
 use crate::sys::duration::short;
 
-pub fn cache(action: CacheAction) -> Result<()> {
-    let backend = Backend::from_env()?;
-    let cache = Cache::open(backend);
+// The arguments of each command; their help texts are the variants' in `Command`.
+
+#[derive(clap::Args, Debug)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub(crate) action: CacheAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CacheAction {
+    /// What is cached: profile, role, expiry, time left (never a secret)
+    List,
+    /// Drop all of awsrole's cached credentials, or those of PROFILE's own hop
+    Clear { profile: Option<String> },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AddArgs {
+    /// The profile whose keys these are (it needs a section in the config)
+    pub(crate) profile: String,
+    /// Store without checking the keys with STS (offline)
+    #[arg(long)]
+    pub(crate) no_verify: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RemoveArgs {
+    /// The profile whose keys to delete
+    pub(crate) profile: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DoctorArgs {}
+
+#[derive(clap::Args, Debug)]
+pub struct RotateArgs {
+    /// The profile whose keys to rotate (a role profile: the keys its chain starts
+    /// from)
+    pub(crate) profile: String,
+}
+
+impl CacheArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        cache(app, self.action)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl AddArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        add(app, &self.profile, self.no_verify)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl RemoveArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        remove(app, &self.profile)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl DoctorArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        doctor(app)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl RotateArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        rotate(app, &self.profile)?;
+        Ok(Outcome::Done)
+    }
+}
+
+fn cache(app: &App, action: CacheAction) -> Result<()> {
+    let cache = app.cache()?;
     if !cache.enabled() {
         notice("the cache is off (AWSROLE_KEYRING=none)");
         return Ok(());
@@ -74,10 +151,12 @@ pub fn cache(action: CacheAction) -> Result<()> {
     }
 }
 
-pub fn add(profile: &str, no_verify: bool) -> Result<()> {
-    let backend = Backend::from_env()?;
-    let store = open_secret_store(backend).ok_or_else(|| no_key_store(backend, "store keys"))?;
-    let config = AwsConfig::load()?;
+fn add(app: &App, profile: &str, no_verify: bool) -> Result<()> {
+    let backend = app.backend()?;
+    let store = app
+        .secret_store()?
+        .ok_or_else(|| no_key_store(backend, "store keys"))?;
+    let config = app.config()?;
     if !config.profiles.contains_key(profile) {
         notice(&format!(
             "there is no profile '{profile}' in {}: the keys are kept, but nothing uses them until a profile of that name exists (an empty [profile {profile}] is enough; [default] for 'default')",
@@ -125,7 +204,7 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
         .map_err(|e| Error::Keyring(format!("cannot store the keys of '{profile}': {e}")))?;
     // Sessions made from this profile's earlier keys must not outlive them; sessions of
     // other roots stay.
-    drop_sessions_of(&config, profile, backend);
+    drop_sessions_of(config, profile, app.cache()?);
     crate::env::hook::mark_renewed();
     notice(&format!(
         "stored the keys of '{profile}' in the keyring; they now take precedence over the credentials file"
@@ -134,8 +213,8 @@ pub fn add(profile: &str, no_verify: bool) -> Result<()> {
 }
 
 /// Where a profile's long-term keys are kept.
-enum Place {
-    Store(Box<dyn crate::chain::cache::SecretStore>),
+enum Place<'a> {
+    Store(&'a dyn SecretStore),
     File {
         id: crate::chain::config::Setting,
         secret: crate::chain::config::Setting,
@@ -145,11 +224,10 @@ enum Place {
 /// `awsrole rotate`: a new access key, checked to work, stored where the old one was,
 /// then the old one deleted and the sessions made from it dropped. A failure at any
 /// step leaves one working key, and says which.
-pub fn rotate(profile: &str) -> Result<()> {
-    let backend = Backend::from_env()?;
-    let config = AwsConfig::load()?;
+fn rotate(app: &App, profile: &str) -> Result<()> {
+    let config = app.config()?;
     let plan =
-        crate::chain::plan::plan(&config, profile, &super::credentials_cmd::listing_inputs())?;
+        crate::chain::plan::plan(config, profile, &super::credentials_cmd::listing_inputs())?;
     let root = plan.root.profile().to_string();
     if !matches!(plan.root, crate::chain::plan::Root::Keys { .. }) {
         return Err(Error::Usage(format!(
@@ -157,7 +235,7 @@ pub fn rotate(profile: &str) -> Result<()> {
         )));
     }
     let name = keyring_name(&root);
-    let store = open_secret_store(backend);
+    let store = app.secret_store()?;
     let stored = match &store {
         Some(s) => s.get(&name).map_err(Error::Keyring)?,
         None => None,
@@ -275,7 +353,7 @@ pub fn rotate(profile: &str) -> Result<()> {
             new.access_key_id, old.access_key_id
         )));
     }
-    let dropped = drop_sessions_of(&config, &root, backend);
+    let dropped = drop_sessions_of(config, &root, app.cache()?);
     crate::env::hook::mark_renewed();
     notice(&format!(
         "rotated the access key of '{root}': {} replaces {} (deleted) in {stored_at}; {dropped} cached session(s) made from the old key dropped",
@@ -325,8 +403,8 @@ fn replace_in_file(edits: &[(&crate::chain::config::Setting, &str)]) -> std::io:
 }
 
 /// `awsrole doctor`: which store each kind of secret goes to here, and why.
-pub fn doctor() -> Result<()> {
-    let backend = Backend::from_env()?;
+fn doctor(app: &App) -> Result<()> {
+    let backend = app.backend()?;
     let mut out = String::new();
     for (what, text) in crate::chain::cache::describe_stores(backend) {
         out.push_str(&format!("{}{text}\n", super::pad(&format!("{what}:"), 7)));
@@ -342,9 +420,11 @@ fn no_key_store(backend: Backend, to: &str) -> Error {
     ))
 }
 
-pub fn remove(profile: &str) -> Result<()> {
-    let backend = Backend::from_env()?;
-    let store = open_secret_store(backend).ok_or_else(|| no_key_store(backend, "remove keys"))?;
+fn remove(app: &App, profile: &str) -> Result<()> {
+    let backend = app.backend()?;
+    let store = app
+        .secret_store()?
+        .ok_or_else(|| no_key_store(backend, "remove keys"))?;
     let name = keyring_name(profile);
     let present = store.get(&name).map_err(Error::Keyring)?.is_some();
     if !present {
@@ -353,8 +433,7 @@ pub fn remove(profile: &str) -> Result<()> {
         )));
     }
     store.delete(&name).map_err(Error::Keyring)?;
-    let config = AwsConfig::load()?;
-    let dropped = drop_sessions_of(&config, profile, backend);
+    let dropped = drop_sessions_of(app.config()?, profile, app.cache()?);
     notice(&format!(
         "removed the keys of '{profile}' and {dropped} cached session(s)"
     ));
@@ -363,7 +442,7 @@ pub fn remove(profile: &str) -> Result<()> {
 
 /// Drops the cached sessions made from `root`'s long-term keys — its MFA session and
 /// every hop of the chains that start at it — and no others; how many.
-fn drop_sessions_of(config: &AwsConfig, root: &str, backend: Backend) -> usize {
+fn drop_sessions_of(config: &AwsConfig, root: &str, cache: &Cache) -> usize {
     let inputs = super::credentials_cmd::listing_inputs();
     let mut derived = vec![root.to_string()];
     for name in config.profiles.keys() {
@@ -377,7 +456,6 @@ fn drop_sessions_of(config: &AwsConfig, root: &str, backend: Backend) -> usize {
     }
     derived.sort();
     derived.dedup();
-    let cache = Cache::open(backend);
     derived.iter().map(|p| cache.clear(Some(p))).sum()
 }
 

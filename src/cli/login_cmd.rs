@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use super::notice;
-use crate::chain::cache::{Backend, Cache};
+use super::{notice, App, Outcome};
 use crate::chain::config::AwsConfig;
 use crate::chain::plan::{plan, PlanInputs, Root};
 use crate::chain::root::login::document;
@@ -13,9 +12,66 @@ use crate::chain::root::login::flow::{self, Options};
 use crate::chain::root::login::profile_edit::{self, Edit};
 use crate::error::{Error, Result};
 
-pub fn login_cmd(profile: &str, options: Options, yes: bool, region: Option<&str>) -> Result<()> {
-    let config = AwsConfig::load()?;
-    let backend = Backend::from_env()?;
+// The arguments of each command; their help texts are the variants' in `Command`.
+
+#[derive(clap::Args, Debug)]
+pub struct LoginArgs {
+    /// The profile to sign in for (created when missing)
+    pub(crate) profile: String,
+    /// Sign in on another device: print the address, then read the code it shows
+    #[arg(long)]
+    pub(crate) remote: bool,
+    /// Also write the session to the AWS CLI's cache (~/.aws/login/cache), so the
+    /// AWS CLI and SDKs use it too
+    #[arg(long)]
+    pub(crate) share_with_aws_cli: bool,
+    /// Replace another login_session of the profile without asking
+    #[arg(long)]
+    pub(crate) yes: bool,
+    /// The region of the sign-in service, written into the profile when it has
+    /// none (default: the profile's, AWS_REGION, [default]'s)
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LogoutArgs {
+    /// A profile whose chain starts at a login_session
+    pub(crate) profile: Option<String>,
+}
+
+impl LoginArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        login_cmd(
+            app,
+            &self.profile,
+            Options {
+                remote: self.remote,
+                share_with_aws_cli: self.share_with_aws_cli,
+            },
+            self.yes,
+            self.region.as_deref(),
+        )?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl LogoutArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        logout_cmd(app, self.profile.as_deref())?;
+        Ok(Outcome::Done)
+    }
+}
+
+fn login_cmd(
+    app: &App,
+    profile: &str,
+    options: Options,
+    yes: bool,
+    region: Option<&str>,
+) -> Result<()> {
+    let config = app.config()?;
+    let backend = app.backend()?;
     let own_region = config
         .profiles
         .get(profile)
@@ -23,7 +79,7 @@ pub fn login_cmd(profile: &str, options: Options, yes: bool, region: Option<&str
         .map(str::to_string);
     let region = region
         .map(str::to_string)
-        .or_else(|| region_of(&config, profile));
+        .or_else(|| region_of(config, profile));
     if region.is_none() && crate::chain::root::login::client::endpoint(None).is_err() {
         return Err(Error::Usage(format!(
             "no region for the sign-in service (it has no global endpoint): the profile '{profile}' has none, nor AWS_REGION or [default]; add --region REGION (it is written into the profile)"
@@ -116,9 +172,9 @@ fn write_session(
 /// Drops the sessions (of PROFILE, or every `login_session` of the config): the
 /// keyring's copy, the AWS CLI's file (as `aws logout` does) and every credential
 /// cached from them. The config keeps its `login_session` lines.
-pub fn logout_cmd(profile: Option<&str>) -> Result<()> {
-    let config = AwsConfig::load()?;
-    let backend = Backend::from_env()?;
+fn logout_cmd(app: &App, profile: Option<&str>) -> Result<()> {
+    let config = app.config()?;
+    let backend = app.backend()?;
     let plans: Vec<_> = config
         .profiles
         .keys()
@@ -129,7 +185,7 @@ pub fn logout_cmd(profile: Option<&str>) -> Result<()> {
                 skip_suggestions: true,
                 ..PlanInputs::from_env(None)
             };
-            plan(&config, name, &inputs).ok()
+            plan(config, name, &inputs).ok()
         })
         .collect();
     let session_of = |root: &Root| match root {
@@ -138,7 +194,7 @@ pub fn logout_cmd(profile: Option<&str>) -> Result<()> {
     };
     let mut sessions: Vec<String> = match profile {
         Some(name) => {
-            let p = plan(&config, name, &PlanInputs::from_env(None))?;
+            let p = plan(config, name, &PlanInputs::from_env(None))?;
             vec![session_of(&p.root).ok_or_else(|| Error::BadProfile {
                 profile: name.to_string(),
                 problem: "its chain does not start at a login_session; nothing to sign out of"
@@ -154,7 +210,7 @@ pub fn logout_cmd(profile: Option<&str>) -> Result<()> {
         return Ok(());
     }
     let store = crate::chain::root::sso::token_store(backend);
-    let cache = Cache::open(backend);
+    let cache = app.cache()?;
     for arn in &sessions {
         let mut told = Vec::new();
         if let Some(store) = &store {
@@ -174,7 +230,7 @@ pub fn logout_cmd(profile: Option<&str>) -> Result<()> {
             }
         }
         let dropped = super::sso_cmd::drop_cached(
-            &cache,
+            cache,
             plans
                 .iter()
                 .filter(|p| session_of(&p.root).as_ref() == Some(arn)),

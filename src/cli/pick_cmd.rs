@@ -4,16 +4,37 @@
 use std::io::IsTerminal;
 
 use super::credentials_cmd::{chain_line, listing_inputs, name_width};
-use super::{emit, pad};
+use super::{emit, pad, App, Outcome};
 use crate::chain::cache::key::chain_keys;
 use crate::chain::cache::{Backend, Cache};
-use crate::chain::config::AwsConfig;
 use crate::chain::plan::{plan, ChainPlan};
 use crate::chain::root;
 use crate::error::{Error, Result};
 
+// The arguments of each command; their help texts are the variants' in `Command`.
+
+#[derive(clap::Args, Debug)]
+pub struct PickArgs {}
+
+#[derive(clap::Args, Debug)]
+pub struct ManArgs {}
+
+impl PickArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        pick(app)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl ManArgs {
+    pub fn run(self, _app: &App) -> Result<Outcome> {
+        man()?;
+        Ok(Outcome::Done)
+    }
+}
+
 /// Whether a person is there to pick or confirm: a terminal to draw on and read from.
-pub fn at_terminal() -> bool {
+pub(crate) fn at_terminal() -> bool {
     std::io::stderr().is_terminal()
         && std::fs::OpenOptions::new()
             .read(true)
@@ -53,17 +74,17 @@ fn columns(name: &str, account: &str, region: &str, needs: &str, chain: &str) ->
 
 /// The fuzzy list, on the terminal, under `question`; `Ok(None)` when the person left
 /// with Esc or Ctrl-C.
-pub fn choose(question: &str) -> Result<Option<String>> {
-    let config = AwsConfig::load()?;
+pub(crate) fn choose(app: &App, question: &str) -> Result<Option<String>> {
+    let config = app.config()?;
     let inputs = listing_inputs();
-    let backend = Backend::from_env()?;
-    let cache = Cache::open(backend).with_listing();
-    let width = name_width(&config, 40);
+    let backend = app.backend()?;
+    let cache = app.listing_cache()?;
+    let width = name_width(config, 40);
     let mut names = Vec::new();
     let mut rows = Vec::new();
     for name in config.profiles.keys() {
-        let text = match plan(&config, name, &inputs) {
-            Ok(p) => row(name, &p, &cache, backend, width),
+        let text = match plan(config, name, &inputs) {
+            Ok(p) => row(name, &p, cache, backend, width),
             Err(_) => format!(
                 "{}  (cannot be used: see awsrole explain {name})",
                 pad(name, width)
@@ -105,13 +126,13 @@ pub fn choose(question: &str) -> Result<Option<String>> {
 }
 
 /// `awsrole pick`: the chosen name on stdout, for `awsrole exec "$(awsrole pick)" -- …`.
-pub fn pick() -> Result<()> {
+fn pick(app: &App) -> Result<()> {
     if !at_terminal() {
         return Err(Error::Usage(
             "'awsrole pick' needs a terminal to show the list on".into(),
         ));
     }
-    match choose("Pick a profile")? {
+    match choose(app, "Pick a profile")? {
         Some(name) => emit(&format!("{name}\n")),
         None => Err(Error::Cancelled),
     }
@@ -120,7 +141,7 @@ pub fn pick() -> Result<()> {
 /// For a profile guarded by `awsrole_confirm` (its own, or that of a profile it is
 /// reached through): `--yes`, or a yes at the terminal to `action` ("Switch to",
 /// "Trust this directory with", …) the profile.
-pub fn confirm(plan: &ChainPlan, yes: bool, action: &str) -> Result<()> {
+pub(crate) fn confirm(plan: &ChainPlan, yes: bool, action: &str) -> Result<()> {
     let Some(guard) = plan.guarded_by.as_deref() else {
         return Ok(());
     };
@@ -155,7 +176,7 @@ pub fn confirm(plan: &ChainPlan, yes: bool, action: &str) -> Result<()> {
 }
 
 /// `awsrole man`: roff, from the same clap definitions as `--help`.
-pub fn man() -> Result<()> {
+fn man() -> Result<()> {
     use clap::CommandFactory;
     let mut out = Vec::new();
     clap_mangen::Man::new(super::Cli::command())

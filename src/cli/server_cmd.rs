@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::credentials_cmd::resolve_with_margin;
-use super::ResolveFlags;
+use super::{App, Outcome, ResolveFlags};
 use crate::chain::resolve::MfaPolicy;
 use crate::error::{Error, Result};
 use crate::serve::endpoint;
@@ -28,14 +28,33 @@ const OUTRANKING: [&str; 10] = [
 /// provider: the child gets an empty one, so every SDK uses the endpoint.
 use crate::sys::settings::EMPTY_FILE;
 
-pub fn exec_with_server(
+// The arguments of `serve-shell`; its help text is the variant's in `Command`.
+#[derive(clap::Args, Debug)]
+pub struct ServeShellArgs {
+    pub(crate) profile: String,
+    #[arg(long)]
+    pub(crate) shell_pid: u32,
+    #[command(flatten)]
+    pub(crate) flags: ResolveFlags,
+}
+
+impl ServeShellArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        serve_shell(app, &self.profile, self.shell_pid, &self.flags)?;
+        Ok(Outcome::Done)
+    }
+}
+
+/// `exec --server`: the command's exit status is the outcome.
+pub(crate) fn exec_with_server(
+    app: &App,
     profile: &str,
     flags: &ResolveFlags,
     program: &str,
     args: &[String],
-) -> Result<()> {
-    let margin = endpoint_margin();
-    let resolved = resolve_up_front(profile, flags, margin)?;
+) -> Result<Outcome> {
+    let margin = endpoint_margin(app);
+    let resolved = resolve_up_front(app, profile, flags, margin)?;
     let region = resolved.plan.region.clone();
     // On Unix a daemon serves, owned by this process: it outlives the command for as long
     // as anything the command left behind still holds the endpoint's token.
@@ -78,7 +97,7 @@ pub fn exec_with_server(
     let status = running
         .wait()
         .map_err(|e| Error::io(format!("lost '{program}'"), e))?;
-    Err(Error::ChildExit(exit_code(status, program)))
+    Ok(Outcome::Exit(exit_code(status, program)))
 }
 
 #[cfg(unix)]
@@ -157,15 +176,14 @@ pub use crate::sys::settings::SERVER_VAR;
 /// `use --server`: the chain is resolved here (asking now, on the terminal); a daemon
 /// started for this shell serves it, fed from the cache just filled, and exits with the
 /// shell or on `unuse`. The shell gets the endpoint's variables instead of keys.
-pub fn use_with_server(
+pub(crate) fn use_with_server(
+    app: &App,
     profile: &str,
     flags: &ResolveFlags,
 ) -> Result<crate::env::render::EnvChange> {
-    let margin = endpoint_margin();
-    let resolved = resolve_up_front(profile, flags, margin)?;
-    let shell_pid = crate::sys::settings::get()
-        .shell_pid()
-        .unwrap_or_else(parent_pid);
+    let margin = endpoint_margin(app);
+    let resolved = resolve_up_front(app, profile, flags, margin)?;
+    let shell_pid = app.settings().shell_pid().unwrap_or_else(parent_pid);
     let Daemon { pid, url, token } =
         start_daemon(profile, flags, shell_pid, &resolved.credentials)?;
     let mut change = crate::env::render::EnvChange::default();
@@ -192,6 +210,7 @@ pub fn use_with_server(
 /// The first resolution of both modes: now, at the terminal (MFA code, confirmation),
 /// never later from inside a request.
 fn resolve_up_front(
+    app: &App,
     profile: &str,
     flags: &ResolveFlags,
     margin: i64,
@@ -200,6 +219,7 @@ fn resolve_up_front(
         given: flags.mfa_code.clone(),
     };
     resolve_with_margin(
+        app,
         profile,
         flags,
         interactive,
@@ -209,6 +229,8 @@ fn resolve_up_front(
 }
 
 /// Fresh credentials for the endpoint, through the cache with its margin, never asking.
+/// Each renewal is a run of its own (an `App` of its own: it runs on the endpoint's
+/// thread, and reads the config as it is by then).
 fn renewer(
     profile: &str,
     flags: &ResolveFlags,
@@ -217,6 +239,7 @@ fn renewer(
     let (profile, flags) = (profile.to_string(), flags.clone());
     move || {
         resolve_with_margin(
+            &App::new(),
             &profile,
             &flags,
             MfaPolicy::NeverAsk,
@@ -233,8 +256,8 @@ fn renewer(
     }
 }
 
-fn endpoint_margin() -> i64 {
-    crate::sys::settings::get().refresh_margin_or(endpoint::DEFAULT_MARGIN)
+fn endpoint_margin(app: &App) -> i64 {
+    app.settings().refresh_margin_or(endpoint::DEFAULT_MARGIN)
 }
 
 #[cfg(unix)]
@@ -319,8 +342,8 @@ fn start_daemon(
 /// that for as long as any process still holds its token (a job the command left
 /// running, a shell started from the shell), so the port is never given up while
 /// someone may ask it, and no other local user can take it over.
-pub fn serve_shell(profile: &str, owner: u32, flags: &ResolveFlags) -> Result<()> {
-    let margin = endpoint_margin();
+fn serve_shell(app: &App, profile: &str, owner: u32, flags: &ResolveFlags) -> Result<()> {
+    let margin = endpoint_margin(app);
     let renew = renewer(profile, flags, margin);
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
@@ -447,7 +470,7 @@ fn shell_alive(_pid: u32) -> bool {
 /// Stops the daemon named in `AWSROLE_SERVER`, if it really is one of ours and serves
 /// this very shell: a forged variable must not make awsrole kill another process, and a
 /// child shell (which inherits the variable) must not stop its parent's endpoint.
-pub fn stop_server(value: &str) {
+pub(crate) fn stop_server(value: &str) {
     let Some(pid) = value.split(';').next().and_then(|p| p.parse::<i32>().ok()) else {
         return;
     };

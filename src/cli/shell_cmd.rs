@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::credentials_cmd::{chain_line, listing_backend, plan_profile, resolve_profile};
-use super::{emit, emit_shown, notice, ResolveFlags};
+use super::credentials_cmd::{chain_line, plan_profile, resolve_profile};
+use super::{emit, emit_shown, notice, App, Outcome, ResolveFlags};
 use crate::chain::resolve::MfaPolicy;
 use crate::env::hook::{self, Context, Decision, Origin, State, Wanted};
 use crate::env::render::EnvChange;
@@ -12,8 +12,160 @@ use crate::env::shell::{Op, Shell};
 use crate::env::trust;
 use crate::error::{Error, Result};
 
+// The arguments of each command; their help texts are the variants' in `Command`.
+
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    pub(crate) shell: Shell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct UseArgs {
+    /// A profile of ~/.aws/config (see 'awsrole list'); none: pick from a list
+    pub(crate) profile: Option<String>,
+    #[command(flatten)]
+    pub(crate) flags: ResolveFlags,
+    /// Serve the credentials to this shell from a local endpoint that keeps them
+    /// fresh, instead of putting keys in it
+    #[arg(long)]
+    pub(crate) server: bool,
+    /// Set by the shell function: print code for this shell
+    #[arg(long, hide = true)]
+    pub(crate) shell: Option<Shell>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RefreshArgs {
+    /// A profile of ~/.aws/config (default: the one this shell uses, or the nearest
+    /// allowed .awsrole's)
+    pub(crate) profile: Option<String>,
+    /// The current code of the MFA device (else mfa_process, else asked on the terminal)
+    #[arg(long, value_name = "CODE")]
+    pub(crate) mfa_code: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct UnuseArgs {
+    #[arg(long, hide = true)]
+    pub(crate) shell: Option<Shell>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HookArgs {
+    pub(crate) shell: Shell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AllowArgs {
+    /// The .awsrole file or its directory (default: the nearest one)
+    pub(crate) path: Option<PathBuf>,
+    /// Confirm a profile marked `awsrole_confirm = true` without a terminal
+    #[arg(long)]
+    pub(crate) yes: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DenyArgs {
+    /// The .awsrole file or its directory (default: the nearest one)
+    pub(crate) path: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PromptArgs {}
+
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    /// Also make one GetCallerIdentity to check that the keys still work
+    #[arg(long)]
+    pub(crate) verify: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    pub(crate) shell: Shell,
+}
+
+impl InitArgs {
+    pub fn run(self, _app: &App) -> Result<Outcome> {
+        init(self.shell)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl UseArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        // Typed by a person: at a terminal, a missing sign-in starts one.
+        crate::chain::root::sso::allow_login_here();
+        use_profile(
+            app,
+            self.profile.as_deref(),
+            &self.flags,
+            self.server,
+            self.shell,
+        )?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl RefreshArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        crate::chain::root::sso::allow_login_here();
+        refresh(app, self.profile.as_deref(), self.mfa_code)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl UnuseArgs {
+    pub fn run(self, _app: &App) -> Result<Outcome> {
+        unuse(self.shell)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl HookArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        hook(app, self.shell)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl AllowArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        allow(app, self.path, self.yes)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl DenyArgs {
+    pub fn run(self, _app: &App) -> Result<Outcome> {
+        deny(self.path)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl PromptArgs {
+    pub fn run(self, _app: &App) -> Result<Outcome> {
+        prompt()?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl StatusArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        status(app, self.verify)?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl CompletionsArgs {
+    pub fn run(self, _app: &App) -> Result<Outcome> {
+        emit(&completion_script(self.shell))?;
+        Ok(Outcome::Done)
+    }
+}
+
 /// The integration and, after it, the completions: the rc line is all a user adds.
-pub fn init(shell: Shell) -> Result<()> {
+fn init(shell: Shell) -> Result<()> {
     let mut text = shell.syntax().init_script();
     text.push_str(&completion_script(shell));
     emit(&text)
@@ -112,7 +264,8 @@ fn flags_of(choices: &hook::Choices) -> ResolveFlags {
     }
 }
 
-pub fn use_profile(
+fn use_profile(
+    app: &App,
     profile: Option<&str>,
     flags: &ResolveFlags,
     server: bool,
@@ -123,7 +276,7 @@ pub fn use_profile(
     let profile = match profile {
         Some(p) => p,
         None if super::pick_cmd::at_terminal() => {
-            picked = super::pick_cmd::choose("Switch to")?.ok_or(Error::Cancelled)?;
+            picked = super::pick_cmd::choose(app, "Switch to")?.ok_or(Error::Cancelled)?;
             &picked
         }
         None => {
@@ -133,7 +286,7 @@ pub fn use_profile(
         }
     };
     super::pick_cmd::confirm(
-        &plan_profile(profile, flags.duration)?,
+        &plan_profile(app, profile, flags.duration)?,
         flags.yes,
         "Switch to",
     )?;
@@ -142,7 +295,7 @@ pub fn use_profile(
         super::server_cmd::stop_server(&running);
     }
     if server {
-        let change = super::server_cmd::use_with_server(profile, flags)?;
+        let change = super::server_cmd::use_with_server(app, profile, flags)?;
         let state = State {
             origin: Origin::Use,
             trust_mtime: ctx.trust_mtime,
@@ -153,6 +306,7 @@ pub fn use_profile(
         return emit(&shell.syntax().render(&ctx.apply(&change, &state)));
     }
     let resolved = resolve_profile(
+        app,
         profile,
         flags,
         MfaPolicy::Interactive {
@@ -177,7 +331,7 @@ pub fn use_profile(
 /// other shells, `exec --server`/`use --server` endpoints) finds credentials that last.
 /// It changes no variable: the hook applies them at the next prompt (it sees
 /// `hook::renewed_marker`), keeping the scope (`use` or the directory).
-pub fn refresh(profile: Option<&str>, mfa_code: Option<String>) -> Result<()> {
+fn refresh(app: &App, profile: Option<&str>, mfa_code: Option<String>) -> Result<()> {
     let ctx = Context::read();
     let profile = match profile {
         Some(p) => p.to_string(),
@@ -195,6 +349,7 @@ pub fn refresh(profile: Option<&str>, mfa_code: Option<String>) -> Result<()> {
     };
     let margin = ctx.margin.max(crate::serve::endpoint::DEFAULT_MARGIN);
     let resolved = super::credentials_cmd::resolve_with_margin(
+        app,
         &profile,
         &flags,
         MfaPolicy::Interactive { given: mfa_code },
@@ -243,7 +398,7 @@ fn switched(resolved: &super::credentials_cmd::Resolved) -> String {
     line
 }
 
-pub fn unuse(shell: Option<Shell>) -> Result<()> {
+fn unuse(shell: Option<Shell>) -> Result<()> {
     let shell = shell.ok_or_else(|| needs_integration("unuse"))?;
     let ctx = Context::read();
     if let Some(running) = ctx.var(super::server_cmd::SERVER_VAR) {
@@ -271,7 +426,7 @@ pub fn unuse(shell: Option<Shell>) -> Result<()> {
 /// allowed file, or credentials near expiry. Never asks for anything, and never takes
 /// longer than its budget (`budget::hook_budget`). Decides (`hook::decide`), then
 /// prints once.
-pub fn hook(shell: Shell) -> Result<()> {
+fn hook(app: &App, shell: Shell) -> Result<()> {
     crate::sys::budget::limit(crate::sys::budget::hook_budget());
     let ctx = Context::read();
     let wanted = match (&ctx.state, &ctx.nearest) {
@@ -337,7 +492,7 @@ pub fn hook(shell: Shell) -> Result<()> {
             origin,
             kept,
         } => {
-            ops.extend(switch(&ctx, &profile, origin, kept, &tell));
+            ops.extend(switch(app, &ctx, &profile, origin, kept, &tell));
         }
     }
     emit(&shell.syntax().render(&ops))
@@ -347,6 +502,7 @@ pub fn hook(shell: Shell) -> Result<()> {
 /// asks for what the switch it renews asked for (`--duration`, `--region`,
 /// `--no-cache`).
 fn switch(
+    app: &App,
     ctx: &Context,
     profile: &str,
     origin: Origin,
@@ -355,8 +511,8 @@ fn switch(
 ) -> Vec<Op> {
     let choices = kept.as_ref().map(|k| k.choices.clone()).unwrap_or_default();
     let lock_wait = crate::sys::budget::within(Duration::from_secs(1));
-    let error = match resolve_profile(profile, &flags_of(&choices), MfaPolicy::NeverAsk, lock_wait)
-    {
+    let flags = flags_of(&choices);
+    let error = match resolve_profile(app, profile, &flags, MfaPolicy::NeverAsk, lock_wait) {
         Ok(resolved) => {
             let mut state = new_state(origin.clone(), &resolved, ctx, choices);
             if let Some(kept) = &kept {
@@ -486,12 +642,12 @@ fn target_file(path: Option<PathBuf>) -> Result<PathBuf> {
     Ok(file)
 }
 
-pub fn allow(path: Option<PathBuf>, yes: bool) -> Result<()> {
+fn allow(app: &App, path: Option<PathBuf>, yes: bool) -> Result<()> {
     let file = target_file(path)?;
     let text = trust::read_checked(&file)?;
     let profile = trust::parse_profile(&text, &file)?;
     // Show what is being trusted; refuse a file naming a profile that cannot resolve.
-    let plan = plan_profile(&profile, None).map_err(|e| {
+    let plan = plan_profile(app, &profile, None).map_err(|e| {
         Error::Trust(format!(
             "{} names profile '{profile}', which cannot be used: {e}",
             file.display()
@@ -505,12 +661,12 @@ pub fn allow(path: Option<PathBuf>, yes: bool) -> Result<()> {
     notice(&format!(
         "allowed {}: {profile} ({})",
         file.display(),
-        chain_line(&plan, listing_backend())
+        chain_line(&plan, app.listing_backend())
     ));
     Ok(())
 }
 
-pub fn deny(path: Option<PathBuf>) -> Result<()> {
+fn deny(path: Option<PathBuf>) -> Result<()> {
     let file = target_file(path)?;
     let dropped = trust::forget(&file)?;
     if dropped == 0 {
@@ -521,7 +677,7 @@ pub fn deny(path: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-pub fn prompt() -> Result<()> {
+fn prompt() -> Result<()> {
     let ctx = Context::read();
     let text = ctx.prompt_after(&EnvChange::default());
     if text.is_empty() {
@@ -532,13 +688,13 @@ pub fn prompt() -> Result<()> {
 
 /// Who am I: from the environment, the config and the cache; `--verify` adds one
 /// GetCallerIdentity.
-pub fn status(verify: bool) -> Result<()> {
+fn status(app: &App, verify: bool) -> Result<()> {
     let ctx = Context::read();
     let Some(profile) = ctx.var("AWSROLE_PROFILE") else {
         return emit("no role is active\n");
     };
     let mut out = format!("profile: {profile}\n");
-    let plan = plan_profile(&profile, None);
+    let plan = plan_profile(app, &profile, None);
     if let Ok(plan) = &plan {
         // The account's name from `sso sync`, beside its id: people know accounts by it.
         let named = match &plan.root {
@@ -554,14 +710,14 @@ pub fn status(verify: bool) -> Result<()> {
             "account: {}{named}\n",
             plan.account().unwrap_or("unknown")
         ));
-        if let Some(arn) = assumed_role_arn(plan, ctx.var("AWS_ACCESS_KEY_ID").as_deref()) {
+        if let Some(arn) = assumed_role_arn(app, plan, ctx.var("AWS_ACCESS_KEY_ID").as_deref()) {
             out.push_str(&format!("role:    {arn}\n"));
         }
     }
     match &plan {
         Ok(plan) => out.push_str(&format!(
             "chain:   {}\n",
-            chain_line(plan, listing_backend())
+            chain_line(plan, app.listing_backend())
         )),
         Err(e) => out.push_str(&format!("chain:   unknown ({e})\n")),
     }
@@ -635,13 +791,16 @@ pub fn status(verify: bool) -> Result<()> {
 
 /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, from the role ARN and the session
 /// name the cache recorded for these very keys.
-fn assumed_role_arn(plan: &crate::chain::plan::ChainPlan, key_id: Option<&str>) -> Option<String> {
+fn assumed_role_arn(
+    app: &App,
+    plan: &crate::chain::plan::ChainPlan,
+    key_id: Option<&str>,
+) -> Option<String> {
     let hop = plan.hops.last()?;
     let mut parts = hop.role_arn.splitn(6, ':');
     let (partition, account, resource) = (parts.nth(1)?, parts.nth(2)?, parts.next()?);
     let role = resource.rsplit('/').next()?;
-    let backend = crate::chain::cache::Backend::from_env().ok()?;
-    let cache = crate::chain::cache::Cache::open(backend);
+    let cache = app.cache().ok()?;
     let (_, keys) =
         crate::chain::cache::key::chain_keys(plan, &crate::chain::root::identity(&plan.root));
     let session = keys
@@ -700,10 +859,6 @@ fn expected_identity(plan: &crate::chain::plan::ChainPlan) -> Option<String> {
     let account = parts.nth(4)?;
     let role = parts.next()?.rsplit('/').next()?;
     Some(format!("::{account}:assumed-role/{role}/"))
-}
-
-pub fn completions(shell: Shell) -> Result<()> {
-    emit(&completion_script(shell))
 }
 
 /// The completions, from the same clap definitions as `--help`, less the hidden

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
-use super::notice;
+use clap::Subcommand;
+
+use super::{notice, App, Outcome};
 use crate::chain::cache::key::{chain_keys, root_key};
-use crate::chain::cache::{Backend, Cache};
+use crate::chain::cache::Cache;
 use crate::chain::config::AwsConfig;
 use crate::chain::plan::{parse_scopes, plan, ChainPlan, Root, SsoRoot};
 use crate::chain::root;
@@ -14,13 +16,129 @@ use crate::chain::root::sso::token::{self, Origin};
 use crate::chain::root::sso::{known_tokens, login, token_store, SignIn};
 use crate::error::{suggest_session, Error, Result};
 
+// The arguments of each command; their help texts are the variants' in `Command` and
+// `SsoAction`.
+
+#[derive(clap::Args, Debug)]
+pub struct SsoArgs {
+    #[command(subcommand)]
+    pub(crate) action: SsoAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SsoAction {
+    /// Sign in (in the browser with PKCE, or with a device code) and keep the token in
+    /// the OS keyring
+    Login(SsoLoginArgs),
+    /// Write one profile per account and role you have in IAM Identity Center into a
+    /// marked block of the config (one block per [sso-session]); run it again any time
+    Sync(SsoSyncArgs),
+    /// Sign out at the portal; drop the token and every credential cached from it
+    /// (default: every sign-in of the config)
+    Logout(SsoLogoutArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SsoLoginArgs {
+    /// A profile whose chain starts at an IAM Identity Center role (default: the
+    /// active profile's sign-in, else the config's only one)
+    #[arg(conflicts_with = "sso_session")]
+    pub(crate) profile: Option<String>,
+    /// The [sso-session NAME] to sign in to
+    #[arg(long, value_name = "NAME")]
+    pub(crate) sso_session: Option<String>,
+    /// The device-code flow (a code to confirm in any browser) instead of PKCE
+    #[arg(long)]
+    pub(crate) use_device_code: bool,
+    /// Do not open a browser: print the address (and code) on stderr
+    #[arg(long)]
+    pub(crate) no_browser: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SsoSyncArgs {
+    /// The [sso-session NAME] to list (default: the config's only one)
+    #[arg(long, value_name = "NAME")]
+    pub(crate) sso_session: Option<String>,
+    /// Print what would change (a diff) and write nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Profile names: {account_name}, {account_id}, {role_name}, {sso_session} and
+    /// text (default: the last sync's, else {account_name}/{role_name})
+    #[arg(long, value_name = "TEMPLATE")]
+    pub(crate) name_template: Option<String>,
+    /// Keep the profiles of accounts and roles the portal no longer lists
+    #[arg(long)]
+    pub(crate) keep_removed: bool,
+    /// The `region` of the generated profiles (default: the last sync's --region,
+    /// else the session's sso_region)
+    #[arg(long, value_name = "REGION")]
+    pub(crate) region: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SsoLogoutArgs {
+    /// A profile whose chain starts at an IAM Identity Center role
+    #[arg(conflicts_with = "sso_session")]
+    pub(crate) profile: Option<String>,
+    /// The [sso-session NAME] to sign out of
+    #[arg(long, value_name = "NAME")]
+    pub(crate) sso_session: Option<String>,
+}
+
+impl SsoArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        match self.action {
+            SsoAction::Login(args) => args.run(app),
+            SsoAction::Sync(args) => args.run(app),
+            SsoAction::Logout(args) => args.run(app),
+        }
+    }
+}
+
+impl SsoLoginArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        login_cmd(
+            app,
+            self.profile.as_deref(),
+            self.sso_session.as_deref(),
+            login::Options {
+                device_code: self.use_device_code,
+                no_browser: self.no_browser,
+            },
+        )?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl SsoSyncArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        // Typed by a person: at a terminal, a missing sign-in starts one.
+        crate::chain::root::sso::allow_login_here();
+        sync_cmd(
+            app,
+            self.sso_session.as_deref(),
+            crate::chain::root::sso::sync::Options {
+                dry_run: self.dry_run,
+                template: self.name_template,
+                keep_removed: self.keep_removed,
+                region: self.region,
+            },
+        )?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl SsoLogoutArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        logout_cmd(app, self.profile.as_deref(), self.sso_session.as_deref())?;
+        Ok(Outcome::Done)
+    }
+}
+
 /// Which sign-in a command names: `--sso-session NAME`, a profile (whose chain starts at
 /// an SSO root), or, with neither, the active profile's, else the only one the config has.
-pub fn sign_in_of(
-    config: &AwsConfig,
-    profile: Option<&str>,
-    session: Option<&str>,
-) -> Result<SignIn> {
+fn sign_in_of(config: &AwsConfig, profile: Option<&str>, session: Option<&str>) -> Result<SignIn> {
     if let Some(name) = session {
         return session_sign_in(config, name);
     }
@@ -126,11 +244,12 @@ fn sso_plans(config: &AwsConfig) -> Vec<ChainPlan> {
 }
 
 /// `awsrole sso sync`: the named `[sso-session]`, else the config's only one.
-pub fn sync_cmd(
+fn sync_cmd(
+    app: &App,
     session: Option<&str>,
     options: crate::chain::root::sso::sync::Options,
 ) -> Result<()> {
-    let config = AwsConfig::load()?;
+    let config = app.config()?;
     let name = match session {
         Some(name) => name.to_string(),
         None => {
@@ -148,18 +267,18 @@ pub fn sync_cmd(
             }
         }
     };
-    let sign_in = session_sign_in(&config, &name)?;
-    crate::chain::root::sso::sync::sync(&config, &sign_in, &options)
+    let sign_in = session_sign_in(config, &name)?;
+    crate::chain::root::sso::sync::sync(config, &sign_in, &options)
 }
 
-pub fn login_cmd(
+fn login_cmd(
+    app: &App,
     profile: Option<&str>,
     session: Option<&str>,
     options: login::Options,
 ) -> Result<()> {
-    let config = AwsConfig::load()?;
-    let sign_in = sign_in_of(&config, profile, session)?;
-    let backend = Backend::from_env()?;
+    let sign_in = sign_in_of(app.config()?, profile, session)?;
+    let backend = app.backend()?;
     // Shared with refreshes: a second login waits for this one.
     let lock_id = sign_in.lock_id();
     let mut lock = crate::chain::lock::acquire(&lock_id, std::time::Duration::from_millis(200));
@@ -177,17 +296,17 @@ pub fn login_cmd(
     Ok(())
 }
 
-pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
-    let config = AwsConfig::load()?;
-    let backend = Backend::from_env()?;
+fn logout_cmd(app: &App, profile: Option<&str>, session: Option<&str>) -> Result<()> {
+    let config = app.config()?;
+    let backend = app.backend()?;
     let sign_ins: Vec<SignIn> = if profile.is_some() || session.is_some() {
-        vec![sign_in_of(&config, profile, session)?]
+        vec![sign_in_of(config, profile, session)?]
     } else {
-        all_sign_ins(&config).into_values().collect()
+        all_sign_ins(config).into_values().collect()
     };
     let store = token_store(backend);
-    let cache = Cache::open(backend);
-    let plans = sso_plans(&config);
+    let cache = app.cache()?;
+    let plans = sso_plans(config);
     for sign_in in &sign_ins {
         let found = known_tokens(sign_in, store.as_deref());
         let mut told = Vec::new();
@@ -226,7 +345,7 @@ pub fn logout_cmd(profile: Option<&str>, session: Option<&str>) -> Result<()> {
         }
         // Every cached credential that came from this sign-in: the roots and each hop.
         let dropped = drop_cached(
-            &cache,
+            cache,
             plans.iter().filter(
                 |p| matches!(&p.root, Root::Sso { sso, .. } if sso.token_key() == sign_in.key()),
             ),
