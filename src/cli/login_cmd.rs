@@ -229,7 +229,7 @@ fn logout_cmd(app: &App, profile: Option<&str>) -> Result<()> {
                 told.push(format!("the AWS CLI's session {}", path.display()));
             }
         }
-        let dropped = super::sso_cmd::drop_cached(
+        let dropped = crate::chain::root::sso::logout::drop_cached(
             cache,
             plans
                 .iter()

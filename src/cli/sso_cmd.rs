@@ -2,18 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
-
 use clap::Subcommand;
 
 use super::{notice, App, Outcome};
-use crate::chain::cache::key::{chain_keys, root_key};
-use crate::chain::cache::Cache;
 use crate::chain::config::AwsConfig;
 use crate::chain::plan::{parse_scopes, plan, ChainPlan, Root, SsoRoot};
-use crate::chain::root;
-use crate::chain::root::sso::token::{self, Origin};
-use crate::chain::root::sso::{known_tokens, login, token_store, SignIn};
+use crate::chain::root::sso::logout::{self, Dropped};
+use crate::chain::root::sso::{login, token_store, SignIn};
 use crate::error::{suggest_session, Error, Result};
 
 // The arguments of each command; their help texts are the variants' in `Command` and
@@ -308,51 +303,15 @@ fn logout_cmd(app: &App, profile: Option<&str>, session: Option<&str>) -> Result
     let cache = app.cache()?;
     let plans = sso_plans(config);
     for sign_in in &sign_ins {
-        let found = known_tokens(sign_in, store.as_deref());
-        let mut told = Vec::new();
-        let mut live: Vec<&str> = found
+        let dropped = logout::logout(sign_in, store.as_deref(), cache, &plans)?;
+        let told: Vec<String> = dropped
             .iter()
-            .filter(|(t, _)| t.seconds_left(Utc::now()) > 0)
-            .map(|(t, _)| t.access_token.as_str())
+            .map(|d| match d {
+                Dropped::KeyringToken => "the token in the keyring".to_string(),
+                Dropped::CliToken(path) => format!("the AWS CLI's token {}", path.display()),
+                Dropped::Cached(n) => format!("{n} cached credential(s)"),
+            })
             .collect();
-        live.dedup();
-        if !live.is_empty() {
-            let clients = crate::chain::root::sso::client::Clients::new(&sign_in.region)?;
-            for access_token in live {
-                if let Err(e) = clients.logout(access_token) {
-                    crate::chain::cache::warn(&format!(
-                        "the portal's Logout for {} failed ({e}); the token is dropped here anyway",
-                        sign_in.name()
-                    ));
-                }
-            }
-        }
-        for (_, origin) in &found {
-            match origin {
-                Origin::Keyring => {
-                    if let Some(store) = &store {
-                        let _ = store.delete(&token::keyring_name(sign_in.key()));
-                        told.push("the token in the keyring".to_string());
-                    }
-                }
-                // As `aws sso logout` does: the AWS CLI's copy is spent too.
-                Origin::File(path) => {
-                    if std::fs::remove_file(path).is_ok() {
-                        told.push(format!("the AWS CLI's token {}", path.display()));
-                    }
-                }
-            }
-        }
-        // Every cached credential that came from this sign-in: the roots and each hop.
-        let dropped = drop_cached(
-            cache,
-            plans.iter().filter(
-                |p| matches!(&p.root, Root::Sso { sso, .. } if sso.token_key() == sign_in.key()),
-            ),
-        );
-        if dropped > 0 {
-            told.push(format!("{dropped} cached credential(s)"));
-        }
         if told.is_empty() {
             notice(&format!(
                 "{}: not signed in; nothing to drop",
@@ -370,32 +329,15 @@ fn logout_cmd(app: &App, profile: Option<&str>, session: Option<&str>) -> Result
     Ok(())
 }
 
-/// Drops every cached credential of these chains — their roots and each hop — and
-/// says how many there were (a sign-out's).
-pub(super) fn drop_cached<'a>(cache: &Cache, plans: impl Iterator<Item = &'a ChainPlan>) -> usize {
-    let mut dropped = 0;
-    for p in plans {
-        let identity = root::identity(&p.root);
-        let (_, hops) = chain_keys(p, &identity);
-        for key in std::iter::once(root_key(&identity)).chain(hops) {
-            if cache.remove(&key) {
-                dropped += 1;
-            }
-        }
-    }
-    dropped
-}
-
 /// Keys already in this shell that came from the sign-in just dropped stay valid until
 /// they expire, and no command can take them out of the shell: say so, and how.
 fn tell_about_this_shell(plans: &[ChainPlan], sign_in: &SignIn) {
     let Ok(active) = crate::sys::settings::var("AWSROLE_PROFILE") else {
         return;
     };
-    let from_it = plans.iter().any(|p| {
-        p.target == active
-            && matches!(&p.root, Root::Sso { sso, .. } if sso.token_key() == sign_in.key())
-    });
+    let from_it = plans
+        .iter()
+        .any(|p| p.target == active && logout::starts_at(p, sign_in));
     if from_it {
         let until = crate::sys::settings::var("AWS_CREDENTIAL_EXPIRATION").unwrap_or_default();
         notice(&format!(

@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod login;
+pub mod logout;
 pub(super) mod provider;
 pub mod sync;
 pub mod token;
