@@ -359,13 +359,47 @@ pub fn decide_hop(first: bool, source: SourceKind, asked: Option<u32>, mfa: bool
 
 pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<ChainPlan> {
     let target_profile = config.profile(target)?;
+    let (roles, mut root) = walk_to_root(config, target_profile, inputs)?;
+    let (hops, mut mfa_session) = plan_hops(&roles, &root, target_profile, inputs)?;
+    if hops.is_empty() {
+        mfa_session = keys_session(&root, target_profile, inputs);
+    }
+    // The profiles a setting is looked up in, nearest first: the target, each role it
+    // is reached through, the root's profile.
+    let chain: Vec<&Profile> = std::iter::once(target_profile)
+        .chain(roles.iter().rev().skip(1).copied())
+        .chain(config.profiles.get(root.profile()))
+        .collect();
+    let guarded_by = guard_of(&chain, target)?;
+    let (region, endpoint) = settle_place(config, &chain, &mut root, inputs);
+
+    Ok(ChainPlan {
+        target: target.to_string(),
+        root,
+        mfa_session,
+        hops,
+        region,
+        endpoint,
+        confirm: guarded_by.is_some(),
+        guarded_by,
+    })
+}
+
+/// Phase 1: from the target along `source_profile` to the root: the role profiles in
+/// call order (the root's first), and the root. Loops, over-long chains and missing
+/// sources are refused here.
+fn walk_to_root<'c>(
+    config: &'c AwsConfig,
+    target_profile: &'c Profile,
+    inputs: &PlanInputs,
+) -> Result<(Vec<&'c Profile>, Root)> {
+    let target = target_profile.name.as_str();
     let mut roles: Vec<&Profile> = Vec::new();
     let mut visited: Vec<String> = vec![target.to_string()];
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::from([target]);
     let mut current = target_profile;
 
-    // Walk from the target to the root.
-    let mut root = loop {
+    let root = loop {
         let is_role = has_role(current) && (roles.is_empty() || !has_static_keys(current));
         if !is_role {
             break source_root(current, config)?;
@@ -434,6 +468,17 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
     };
 
     roles.reverse();
+    Ok((roles, root))
+}
+
+/// Phase 2: one hop per role, each with the MFA and duration decision (`decide_hop`);
+/// the MFA session where the first hop's code is better spent on GetSessionToken.
+fn plan_hops(
+    roles: &[&Profile],
+    root: &Root,
+    target_profile: &Profile,
+    inputs: &PlanInputs,
+) -> Result<(Vec<Hop>, Option<MfaSession>)> {
     let mut hops = Vec::with_capacity(roles.len());
     let mut mfa_session = None;
     for (index, profile) in roles.iter().enumerate() {
@@ -475,29 +520,33 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
         });
     }
 
-    // A plain keys profile (no role): a session is the credential, with MFA when the
-    // profile has mfa_serial, as aws-vault does, so long-term keys never reach a shell
-    // (`--no-session` hands them out).
-    if hops.is_empty()
-        && root.is_long_term()
-        && matches!(root, Root::Keys { .. })
-        && !inputs.no_session
-    {
-        mfa_session = Some(MfaSession {
-            mfa: target_profile.get("mfa_serial").map(|serial| Mfa {
-                serial: serial.to_string(),
-                process: target_profile.get("mfa_process").map(str::to_string),
-            }),
-            duration: inputs.duration.unwrap_or(MFA_SESSION_SECONDS),
-        });
-    }
+    Ok((hops, mfa_session))
+}
 
-    let chain: Vec<&Profile> = std::iter::once(target_profile)
-        .chain(roles.iter().rev().skip(1).copied())
-        .chain(config.profiles.get(root.profile()))
-        .collect();
+/// Phase 3: a plain keys profile (no role) is handed out as a session, with MFA when
+/// the profile has mfa_serial, as aws-vault does, so long-term keys never reach a shell
+/// (`--no-session` hands them out).
+fn keys_session(root: &Root, target_profile: &Profile, inputs: &PlanInputs) -> Option<MfaSession> {
+    let wanted = root.is_long_term() && matches!(root, Root::Keys { .. }) && !inputs.no_session;
+    wanted.then(|| MfaSession {
+        mfa: target_profile.get("mfa_serial").map(|serial| Mfa {
+            serial: serial.to_string(),
+            process: target_profile.get("mfa_process").map(str::to_string),
+        }),
+        duration: inputs.duration.unwrap_or(MFA_SESSION_SECONDS),
+    })
+}
+
+/// Phase 4: the region and STS endpoint nearest the target along the chain (then the
+/// environment's, then the default profile's region), given to the roots that call STS
+/// themselves.
+fn settle_place(
+    config: &AwsConfig,
+    chain: &[&Profile],
+    root: &mut Root,
+    inputs: &PlanInputs,
+) -> (Option<String>, Option<String>) {
     let nearest = |key: &str| chain.iter().find_map(|p| p.get(key)).map(str::to_string);
-    let guarded_by = guard_of(&chain, target)?;
     let region = nearest("region")
         .or_else(|| inputs.env_region.clone())
         .or_else(|| {
@@ -507,7 +556,7 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
                 .and_then(|d| d.get("region"))
                 .map(str::to_string)
         });
-    if let Root::Login { region: r, .. } = &mut root {
+    if let Root::Login { region: r, .. } = root {
         r.clone_from(&region);
     }
     let endpoint = inputs
@@ -515,21 +564,12 @@ pub fn plan(config: &AwsConfig, target: &str, inputs: &PlanInputs) -> Result<Cha
         .clone()
         .or_else(|| nearest("endpoint_url"));
     // AssumeRoleWithWebIdentity goes to the chain's STS, as every hop after it does.
-    if let Root::WebIdentity { web, .. } = &mut root {
+    if let Root::WebIdentity { web, .. } = root {
         web.region.clone_from(&region);
         web.endpoint.clone_from(&endpoint);
     }
 
-    Ok(ChainPlan {
-        target: target.to_string(),
-        root,
-        mfa_session,
-        hops,
-        region,
-        endpoint,
-        confirm: guarded_by.is_some(),
-        guarded_by,
-    })
+    (region, endpoint)
 }
 
 /// The first profile of `chain` (target first, then each it is reached through) whose

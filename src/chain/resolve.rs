@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::chain::cache::key::chain_keys;
+use crate::chain::cache::key::{chain_keys, CacheKey};
 use crate::chain::cache::{Backend, Cache, CacheEntry};
 use crate::chain::credentials::Credentials;
 use crate::chain::mfa::MfaCodes;
 pub use crate::chain::mfa::MfaPolicy;
-use crate::chain::plan::{ChainPlan, Hop};
+use crate::chain::plan::{ChainPlan, Hop, MfaSession};
 use crate::chain::root::Provider;
 use crate::chain::sts::{Sts, StsFailure};
 use crate::chain::{lock, root};
@@ -24,178 +24,236 @@ pub struct Resolver<'a> {
     pub lock_wait: Duration,
 }
 
-/// Where the walk starts: the last cached step, if any.
-struct Start {
-    /// Index of the first hop still to call.
-    next_hop: usize,
-    credentials: Option<Credentials>,
+/// One step of a chain after its root: the MFA session (GetSessionToken) or a hop
+/// (AssumeRole). Each turns the credentials before it into its own; the walk keeps
+/// each step's result in the cache under the step's key and locks the first step it
+/// must make, so the caching and the locking are the same for every step.
+trait Step {
+    /// Where its credentials are kept.
+    fn key(&self) -> &CacheKey;
+    /// What another awsrole waiting for it is told ("the credentials of role-b").
+    fn what(&self) -> String;
+    /// Makes the call: its credentials and how the cache lists them.
+    fn call(&self, before: &Credentials, walk: &mut Walk) -> Result<(Credentials, CacheEntry)>;
 }
 
-impl Resolver<'_> {
-    pub fn resolve(&self, plan: &ChainPlan) -> Result<Credentials> {
-        let root_id = root::identity(&plan.root);
-        let (mfa_key, hop_keys) = chain_keys(plan, &root_id);
-        let find_start = || -> Start {
-            let now = Utc::now();
-            for (i, key) in hop_keys.iter().enumerate().rev() {
-                if let Some(entry) = self.cache.get(key, now) {
-                    return Start {
-                        next_hop: i + 1,
-                        credentials: Some(entry.credentials),
-                    };
-                }
-            }
-            let session = mfa_key.as_ref().and_then(|k| self.cache.get(k, now));
-            Start {
-                next_hop: 0,
-                credentials: session.map(|e| e.credentials),
-            }
-        };
+/// What the steps of one walk share: the plan, one STS client built on first need, and
+/// the MFA codes asked so far (one device's code serves every step that needs it).
+struct Walk<'p> {
+    plan: &'p ChainPlan,
+    sts: Option<Sts>,
+    codes: MfaCodes,
+}
 
-        let start = find_start();
-        if start.next_hop == plan.hops.len() {
-            if let Some(creds) = start.credentials {
-                return Ok(creds);
-            }
-        }
-        // Lock the first step still to be made; then look again, since another awsrole
-        // may have made it while we waited (or between our look and the lock).
-        let step = match (start.next_hop, &mfa_key, start.credentials.is_none()) {
-            (0, Some(session), true) => plan
-                .mfa_session
-                .as_ref()
-                .map(|m| (session, session_text(m))),
-            (i, _, _) => hop_keys
-                .get(i)
-                .zip(plan.hops.get(i))
-                .map(|(key, hop)| (key, format!("the credentials of {}", hop.profile))),
-        };
-        let _lock = match step {
-            Some((step, what)) if self.cache.enabled() => {
-                lock::acquire_telling(&step.id, self.lock_wait, Some(&what))
-            }
-            _ => None,
-        };
-        let mut start = if _lock.is_some() { find_start() } else { start };
-        if start.next_hop == plan.hops.len() {
-            if let Some(creds) = start.credentials.take() {
-                return Ok(creds);
-            }
-        }
+impl Walk<'_> {
+    fn sts(&mut self) -> Result<&Sts> {
+        sts_of(&mut self.sts, self.plan)
+    }
+}
 
-        let mut sts: Option<Sts> = None;
-        let mut codes = MfaCodes::new(self.mfa.clone());
+/// GetSessionToken over the root's long-term keys, with the MFA code where the plan
+/// has a device. A code typed at the terminal that STS refuses is asked again, up to
+/// three tries in all.
+struct SessionStep<'p> {
+    session: &'p MfaSession,
+    key: CacheKey,
+}
 
-        let mut creds = match start.credentials {
-            Some(c) => c,
-            None => {
-                let root_creds = root::Cached {
-                    inner: root::provider(&plan.root, self.backend, self.sso_interaction()),
-                    cache: self.cache,
-                }
-                .credentials()?;
-                match &plan.mfa_session {
-                    None => root_creds,
-                    Some(session) => {
-                        let asking = plan
-                            .hops
-                            .first()
-                            .map(|h| h.profile.as_str())
-                            .unwrap_or(&plan.target);
-                        let sts = sts_of(&mut sts, plan)?;
-                        // A code typed at the terminal that STS refuses is asked again,
-                        // up to three tries in all.
-                        let mut tries = 0;
-                        let creds = loop {
-                            tries += 1;
-                            let code = match &session.mfa {
-                                Some(mfa) => Some(codes.code_for(mfa, asking)?),
-                                None => None,
-                            };
-                            let mfa = session
-                                .mfa
-                                .as_ref()
-                                .zip(code.as_deref())
-                                .map(|(m, c)| (m.serial.as_str(), c));
-                            match sts.get_session_token(&root_creds, session.duration, mfa) {
-                                Ok(creds) => break creds,
-                                Err(StsFailure::BadMfa(message) | StsFailure::Denied(message))
-                                    if tries < 3
-                                        && session.mfa.as_ref().is_some_and(|m| codes.typed(m)) =>
-                                {
-                                    crate::sys::output::notice(&format!(
-                                        "STS refused the MFA code ({message}); wait for the next code"
-                                    ));
-                                    if let Some(m) = &session.mfa {
-                                        codes.forget(m);
-                                    }
-                                }
-                                Err(f) => return Err(explain_session_failure(f, plan, sts)),
-                            }
-                        };
-                        if let Some(key) = &mfa_key {
-                            self.cache.put(
-                                key,
-                                &CacheEntry {
-                                    profile: plan.root.profile().to_string(),
-                                    role: session
-                                        .mfa
-                                        .as_ref()
-                                        .map(|m| m.serial.clone())
-                                        .unwrap_or_else(|| "session".into()),
-                                    credentials: creds.clone(),
-                                    session: None,
-                                },
-                            );
-                        }
-                        creds
-                    }
-                }
-            }
-        };
+impl Step for SessionStep<'_> {
+    fn key(&self) -> &CacheKey {
+        &self.key
+    }
 
-        for (i, (hop, key)) in plan
+    fn what(&self) -> String {
+        session_text(self.session)
+    }
+
+    fn call(&self, root: &Credentials, walk: &mut Walk) -> Result<(Credentials, CacheEntry)> {
+        let plan = walk.plan;
+        let session = self.session;
+        // The profile a person is asked the code for: the first role, or the target.
+        let asking = plan
             .hops
-            .iter()
-            .zip(&hop_keys)
-            .enumerate()
-            .skip(start.next_hop)
-        {
-            let code = match &hop.mfa {
-                Some(m) => Some(codes.code_for(m, &hop.profile)?),
+            .first()
+            .map(|h| h.profile.as_str())
+            .unwrap_or(&plan.target);
+        let mut tries = 0;
+        let creds = loop {
+            tries += 1;
+            let code = match &session.mfa {
+                Some(mfa) => Some(walk.codes.code_for(mfa, asking)?),
                 None => None,
             };
-            let session_name = hop
-                .session_name
-                .clone()
-                .unwrap_or_else(default_session_name);
-            let sts = sts_of(&mut sts, plan)?;
-            let mfa = hop
+            let mfa = session
                 .mfa
                 .as_ref()
                 .zip(code.as_deref())
                 .map(|(m, c)| (m.serial.as_str(), c));
-            creds = sts
-                .assume_role(
-                    &creds,
-                    &hop.role_arn,
-                    &session_name,
-                    hop.external_id.as_deref(),
-                    hop.duration,
-                    mfa,
-                )
-                .map_err(|f| explain_hop_failure(f, plan, i, sts))?;
-            self.cache.put(
-                key,
-                &CacheEntry {
-                    profile: hop.profile.clone(),
-                    role: hop.role_arn.clone(),
-                    credentials: creds.clone(),
-                    session: Some(session_name),
-                },
-            );
+            let answer = walk.sts()?.get_session_token(root, session.duration, mfa);
+            match answer {
+                Ok(creds) => break creds,
+                Err(StsFailure::BadMfa(message) | StsFailure::Denied(message))
+                    if tries < 3 && session.mfa.as_ref().is_some_and(|m| walk.codes.typed(m)) =>
+                {
+                    crate::sys::output::notice(&format!(
+                        "STS refused the MFA code ({message}); wait for the next code"
+                    ));
+                    if let Some(m) = &session.mfa {
+                        walk.codes.forget(m);
+                    }
+                }
+                Err(f) => return Err(explain_session_failure(f, plan, walk.sts()?)),
+            }
+        };
+        let entry = CacheEntry {
+            profile: plan.root.profile().to_string(),
+            role: session
+                .mfa
+                .as_ref()
+                .map(|m| m.serial.clone())
+                .unwrap_or_else(|| "session".into()),
+            credentials: creds.clone(),
+            session: None,
+        };
+        Ok((creds, entry))
+    }
+}
+
+/// AssumeRole of one hop, with its MFA code where it asks one directly.
+struct HopStep<'p> {
+    index: usize,
+    hop: &'p Hop,
+    key: CacheKey,
+}
+
+impl Step for HopStep<'_> {
+    fn key(&self) -> &CacheKey {
+        &self.key
+    }
+
+    fn what(&self) -> String {
+        format!("the credentials of {}", self.hop.profile)
+    }
+
+    fn call(&self, before: &Credentials, walk: &mut Walk) -> Result<(Credentials, CacheEntry)> {
+        let hop = self.hop;
+        let code = match &hop.mfa {
+            Some(m) => Some(walk.codes.code_for(m, &hop.profile)?),
+            None => None,
+        };
+        let session_name = hop
+            .session_name
+            .clone()
+            .unwrap_or_else(default_session_name);
+        let mfa = hop
+            .mfa
+            .as_ref()
+            .zip(code.as_deref())
+            .map(|(m, c)| (m.serial.as_str(), c));
+        let plan = walk.plan;
+        let sts = walk.sts()?;
+        let creds = sts
+            .assume_role(
+                before,
+                &hop.role_arn,
+                &session_name,
+                hop.external_id.as_deref(),
+                hop.duration,
+                mfa,
+            )
+            .map_err(|f| explain_hop_failure(f, plan, self.index, sts))?;
+        let entry = CacheEntry {
+            profile: hop.profile.clone(),
+            role: hop.role_arn.clone(),
+            credentials: creds.clone(),
+            session: Some(session_name),
+        };
+        Ok((creds, entry))
+    }
+}
+
+/// The steps of a plan after its root, in call order, each with its cache key.
+fn steps<'p>(plan: &'p ChainPlan, root_id: &str) -> Vec<Box<dyn Step + 'p>> {
+    let (session_key, hop_keys) = chain_keys(plan, root_id);
+    let session = plan
+        .mfa_session
+        .as_ref()
+        .zip(session_key)
+        .map(|(session, key)| Box::new(SessionStep { session, key }) as Box<dyn Step>);
+    let hops = plan
+        .hops
+        .iter()
+        .zip(hop_keys)
+        .enumerate()
+        .map(|(index, (hop, key))| Box::new(HopStep { index, hop, key }) as Box<dyn Step>);
+    session.into_iter().chain(hops).collect()
+}
+
+impl Resolver<'_> {
+    /// The root's credentials, then each step not yet cached folded over them: the walk
+    /// starts after the last step whose credentials are cached, under the lock of the
+    /// first step it must make, and looks again once it holds it, since another awsrole
+    /// may have made that step meanwhile.
+    pub fn resolve(&self, plan: &ChainPlan) -> Result<Credentials> {
+        let steps = steps(plan, &root::identity(&plan.root));
+        let first = self.cached_start(&steps);
+        if let (done, Some(creds)) = &first {
+            if *done == steps.len() {
+                return Ok(creds.clone());
+            }
         }
-        Ok(creds)
+        let _lock = self.lock(steps.get(first.0).map(|s| s.as_ref()));
+        let (start, cached) = if _lock.is_some() {
+            self.cached_start(&steps)
+        } else {
+            first
+        };
+        let before = match cached {
+            Some(creds) if start == steps.len() => return Ok(creds),
+            Some(creds) => creds,
+            None => self.root_credentials(plan)?,
+        };
+        let mut walk = Walk {
+            plan,
+            sts: None,
+            codes: MfaCodes::new(self.mfa.clone()),
+        };
+        steps[start..].iter().try_fold(before, |before, step| {
+            let (creds, entry) = step.call(&before, &mut walk)?;
+            self.cache.put(step.key(), &entry);
+            Ok(creds)
+        })
+    }
+
+    /// How many steps are already made: the index after the last cached one, and its
+    /// credentials (`(0, None)`: the walk starts at the root).
+    fn cached_start(&self, steps: &[Box<dyn Step + '_>]) -> (usize, Option<Credentials>) {
+        let now = Utc::now();
+        steps
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, step)| {
+                self.cache
+                    .get(step.key(), now)
+                    .map(|entry| (i + 1, Some(entry.credentials)))
+            })
+            .unwrap_or((0, None))
+    }
+
+    /// The lock of `step`, the first still to be made, telling who waits for what.
+    fn lock(&self, step: Option<&dyn Step>) -> Option<lock::ResolveLock> {
+        let step = step.filter(|_| self.cache.enabled())?;
+        lock::acquire_telling(&step.key().id, self.lock_wait, Some(&step.what()))
+    }
+
+    /// The root's credentials through its provider, its expiring ones cached.
+    fn root_credentials(&self, plan: &ChainPlan) -> Result<Credentials> {
+        root::Cached {
+            inner: root::provider(&plan.root, self.backend, self.sso_interaction()),
+            cache: self.cache,
+        }
+        .credentials()
     }
 }
 
