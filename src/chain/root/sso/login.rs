@@ -13,7 +13,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::client::{Clients, Failure, Grant, Registration};
+use super::client::{Clients, Failure, Grant, NewToken, Registration};
 use super::token::{self, Token};
 use super::{token_store, SignIn};
 use crate::chain::cache::{name_prefix, Backend, SecretStore};
@@ -38,20 +38,68 @@ enum Flow {
     Device,
 }
 
-/// Signs in and keeps the token in the keyring; returns it.
+/// What one sign-in works with, settled before anyone is asked anything.
+struct Attempt<'a> {
+    sign_in: &'a SignIn,
+    store: Box<dyn SecretStore>,
+    clients: Clients,
+    scopes: Vec<String>,
+    show_browser: bool,
+}
+
+impl Attempt<'_> {
+    fn fail(&self, e: Failure) -> Error {
+        oidc_error(&e, &self.clients.oidc_endpoint, self.sign_in)
+    }
+}
+
+/// Signs in and keeps the token in the keyring; returns it. The phases: a keyring that
+/// will take the token, the flow (PKCE, or a device code where no browser can be
+/// shown), the person's approval, and the token kept.
 pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<Token> {
+    let store = token_home(backend)?;
+    let headless = crate::sys::browser::headless();
+    let flow = choose_flow(sign_in, options, headless);
+    let scopes: Vec<String> = if sign_in.scopes.is_empty() {
+        DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        sign_in.scopes.clone()
+    };
+    let clients = Clients::new(&sign_in.region).map_err(|e| oidc_error(&e, "", sign_in))?;
+    let attempt = Attempt {
+        sign_in,
+        store,
+        clients,
+        scopes,
+        show_browser: !options.no_browser && headless.is_none(),
+    };
+    let (registration, new) = match flow {
+        Flow::Pkce => by_pkce(&attempt)?,
+        Flow::Device => by_device_code(&attempt)?,
+    };
+    keep(&attempt, registration, new)
+}
+
+/// The keyring the token will go to, checked to take a write before anyone approves
+/// anything.
+fn token_home(backend: Backend) -> Result<Box<dyn SecretStore>> {
     let store = token_store(backend).ok_or_else(|| {
         Error::Sso(format!(
             "there is no keyring to keep the IAM Identity Center token in (AWSROLE_KEYRING={}); awsrole keeps tokens only there. Set AWSROLE_KEYRING to keyutils or secret-service, or sign in with 'aws sso login', whose token awsrole reads",
-            crate::sys::settings::var("AWSROLE_KEYRING").unwrap_or_default()
+            crate::sys::settings::get().keyring().unwrap_or_default()
         ))
     })?;
     if backend == Backend::Auto && crate::chain::cache::secret_service_missing() {
         notice("no Secret Service on this session's D-Bus: the sign-in token goes to the kernel keyring (kept until it expires or the machine restarts)");
     }
     check_store(store.as_ref(), "the IAM Identity Center token")?;
-    let headless = crate::sys::browser::headless();
-    let flow = if options.device_code || sign_in.session.is_none() {
+    Ok(store)
+}
+
+/// PKCE where a browser can be shown and the profile names an sso-session; else a
+/// device code (legacy profiles, `--use-device-code`, SSH, CI, containers).
+fn choose_flow(sign_in: &SignIn, options: &Options, headless: Option<&str>) -> Flow {
+    if options.device_code || sign_in.session.is_none() {
         Flow::Device
     } else if let Some(why) = headless {
         notice(&format!(
@@ -60,105 +108,104 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
         Flow::Device
     } else {
         Flow::Pkce
-    };
-    let scopes: Vec<String> = if sign_in.scopes.is_empty() {
-        DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect()
-    } else {
-        sign_in.scopes.clone()
-    };
-    let clients = Clients::new(&sign_in.region).map_err(|e| oidc_error(&e, "", sign_in))?;
-    let fail = |e: Failure| oidc_error(&e, &clients.oidc_endpoint, sign_in);
-    let show_browser = !options.no_browser && headless.is_none();
+    }
+}
 
-    let (registration, new) = match flow {
-        Flow::Pkce => {
-            let listener = TcpListener::bind(("127.0.0.1", 0))
-                .map_err(|e| Error::io("cannot listen on 127.0.0.1 for the sign-in", e))?;
-            let port = listener
-                .local_addr()
-                .map_err(|e| Error::io("cannot tell the sign-in listener's port", e))?
-                .port();
-            let registration = registered(store.as_ref(), sign_in, flow, &scopes, || {
-                clients.register_client(
-                    &client_name(sign_in),
-                    &scopes,
-                    &["authorization_code", "refresh_token"],
-                    Some(&format!("http://127.0.0.1{CALLBACK_PATH}")),
-                    &sign_in.start_url,
-                )
-            })
-            .map_err(fail)?;
-            let redirect_uri = format!("http://127.0.0.1:{port}{CALLBACK_PATH}");
-            let verifier = random_text(64)?;
-            let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(Sha256::digest(verifier.as_bytes()));
-            let state = random_text(24)?;
-            let url = format!(
-                "{}/authorize?{}",
-                clients.oidc_endpoint,
-                form_urlencoded::Serializer::new(String::new())
-                    .append_pair("response_type", "code")
-                    .append_pair("client_id", &registration.client_id)
-                    .append_pair("redirect_uri", &redirect_uri)
-                    .append_pair("state", &state)
-                    .append_pair("code_challenge_method", "S256")
-                    .append_pair("scopes", &scopes.join(" "))
-                    .append_pair("code_challenge", &challenge)
-                    .finish()
-            );
-            tell_or_open(&url, None, show_browser);
-            let code = wait_for_code(
-                &listener,
-                &state,
-                "run the sign-in again (or add --use-device-code)",
-            )?;
-            let new = clients
-                .create_token(
-                    &registration,
-                    Grant::AuthorizationCode {
-                        code: &code,
-                        verifier: &verifier,
-                        redirect_uri: &redirect_uri,
-                    },
-                )
-                .map_err(fail)?;
-            (registration, new)
-        }
-        Flow::Device => {
-            let registration = registered(store.as_ref(), sign_in, flow, &scopes, || {
-                clients.register_client(
-                    &client_name(sign_in),
-                    &scopes,
-                    &[
-                        "urn:ietf:params:oauth:grant-type:device_code",
-                        "refresh_token",
-                    ],
-                    None,
-                    &sign_in.start_url,
-                )
-            })
-            .map_err(fail)?;
-            let device = clients
-                .start_device_authorization(&registration, &sign_in.start_url)
-                .map_err(fail)?;
-            let url = verification_url(&device, sign_in)?;
-            notice(&format!(
-                "to sign in to {}, open {} and check that it shows the code {}",
-                sign_in.name(),
-                device.verification_uri,
-                device.user_code
-            ));
-            tell_or_open(&url, Some(&device.user_code), show_browser);
-            let new = poll_device(&clients, &registration, &device).map_err(|e| match e {
-                PollEnd::Failed(f) => fail(f),
-                PollEnd::Expired => Error::Sso(format!(
-                    "the sign-in code expired before it was approved; run '{}' again",
-                    sign_in.login_command
-                )),
-            })?;
-            (registration, new)
-        }
-    };
+/// The authorization-code flow with PKCE through a listener on 127.0.0.1.
+fn by_pkce(a: &Attempt) -> Result<(Registration, NewToken)> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| Error::io("cannot listen on 127.0.0.1 for the sign-in", e))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot tell the sign-in listener's port", e))?
+        .port();
+    let registration = registered(a.store.as_ref(), a.sign_in, Flow::Pkce, &a.scopes, || {
+        a.clients.register_client(
+            &client_name(a.sign_in),
+            &a.scopes,
+            &["authorization_code", "refresh_token"],
+            Some(&format!("http://127.0.0.1{CALLBACK_PATH}")),
+            &a.sign_in.start_url,
+        )
+    })
+    .map_err(|e| a.fail(e))?;
+    let redirect_uri = format!("http://127.0.0.1:{port}{CALLBACK_PATH}");
+    let verifier = random_text(64)?;
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    let state = random_text(24)?;
+    let url = format!(
+        "{}/authorize?{}",
+        a.clients.oidc_endpoint,
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &registration.client_id)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("state", &state)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("scopes", &a.scopes.join(" "))
+            .append_pair("code_challenge", &challenge)
+            .finish()
+    );
+    tell_or_open(&url, None, a.show_browser);
+    let code = wait_for_code(
+        &listener,
+        &state,
+        "run the sign-in again (or add --use-device-code)",
+    )?;
+    let new = a
+        .clients
+        .create_token(
+            &registration,
+            Grant::AuthorizationCode {
+                code: &code,
+                verifier: &verifier,
+                redirect_uri: &redirect_uri,
+            },
+        )
+        .map_err(|e| a.fail(e))?;
+    Ok((registration, new))
+}
+
+/// The device-code flow: a code the person checks on the verification page.
+fn by_device_code(a: &Attempt) -> Result<(Registration, NewToken)> {
+    let registration = registered(a.store.as_ref(), a.sign_in, Flow::Device, &a.scopes, || {
+        a.clients.register_client(
+            &client_name(a.sign_in),
+            &a.scopes,
+            &[
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "refresh_token",
+            ],
+            None,
+            &a.sign_in.start_url,
+        )
+    })
+    .map_err(|e| a.fail(e))?;
+    let device = a
+        .clients
+        .start_device_authorization(&registration, &a.sign_in.start_url)
+        .map_err(|e| a.fail(e))?;
+    let url = verification_url(&device, a.sign_in)?;
+    notice(&format!(
+        "to sign in to {}, open {} and check that it shows the code {}",
+        a.sign_in.name(),
+        device.verification_uri,
+        device.user_code
+    ));
+    tell_or_open(&url, Some(&device.user_code), a.show_browser);
+    let new = poll_device(&a.clients, &registration, &device).map_err(|e| match e {
+        PollEnd::Failed(f) => a.fail(f),
+        PollEnd::Expired => Error::Sso(format!(
+            "the sign-in code expired before it was approved; run '{}' again",
+            a.sign_in.login_command
+        )),
+    })?;
+    Ok((registration, new))
+}
+
+/// The new token, with its client registration, into the keyring; said once.
+fn keep(a: &Attempt, registration: Registration, new: NewToken) -> Result<Token> {
     let token = Token {
         access_token: new.access_token,
         expires_at: Utc::now() + chrono::Duration::seconds(new.expires_in),
@@ -166,14 +213,14 @@ pub fn login(sign_in: &SignIn, backend: Backend, options: &Options) -> Result<To
         client_id: Some(registration.client_id),
         client_secret: Some(registration.client_secret),
         registration_expires_at: Some(registration.expires_at),
-        region: Some(sign_in.region.clone()),
-        start_url: Some(sign_in.start_url.clone()),
+        region: Some(a.sign_in.region.clone()),
+        start_url: Some(a.sign_in.start_url.clone()),
         other: Default::default(),
     };
-    token::write_keyring(store.as_ref(), sign_in.key(), &token)?;
+    token::write_keyring(a.store.as_ref(), a.sign_in.key(), &token)?;
     notice(&format!(
         "signed in to {} until {}{}",
-        sign_in.name(),
+        a.sign_in.name(),
         token.expires_at.format("%Y-%m-%d %H:%M UTC"),
         if token.refresh_token.is_some() {
             " (renewed without a browser while the session allows)"
