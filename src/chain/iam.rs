@@ -45,10 +45,6 @@ impl Iam {
         }
     }
 
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
     /// CreateAccessKey for the user whose keys sign it.
     pub fn create_access_key(&self, creds: &Credentials) -> Result<NewKey> {
         let body = self.call(creds, &[("Action", "CreateAccessKey")])?;

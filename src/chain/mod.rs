@@ -3,13 +3,13 @@
 //! `root` provider or an STS hop (`sts`, `mfa`), behind the keyring `cache` and its
 //! per-step `lock`).
 
-pub mod cache;
+pub(crate) mod cache;
 pub mod config;
-pub mod credentials;
-pub mod iam;
-pub mod lock;
-pub mod mfa;
+pub(crate) mod credentials;
+pub(crate) mod iam;
+pub(crate) mod lock;
+pub(crate) mod mfa;
 pub mod plan;
-pub mod resolve;
-pub mod root;
-pub mod sts;
+pub(crate) mod resolve;
+pub(crate) mod root;
+pub(crate) mod sts;

@@ -20,7 +20,6 @@ use crate::env::render::{managed, EnvChange};
 pub const SHELL_VAR: &str = "__awsrole_diff";
 use crate::sys::envdiff::fingerprint;
 pub use crate::sys::envdiff::{from_hex, to_hex, EnvDiff};
-pub use crate::sys::settings::HANDOFF_VAR;
 
 impl EnvDiff {
     /// What the managed variables hold now, before the first switch.

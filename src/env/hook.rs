@@ -1400,7 +1400,7 @@ mod tests {
             let answer = serde_json::json!({
                 "vars": ctx.vars,
                 "diff": ctx.diff,
-                "handed_over": std::env::var_os(envdiff::HANDOFF_VAR).is_some(),
+                "handed_over": std::env::var_os(crate::sys::settings::HANDOFF_VAR).is_some(),
                 "state": ctx.state.is_some(),
                 "seen": ctx.seen,
                 "margin": ctx.margin,
@@ -1415,7 +1415,7 @@ mod tests {
             (SEEN_VAR, "s".into()),
             (MARGIN_VAR, "10m".into()),
             ("PWD", pwd.clone()),
-            (envdiff::HANDOFF_VAR, "abcd".into()),
+            (crate::sys::settings::HANDOFF_VAR, "abcd".into()),
             ("UNWATCHED", "x".into()),
         ]);
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();

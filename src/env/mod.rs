@@ -2,7 +2,7 @@
 //! syntax (`shell`), reversibly (`envdiff`); the per-prompt decision (`hook`); and which
 //! `.awsrole` files may act (`trust`).
 
-pub mod envdiff;
+pub(crate) mod envdiff;
 pub mod hook;
 pub mod render;
 pub mod shell;

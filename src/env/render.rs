@@ -1,4 +1,6 @@
-//! Credentials → text for a shell or a program. Quoting lives here and only here.
+//! What a switch does to the environment (`EnvChange`: the variables set and cleared)
+//! and its text in each output format. The quoting for each shell is that shell's module
+//! in `env/shell/`; dotenv's is here.
 
 use crate::chain::credentials::Credentials;
 use crate::env::shell::{Op, Shell};

@@ -1,5 +1,5 @@
 //! Credentials handed to other programs: the credential endpoint (`endpoint`, what
 //! `use --server` and `exec --server` run) and the console sign-in URL (`console`).
 
-pub mod console;
-pub mod endpoint;
+pub(crate) mod console;
+pub(crate) mod endpoint;

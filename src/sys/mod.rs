@@ -3,16 +3,16 @@
 //! programs (`process`, `browser`), HTTPS (`http`), the hook's time budget (`budget`),
 //! and hardening (`protect`). Nothing here imports another folder of awsrole.
 
-pub mod browser;
-pub mod budget;
-pub mod dirs;
-pub mod duration;
-pub mod envdiff;
-pub mod http;
+pub(crate) mod browser;
+pub(crate) mod budget;
+pub(crate) mod dirs;
+pub(crate) mod duration;
+pub(crate) mod envdiff;
+pub(crate) mod http;
 pub mod output;
-pub mod process;
+pub(crate) mod process;
 pub mod protect;
 pub mod settings;
 #[cfg(test)]
 pub(crate) mod test_child;
-pub mod tty;
+pub(crate) mod tty;
