@@ -106,12 +106,7 @@ pub fn start<F>(initial: Credentials, margin: i64, renew: F) -> Result<Endpoint>
 where
     F: Fn() -> Result<Credentials> + Send + 'static,
 {
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|e| Error::io("cannot listen on 127.0.0.1", e))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| Error::io("cannot tell the endpoint's port", e))?
-        .port();
+    let (listener, port) = crate::sys::http::loopback("the credential endpoint")?;
     let site = Arc::new(Site {
         path: format!("/awsrole/{}", random_hex(16)?),
         token: random_hex(32)?,

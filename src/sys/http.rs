@@ -5,6 +5,19 @@
 
 use http_body_util::{BodyExt, Full, Limited};
 
+/// A listener on 127.0.0.1 (never another address) at a port the system picks, and that
+/// port; `what` is named in the error ("the sign-in", "the credential endpoint").
+pub fn loopback(what: &str) -> crate::error::Result<(std::net::TcpListener, u16)> {
+    use crate::error::Error;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| Error::io(format!("cannot listen on 127.0.0.1 for {what}"), e))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::io(format!("cannot tell the port of {what}"), e))?
+        .port();
+    Ok((listener, port))
+}
+
 /// `method` `url` with `headers` and `body`; the status and the body.
 pub async fn send(
     method: &str,

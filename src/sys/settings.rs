@@ -264,6 +264,8 @@ mod tests {
     #[test]
     fn margins_take_units_and_refuse_negatives() {
         assert_eq!(parse_margin("45"), Some(45));
+        assert_eq!(parse_margin("20m"), Some(1200));
+        assert_eq!(parse_margin("x"), None);
         assert_eq!(parse_margin("2h"), Some(7200));
         assert_eq!(parse_margin("-1"), None);
         assert_eq!(parse_margin("m"), None);

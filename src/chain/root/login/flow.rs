@@ -6,7 +6,6 @@
 //! CLI's cache file only when asked (`--share-with-aws-cli`).
 
 use std::io::IsTerminal;
-use std::net::TcpListener;
 
 use base64::Engine;
 use chrono::Utc;
@@ -76,12 +75,7 @@ pub fn login(
         let code = pasted_code(&state)?;
         (CROSS_DEVICE, redirect_uri, code)
     } else {
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .map_err(|e| Error::io("cannot listen on 127.0.0.1 for the sign-in", e))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| Error::io("cannot tell the sign-in listener's port", e))?
-            .port();
+        let (listener, port) = crate::sys::http::loopback("the sign-in")?;
         let redirect_uri = format!(
             "http://127.0.0.1:{port}{}",
             crate::chain::root::sso::login::CALLBACK_PATH

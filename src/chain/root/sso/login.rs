@@ -113,12 +113,7 @@ fn choose_flow(sign_in: &SignIn, options: &Options, headless: Option<&str>) -> F
 
 /// The authorization-code flow with PKCE through a listener on 127.0.0.1.
 fn by_pkce(a: &Attempt) -> Result<(Registration, NewToken)> {
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|e| Error::io("cannot listen on 127.0.0.1 for the sign-in", e))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| Error::io("cannot tell the sign-in listener's port", e))?
-        .port();
+    let (listener, port) = crate::sys::http::loopback("the sign-in")?;
     let registration = registered(a.store.as_ref(), a.sign_in, Flow::Pkce, &a.scopes, || {
         a.clients.register_client(
             &client_name(a.sign_in),
