@@ -171,3 +171,137 @@ impl Default for App {
         App::new()
     }
 }
+
+#[cfg(test)]
+impl App {
+    /// An app over a given config and cache: no file, keyring or environment is read
+    /// for them. The backend is `None` (so the listing cache is off).
+    pub(crate) fn for_tests(config: AwsConfig, cache: Cache) -> App {
+        let app = App::new();
+        let _ = app.config.set(config);
+        let _ = app.backend.set(Backend::None);
+        let _ = app.cache.set(cache);
+        let _ = app.cache_margin.set(None);
+        app
+    }
+
+    /// The same, with this store of long-term keys.
+    pub(crate) fn with_secrets(self, store: Box<dyn SecretStore>) -> App {
+        let _ = self.secrets.set(Some(store));
+        self
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod memory {
+    //! An in-memory `SecretStore` for unit tests of commands (clones share the map), and
+    //! a cache entry to put in it.
+
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+
+    use chrono::{DateTime, Utc};
+
+    use crate::chain::cache::{CacheEntry, SecretStore};
+    use crate::chain::credentials::Credentials;
+
+    /// An entry of `profile`'s hop that lasts another hour; its secret is `SECRET-<profile>`.
+    pub(crate) fn entry(profile: &str) -> CacheEntry {
+        CacheEntry {
+            profile: profile.into(),
+            role: format!("arn:aws:iam::123456789012:role/{profile}"),
+            credentials: Credentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: format!("SECRET-{profile}"),
+                session_token: Some("TOKEN".into()),
+                expiration: Some(Utc::now() + chrono::Duration::seconds(3600)),
+                issued: None,
+            },
+            session: None,
+        }
+    }
+
+    #[derive(Default, Clone)]
+    pub(crate) struct Memory(pub(crate) Rc<RefCell<BTreeMap<String, Vec<u8>>>>);
+
+    impl SecretStore for Memory {
+        fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
+            Ok(self.0.borrow().get(name).cloned())
+        }
+        fn put(&self, name: &str, value: &[u8], _: Option<DateTime<Utc>>) -> Result<(), String> {
+            self.0.borrow_mut().insert(name.into(), value.to_vec());
+            Ok(())
+        }
+        fn delete(&self, name: &str) -> Result<(), String> {
+            self.0.borrow_mut().remove(name);
+            Ok(())
+        }
+        fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
+            Ok(self
+                .0
+                .borrow()
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .cloned()
+                .collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn a_profile_s_chain_is_parsed_once_per_run_and_the_whole_config_only_when_needed() {
+        const NAME: &str = "cli::app::tests::a_profile_s_chain_is_parsed_once_per_run_and_the_whole_config_only_when_needed";
+        if crate::sys::test_child::is_child(NAME) {
+            let file = crate::sys::settings::var("AWS_CONFIG_FILE").unwrap();
+            let app = App::new();
+            let first = app.plan("role-a", &PlanInputs::from_env(None)).unwrap();
+            // The file changes (here: breaks) after the first plan; `use` and `exec`
+            // plan again (confirm, then resolve) over what was parsed the first time.
+            std::fs::write(&file, "[profile role-a\n").unwrap();
+            let again = app
+                .plan("role-a", &PlanInputs::from_env(Some(900)))
+                .unwrap();
+            let same = first.hops[0].role_arn == again.hops[0].role_arn;
+            // The whole config was never loaded: loading it now reads the broken file.
+            let whole = app.config().is_err();
+            return crate::sys::test_child::answer(&format!("{same} {whole}"));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (config, credentials) = (dir.path().join("config"), dir.path().join("creds"));
+        std::fs::write(
+            &config,
+            "[profile role-a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = dev\n\n[profile unrelated]\nregion = eu-west-1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &credentials,
+            "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n",
+        )
+        .unwrap();
+        let (answer, stderr) = crate::sys::test_child::run(
+            NAME,
+            &[],
+            &[
+                ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+                ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+                ("HOME", dir.path().to_str().unwrap()),
+            ],
+        );
+        assert_eq!(answer, "true true", "{stderr}");
+    }
+
+    #[test]
+    fn an_exit_status_is_an_outcome_not_an_error() {
+        assert_eq!(Outcome::Done.code(), 0);
+        assert_eq!(Outcome::Exit(7).code(), 7);
+        assert_eq!(Error::Usage("x".into()).exit_code(), 2);
+        assert_eq!(Error::Cancelled.exit_code(), 1);
+        assert!(Error::Cancelled.needs_person());
+    }
+}

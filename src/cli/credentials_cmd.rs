@@ -517,3 +517,69 @@ fn explain(app: &App, profile: &str, duration: Option<u32>) -> Result<()> {
     out.push_str(&format!("mode:    {}\n", mode_advice(&plan)));
     emit_shown(&out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::app::memory::{entry, Memory};
+    use crate::sys::output::capture::capture;
+
+    #[test]
+    fn explain_shows_the_plan_and_what_of_it_is_cached() {
+        let config = AwsConfig::from_texts(
+            "[profile role-a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = dev\nregion = eu-west-1\n\n[profile role-b]\nrole_arn = arn:aws:iam::123456789012:role/B\nsource_profile = role-a\n",
+            "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = dev-secret\n",
+        )
+        .unwrap();
+        let sessions = Memory::default();
+        let app = App::for_tests(config, Cache::with_store(Box::new(sessions.clone()), 300));
+        // role-a's hop is cached, role-b's is not.
+        let plan = plan_profile(&app, "role-b", None).unwrap();
+        let (_, hops) = chain_keys(&plan, &root::identity(&plan.root));
+        assert_eq!(hops.len(), 2);
+        app.cache().unwrap().put(&hops[0], &entry("role-a"));
+
+        let mut ran = None;
+        let (out, err) = capture(|| {
+            ran = Some(
+                ExplainArgs {
+                    profile: "role-b".into(),
+                    duration: None,
+                }
+                .run(&app),
+            )
+        });
+        assert_eq!(ran.take().unwrap().unwrap(), Outcome::Done);
+        assert!(err.is_empty(), "{err:?}");
+        assert!(
+            out.starts_with("profile: role-b\nchain:   role-b ← role-a ← dev"),
+            "{out}"
+        );
+        let hop = |n: usize| {
+            let at = out.find(&format!("hop {n}:")).expect("the hop");
+            out[at..].lines().take(3).collect::<Vec<_>>().join("\n")
+        };
+        assert!(
+            hop(1).contains("role-a → arn:aws:iam::123456789012:role/A"),
+            "{out}"
+        );
+        assert!(hop(1).contains("cached until"), "{out}");
+        assert!(
+            hop(2).contains("role-b → arn:aws:iam::123456789012:role/B"),
+            "{out}"
+        );
+        assert!(hop(2).contains("not cached"), "{out}");
+        assert!(!out.contains("SECRET"), "{out}");
+
+        // A profile that is not there: the error names the near ones.
+        let missing = ExplainArgs {
+            profile: "role-c".into(),
+            duration: None,
+        }
+        .run(&app);
+        assert!(
+            matches!(&missing, Err(Error::UnknownProfile { hint, .. }) if hint.contains("role-a") || hint.contains("role-b")),
+            "{missing:?}"
+        );
+    }
+}

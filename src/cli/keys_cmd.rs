@@ -487,3 +487,115 @@ fn read_keys(profile: &str) -> Result<(String, String)> {
     }
     Ok((id, secret))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::cache::key::CacheKey;
+    use crate::cli::app::memory::{entry, Memory};
+    use crate::sys::output::capture::capture;
+
+    const CONFIG: &str = "[profile role-a]\nrole_arn = arn:aws:iam::123456789012:role/A\nsource_profile = dev\n\n[profile other]\nrole_arn = arn:aws:iam::123456789012:role/O\nsource_profile = elsewhere\n";
+    const CREDENTIALS: &str = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = dev-secret\n\n[elsewhere]\naws_access_key_id = AKIAELSE\naws_secret_access_key = else-secret\n";
+
+    fn app_over(sessions: &Memory) -> App {
+        let config = AwsConfig::from_texts(CONFIG, CREDENTIALS).unwrap();
+        App::for_tests(config, Cache::with_store(Box::new(sessions.clone()), 300))
+    }
+
+    fn put(app: &App, id: &str, profile: &str) {
+        let key = CacheKey { id: id.into() };
+        app.cache().unwrap().put(&key, &entry(profile));
+    }
+
+    #[test]
+    fn cache_list_shows_the_entries_without_a_secret_and_clear_empties_it() {
+        let sessions = Memory::default();
+        let app = app_over(&sessions);
+        put(&app, "k1", "role-a");
+        put(&app, "k2", "other");
+        let mut ran = None;
+        let (out, err) = capture(|| {
+            ran = Some(
+                CacheArgs {
+                    action: CacheAction::List,
+                }
+                .run(&app),
+            )
+        });
+        assert_eq!(ran.take().unwrap().unwrap(), Outcome::Done);
+        assert!(err.is_empty(), "{err:?}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(
+            lines[0].starts_with("PROFILE") && lines[0].ends_with("LEFT"),
+            "{out}"
+        );
+        assert!(
+            lines[1].starts_with("other ") && lines[1].contains(":role/other"),
+            "{out}"
+        );
+        assert!(
+            lines[2].starts_with("role-a ") && lines[2].contains(":role/role-a"),
+            "{out}"
+        );
+        assert!(!out.contains("SECRET") && !out.contains("TOKEN"), "{out}");
+
+        let (out, err) = capture(|| {
+            ran = Some(
+                CacheArgs {
+                    action: CacheAction::Clear { profile: None },
+                }
+                .run(&app),
+            )
+        });
+        assert_eq!(ran.take().unwrap().unwrap(), Outcome::Done);
+        assert_eq!(out, "");
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].contains("dropped 2 cached credential(s)"), "{err:?}");
+        assert!(sessions.0.borrow().is_empty());
+    }
+
+    #[test]
+    fn remove_drops_the_keys_and_the_sessions_made_from_them_only() {
+        let (sessions, secrets) = (Memory::default(), Memory::default());
+        let app = app_over(&sessions).with_secrets(Box::new(secrets.clone()));
+        secrets.put(&keyring_name("dev"), b"{}", None).unwrap();
+        put(&app, "k1", "role-a");
+        put(&app, "k2", "other");
+        let mut ran = None;
+        let (out, err) = capture(|| {
+            ran = Some(
+                RemoveArgs {
+                    profile: "dev".into(),
+                }
+                .run(&app),
+            )
+        });
+        assert_eq!(ran.take().unwrap().unwrap(), Outcome::Done);
+        assert_eq!(out, "");
+        assert!(
+            err.len() == 1 && err[0].contains("removed the keys of 'dev' and 1 cached session(s)"),
+            "{err:?}"
+        );
+        assert!(secrets.0.borrow().is_empty());
+        let left: Vec<String> = app
+            .cache()
+            .unwrap()
+            .entries()
+            .into_iter()
+            .filter_map(|(_, e)| e.map(|e| e.profile))
+            .collect();
+        assert_eq!(left, ["other"]);
+
+        // Nothing left to remove: an error that says where to look.
+        let again = RemoveArgs {
+            profile: "dev".into(),
+        }
+        .run(&app);
+        assert!(
+            matches!(&again, Err(Error::Keyring(m)) if m.contains("no keys of 'dev'")),
+            "{again:?}"
+        );
+    }
+}

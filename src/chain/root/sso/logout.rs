@@ -100,3 +100,106 @@ pub fn drop_cached<'a>(cache: &Cache, plans: impl Iterator<Item = &'a ChainPlan>
     }
     dropped
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::rc::Rc;
+
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::chain::cache::CacheEntry;
+    use crate::chain::config::AwsConfig;
+    use crate::chain::credentials::Credentials;
+    use crate::chain::plan::{plan, PlanInputs};
+
+    #[derive(Default, Clone)]
+    struct Memory(Rc<RefCell<BTreeMap<String, Vec<u8>>>>);
+
+    impl SecretStore for Memory {
+        fn get(&self, name: &str) -> std::result::Result<Option<Vec<u8>>, String> {
+            Ok(self.0.borrow().get(name).cloned())
+        }
+        fn put(
+            &self,
+            name: &str,
+            value: &[u8],
+            _: Option<DateTime<Utc>>,
+        ) -> std::result::Result<(), String> {
+            self.0.borrow_mut().insert(name.into(), value.to_vec());
+            Ok(())
+        }
+        fn delete(&self, name: &str) -> std::result::Result<(), String> {
+            self.0.borrow_mut().remove(name);
+            Ok(())
+        }
+        fn list(&self, prefix: &str) -> std::result::Result<Vec<String>, String> {
+            Ok(self
+                .0
+                .borrow()
+                .keys()
+                .filter(|k| k.starts_with(prefix))
+                .cloned()
+                .collect())
+        }
+    }
+
+    fn entry(profile: &str) -> CacheEntry {
+        CacheEntry {
+            profile: profile.into(),
+            role: "arn:aws:iam::123456789012:role/R".into(),
+            credentials: Credentials {
+                access_key_id: "ASIAEXAMPLE".into(),
+                secret_access_key: "S".into(),
+                session_token: Some("T".into()),
+                expiration: Some(Utc::now() + chrono::Duration::seconds(3600)),
+                issued: None,
+            },
+            session: None,
+        }
+    }
+
+    #[test]
+    fn signing_out_drops_what_was_cached_from_that_sign_in_only() {
+        let config = AwsConfig::from_texts(
+            "[sso-session awsrole-unit-test-logout]\nsso_start_url = https://unit-test.invalid/start\nsso_region = eu-west-1\n\n[profile portal]\nsso_session = awsrole-unit-test-logout\nsso_account_id = 123456789012\nsso_role_name = Dev\n\n[profile above]\nrole_arn = arn:aws:iam::123456789012:role/Above\nsource_profile = portal\n\n[profile keys-role]\nrole_arn = arn:aws:iam::123456789012:role/K\nsource_profile = dev\n",
+            "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n",
+        )
+        .unwrap();
+        let inputs = PlanInputs {
+            skip_suggestions: true,
+            ..PlanInputs::default()
+        };
+        let plans: Vec<ChainPlan> = ["portal", "above", "keys-role"]
+            .iter()
+            .map(|p| plan(&config, p, &inputs).unwrap())
+            .collect();
+        let memory = Memory::default();
+        let cache = Cache::with_store(Box::new(memory.clone()), 300);
+        for p in &plans {
+            let identity = root::identity(&p.root);
+            let (_, hops) = chain_keys(p, &identity);
+            cache.put(&root_key(&identity), &entry(&p.target));
+            for hop in hops {
+                cache.put(&hop, &entry(&p.target));
+            }
+        }
+        // portal's root, above's root (the same key) and above's hop; keys-role's two stay.
+        let before = memory.0.borrow().len();
+        let sign_in = match &plans[0].root {
+            Root::Sso { sso, profile } => SignIn::of_root(sso, profile),
+            other => panic!("{other:?}"),
+        };
+        assert!(starts_at(&plans[1], &sign_in) && !starts_at(&plans[2], &sign_in));
+        let store = Memory::default();
+        let dropped = logout(&sign_in, Some(&store), &cache, &plans).unwrap();
+        assert_eq!(dropped, [Dropped::Cached(before - 2)]);
+        assert_eq!(memory.0.borrow().len(), 2);
+        // Nothing left: nothing dropped.
+        assert!(logout(&sign_in, Some(&store), &cache, &plans)
+            .unwrap()
+            .is_empty());
+    }
+}
