@@ -17,22 +17,22 @@ use crate::serve::console::{self, MAX_SESSION_SECONDS};
 #[derive(clap::Args, Debug)]
 pub struct ConsoleArgs {
     /// Default: the role active in this shell
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// The service's console page (s3, ec2, iam …) instead of the console home
     #[arg(long, value_name = "NAME", conflicts_with = "destination")]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     /// Any console URL to land on
     #[arg(long, value_name = "URL")]
-    pub destination: Option<String>,
+    pub(crate) destination: Option<String>,
     /// Write the sign-in URL to stdout instead of opening a browser (it is a
     /// bearer credential: nothing else ever prints it)
     #[arg(long)]
-    pub print: bool,
+    pub(crate) print: bool,
     /// Go through the console's sign-out first, so an earlier session does not win
     #[arg(long)]
-    pub logout_first: bool,
+    pub(crate) logout_first: bool,
     #[command(flatten)]
-    pub flags: ResolveFlags,
+    pub(crate) flags: ResolveFlags,
 }
 
 /// Whether AWS lets this session ask for a console session length: a role assumed

@@ -32,26 +32,26 @@ pub struct Cli {
 
 /// Flags of every command that resolves credentials.
 #[derive(Args, Debug, Clone, Default)]
-pub struct ResolveFlags {
+pub(crate) struct ResolveFlags {
     /// The current code of the MFA device (else mfa_process, else asked on the terminal)
     #[arg(long, value_name = "CODE")]
-    pub mfa_code: Option<String>,
+    pub(crate) mfa_code: Option<String>,
     /// Neither read nor write the credential cache
     #[arg(long)]
-    pub no_cache: bool,
+    pub(crate) no_cache: bool,
     /// Session duration of the profile's own role: 15m, 1h, 3600 …
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
-    pub duration: Option<u32>,
+    pub(crate) duration: Option<u32>,
     /// The region exported for this switch (instead of the profile's)
     #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// Confirm a profile marked `awsrole_confirm = true` without a terminal
     #[arg(long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
     /// For a profile of long-term keys alone: hand out the keys themselves, not a
     /// GetSessionToken session
     #[arg(long)]
-    pub no_session: bool,
+    pub(crate) no_session: bool,
 }
 
 pub(crate) fn parse_duration_arg(text: &str) -> std::result::Result<u32, String> {
