@@ -7,6 +7,7 @@
 #   awsrole-V-aarch64-unknown-linux-musl.tar.gz   static (musl), zig as C compiler and linker
 #   awsrole-V-x86_64-pc-windows-gnu.zip           mingw-w64
 #   SHA256SUMS, awsrole.rb (Homebrew), awsrole.json (Scoop)     dist/packages.sh
+#   install.sh                                                  the installer, as is
 #
 # On a Mac it builds aarch64-apple-darwin and x86_64-apple-darwin instead (Apple's SDK
 # cannot be had on Linux): copy those two archives into the Linux release's target/dist/
@@ -94,4 +95,5 @@ for target in "${targets[@]}"; do
     python3 dist/archive.py "$out/$archive" "$dir"
     say "$out/$archive"
 done
+cp dist/install.sh "$out/install.sh"
 bash dist/packages.sh "$version"

@@ -101,6 +101,9 @@ exec {moto_fd}>"$work/moto.in"
 for _ in $(seq 600); do [[ -s "$work/moto.out" ]] && break; sleep 0.1; done
 [[ -s "$work/moto.out" ]] || fail "moto did not start within 60 s"
 endpoint="http://127.0.0.1:$(head -1 "$work/moto.out")"
+# The demo's world in a home of its own; HOME is put back afterwards (cargo and rustup
+# live under the real one).
+real_home=$HOME
 export HOME="$work/home" AWS_ENDPOINT_URL_STS="$endpoint" AWSROLE_CACHE_NAMESPACE="dist$$"
 mkdir -p "$HOME"
 python3 tests/support/seed_home.py --endpoint "$endpoint" --prefix dist --home "$HOME" >/dev/null
@@ -120,10 +123,12 @@ qemu-aarch64 "$arm" export role-e --mfa-code 123456 --no-cache --format json >"$
 grep -q '"AccessKeyId":"ASIA' "$work/arm.json" || fail "aarch64: the export printed no role credentials"
 [[ $(($(calls) - before)) == 6 ]] || fail "aarch64: the export made $(($(calls) - before)) STS calls, not 6"
 say "aarch64 under qemu: --version, export (6 STS calls) against moto"
+export HOME=$real_home
+unset AWS_ENDPOINT_URL_STS AWSROLE_CACHE_NAMESPACE
 
 # --- reproducible packaging ------------------------------------------------------------
 cp "$out/SHA256SUMS" "$work/SHA256SUMS.first"
-bash dist/build.sh 2>/dev/null
+bash dist/build.sh 2>"$work/again.err" || { cat "$work/again.err" >&2; fail "dist/build.sh failed the second time"; }
 cmp -s "$out/SHA256SUMS" "$work/SHA256SUMS.first" ||
     fail "building again from the same commit gave other archives: $(diff "$work/SHA256SUMS.first" "$out/SHA256SUMS")"
 say "dist/build.sh again: the same bytes (cargo had nothing to rebuild)"
