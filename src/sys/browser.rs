@@ -13,7 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// How long the redirect page stays: long enough for a browser that has to start first,
-/// short enough that no bearer URL lingers on disk.
+/// short enough that no bearer URL lingers on disk. (Unix: Windows opens no page.)
+#[cfg_attr(not(unix), allow(dead_code))]
 pub const PAGE_LIFETIME: Duration = Duration::from_secs(30);
 
 /// Opens `url`, a bearer credential, without putting it in any process's arguments: on

@@ -15,7 +15,9 @@ pub enum AskError {
     NoTerminal,
     /// The input was closed (Ctrl-D) before an answer.
     Closed,
-    /// A signal (Ctrl-C …) interrupted the question; its number.
+    /// A signal (Ctrl-C …) interrupted the question; its number (Unix: Windows
+    /// ends the process on Ctrl-C).
+    #[cfg_attr(not(unix), allow(dead_code))]
     Cancelled(i32),
     Io(String),
 }

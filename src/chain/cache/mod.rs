@@ -261,7 +261,8 @@ pub fn warn(message: &str) {
     crate::sys::output::line(&format!("awsrole: warning: {message}"));
 }
 
-/// `warn`, once per process for each `topic`.
+/// `warn`, once per process for each `topic` (the Linux stores' troubles).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub fn warn_once_about(topic: &str, message: &str) {
     static TOLD: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let Ok(mut told) = TOLD.lock() else { return };
