@@ -197,13 +197,10 @@ pub(crate) mod memory {
     //! An in-memory `SecretStore` for unit tests of commands (clones share the map), and
     //! a cache entry to put in it.
 
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
-    use std::rc::Rc;
+    use chrono::Utc;
 
-    use chrono::{DateTime, Utc};
-
-    use crate::chain::cache::{CacheEntry, SecretStore};
+    pub(crate) use crate::chain::cache::memory::Memory;
+    use crate::chain::cache::CacheEntry;
     use crate::chain::credentials::Credentials;
 
     /// An entry of `profile`'s hop that lasts another hour; its secret is `SECRET-<profile>`.
@@ -219,32 +216,6 @@ pub(crate) mod memory {
                 issued: None,
             },
             session: None,
-        }
-    }
-
-    #[derive(Default, Clone)]
-    pub(crate) struct Memory(pub(crate) Rc<RefCell<BTreeMap<String, Vec<u8>>>>);
-
-    impl SecretStore for Memory {
-        fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
-            Ok(self.0.borrow().get(name).cloned())
-        }
-        fn put(&self, name: &str, value: &[u8], _: Option<DateTime<Utc>>) -> Result<(), String> {
-            self.0.borrow_mut().insert(name.into(), value.to_vec());
-            Ok(())
-        }
-        fn delete(&self, name: &str) -> Result<(), String> {
-            self.0.borrow_mut().remove(name);
-            Ok(())
-        }
-        fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
-            Ok(self
-                .0
-                .borrow()
-                .keys()
-                .filter(|k| k.starts_with(prefix))
-                .cloned()
-                .collect())
         }
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod file_store;
 pub mod key;
+#[cfg(test)]
+pub(crate) mod memory;
 pub mod pass_store;
 mod store;
 
@@ -274,6 +276,7 @@ pub fn warn_once_about(topic: &str, message: &str) {
 
 #[cfg(test)]
 mod tests {
+    use super::memory::Memory;
     use super::*;
 
     #[test]
@@ -367,33 +370,6 @@ mod tests {
         assert!(cache.remove(&key));
         assert!(memory.0.borrow().is_empty());
         assert!(!cache.remove(&key), "removed already");
-    }
-
-    /// Pure logic over an in-memory store: what the cache serves and what it drops.
-    #[derive(Default, Clone)]
-    struct Memory(std::rc::Rc<std::cell::RefCell<std::collections::BTreeMap<String, Vec<u8>>>>);
-
-    impl SecretStore for Memory {
-        fn get(&self, name: &str) -> Result<Option<Vec<u8>>, String> {
-            Ok(self.0.borrow().get(name).cloned())
-        }
-        fn put(&self, name: &str, value: &[u8], _: Option<DateTime<Utc>>) -> Result<(), String> {
-            self.0.borrow_mut().insert(name.into(), value.to_vec());
-            Ok(())
-        }
-        fn delete(&self, name: &str) -> Result<(), String> {
-            self.0.borrow_mut().remove(name);
-            Ok(())
-        }
-        fn list(&self, prefix: &str) -> Result<Vec<String>, String> {
-            Ok(self
-                .0
-                .borrow()
-                .keys()
-                .filter(|k| k.starts_with(prefix))
-                .cloned()
-                .collect())
-        }
     }
 
     fn entry(expires_in: i64) -> CacheEntry {

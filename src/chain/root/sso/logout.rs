@@ -103,48 +103,15 @@ pub fn drop_cached<'a>(cache: &Cache, plans: impl Iterator<Item = &'a ChainPlan>
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::collections::BTreeMap;
-    use std::rc::Rc;
 
-    use chrono::{DateTime, Utc};
+    use chrono::Utc;
 
     use super::*;
+    use crate::chain::cache::memory::Memory;
     use crate::chain::cache::CacheEntry;
     use crate::chain::config::AwsConfig;
     use crate::chain::credentials::Credentials;
     use crate::chain::plan::{plan, PlanInputs};
-
-    #[derive(Default, Clone)]
-    struct Memory(Rc<RefCell<BTreeMap<String, Vec<u8>>>>);
-
-    impl SecretStore for Memory {
-        fn get(&self, name: &str) -> std::result::Result<Option<Vec<u8>>, String> {
-            Ok(self.0.borrow().get(name).cloned())
-        }
-        fn put(
-            &self,
-            name: &str,
-            value: &[u8],
-            _: Option<DateTime<Utc>>,
-        ) -> std::result::Result<(), String> {
-            self.0.borrow_mut().insert(name.into(), value.to_vec());
-            Ok(())
-        }
-        fn delete(&self, name: &str) -> std::result::Result<(), String> {
-            self.0.borrow_mut().remove(name);
-            Ok(())
-        }
-        fn list(&self, prefix: &str) -> std::result::Result<Vec<String>, String> {
-            Ok(self
-                .0
-                .borrow()
-                .keys()
-                .filter(|k| k.starts_with(prefix))
-                .cloned()
-                .collect())
-        }
-    }
 
     fn entry(profile: &str) -> CacheEntry {
         CacheEntry {
