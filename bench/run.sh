@@ -21,10 +21,14 @@ quick=0
 if ((quick)); then runs=(--warmup 1 --runs 3); else runs=(--warmup 5 --min-runs 40); fi
 
 # The recommended Linux build: a static PIE (see README), so no dynamic loader runs on
-# every prompt. Elsewhere the ordinary release build.
+# every prompt: the release's own binary, built as dist/build.sh builds it (dist/env.sh),
+# so after dist/check.sh (tests/all.sh runs it first) cargo has nothing to do.
+# Elsewhere the ordinary release build.
 if [[ $(uname -sm) == "Linux x86_64" ]]; then
-    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release -q --target x86_64-unknown-linux-gnu
-    awsrole="$PWD/target/x86_64-unknown-linux-gnu/release/awsrole"
+    # shellcheck source=dist/env.sh
+    source dist/env.sh
+    dist_build x86_64-unknown-linux-gnu
+    awsrole=$(dist_binary x86_64-unknown-linux-gnu)
 else
     cargo build --release -q
     awsrole="$PWD/target/release/awsrole"

@@ -52,9 +52,18 @@ else
     echo "== tests/as-user.sh skipped: it runs as root and makes its own normal user;" \
         "this run already is one ($(id -un))" >&2
 fi
+# The release (dist/build.sh: static Linux x86_64 and aarch64, Windows; archives,
+# SHA256SUMS, Homebrew and Scoop files) built and checked as users get it, install.sh
+# included (dist/check.sh). The Windows round trip and the benchmark below run its
+# binaries instead of building their own.
+stage 30 bash dist/check.sh
+AWSROLE_WINDOWS_EXE=$(bash -c 'source dist/env.sh && dist_binary x86_64-pc-windows-gnu')
+export AWSROLE_WINDOWS_EXE
 # macOS (checked with zig) and Windows (built, and run under Wine), and `cargo package`.
 stage 25 bash tests/cross-check.sh
 # Differential conformance against botocore: 2,000 generated profiles.
 stage 25 python3 tests/conformance/run.py --profiles 2000 --seed "${CONFORMANCE_SEED:-1}"
 # The benchmark in quick mode: it must run, its timings are not judged here.
 stage 15 bash bench/run.sh --quick
+# `cargo install` from the packaged crate, reusing the release's x86_64 dependencies.
+stage 15 bash dist/check-crate.sh

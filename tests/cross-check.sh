@@ -30,10 +30,20 @@ done
 win=x86_64-pc-windows-gnu
 say "cargo check --all-targets --target $win"
 RUSTFLAGS="-D warnings" cargo check -q --all-targets --target "$win"
-cargo build -q --target "$win"
-exe_dir="$CARGO_TARGET_DIR/$win/debug"
-
+debug_dir="$CARGO_TARGET_DIR/$win/debug"
 work=$(mktemp -d)
+# tests/all.sh sets AWSROLE_WINDOWS_EXE to the release's awsrole.exe, which dist/check.sh
+# has just built: the round trip below then runs what users download, and nothing is
+# built twice. Alone, this script runs a debug build.
+if [[ -n ${AWSROLE_WINDOWS_EXE:-} ]]; then
+    say "Wine runs the release's $AWSROLE_WINDOWS_EXE"
+    exe_dir="$work/exe"
+    mkdir "$exe_dir"
+    cp "$AWSROLE_WINDOWS_EXE" "$exe_dir/awsrole.exe"
+else
+    cargo build -q --target "$win"
+    exe_dir=$debug_dir
+fi
 moto_in="$work/moto.in"
 cleanup() {
     [[ -n ${moto_fd:-} ]] && exec {moto_fd}>&-
@@ -61,7 +71,7 @@ C
 printf 'LIBRARY bcryptprimitives\nEXPORTS\n    ProcessPrng\n' >"$work/prng.def"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$work/bcryptprimitives.dll" "$work/prng.c" "$work/prng.def" -ladvapi32
 cp "$work/bcryptprimitives.dll" "$exe_dir/"
-mkdir -p "$exe_dir/deps" && cp "$work/bcryptprimitives.dll" "$exe_dir/deps/"
+mkdir -p "$debug_dir/deps" && cp "$work/bcryptprimitives.dll" "$debug_dir/deps/"
 
 export WINEPREFIX="$work/wine" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 wineboot -i >/dev/null 2>&1 || true
@@ -70,6 +80,8 @@ aw() { wine "$exe" "$@"; }
 
 say "awsrole.exe --help under Wine"
 aw --help | grep -q "Put AWS IAM role" || { say "awsrole.exe --help did not run"; exit 1; }
+[[ $(aw --version) == "awsrole $(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1) ("*" x86_64-pc-windows-gnu)" ]] ||
+    { say "awsrole.exe --version says '$(aw --version)'"; exit 1; }
 
 say "the portable unit tests under Wine"
 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine cargo test -q --target "$win" --lib --test fuzz >"$work/wine-tests.out" 2>&1 ||
