@@ -5,7 +5,10 @@
 # read from the crate's .cargo_vcs_info.json, since a packaged crate has no .git.
 #
 # With the release's x86_64 flags and target directory (dist/env.sh), so cargo reuses
-# every dependency dist/build.sh compiled and builds only awsrole itself again.
+# every dependency dist/build.sh compiled and builds only awsrole itself again (about
+# 1.5 CPU-minutes: its fat LTO). Cargo names a path crate's build after its path within
+# its workspace, the same for the checkout and the unpacked crate, so the next
+# dist/build.sh links awsrole again; tests/all.sh runs this last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/support/venv.sh
