@@ -5,8 +5,9 @@
 #   bash dist/packages.sh [VERSION]      (dist/build.sh runs it)
 #
 # The release's files are downloaded from $AWSROLE_RELEASE_URL, by default GitHub's
-# release of tag vVERSION. The formula covers the macOS archives when they are there
-# (built on a Mac, see dist/build.sh) and Linux on x86_64 and arm64.
+# release of tag vVERSION. The formula covers the platforms whose archives are there:
+# Linux on x86_64 and arm64, macOS once a Mac's archives are added (see dist/build.sh);
+# the Scoop manifest is written when the Windows archive is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 die() { echo "dist/packages.sh: $*" >&2; exit 1; }
@@ -28,10 +29,10 @@ hash_of() { # target -> its archive's SHA-256, or nothing
     awk -v name="awsrole-$version-$1" '$2 == name ".tar.gz" || $2 == name ".zip" { print $1 }' SHA256SUMS
 }
 # One `url` + `sha256` pair in the formula, for the archive of the target.
-brew_arch() { # indent block target
+brew_arch() { # indent block target: nothing when the release has no archive for it
     local h
     h=$(hash_of "$3")
-    [[ -n $h ]] || die "no archive for $3: the formula needs it"
+    [[ -n $h ]] || return 0
     printf '%s%s do\n%s  url "%s/awsrole-%s-%s.tar.gz"\n%s  sha256 "%s"\n%send\n' \
         "$1" "$2" "$1" "$url" "$version" "$3" "$1" "$h" "$1"
 }
@@ -52,10 +53,12 @@ RUBY
         echo "  end"
         echo
     fi
-    echo "  on_linux do"
-    brew_arch "    " on_arm aarch64-unknown-linux-musl
-    brew_arch "    " on_intel x86_64-unknown-linux-gnu
-    echo "  end"
+    if [[ -n $(hash_of aarch64-unknown-linux-musl) || -n $(hash_of x86_64-unknown-linux-gnu) ]]; then
+        echo "  on_linux do"
+        brew_arch "    " on_arm aarch64-unknown-linux-musl
+        brew_arch "    " on_intel x86_64-unknown-linux-gnu
+        echo "  end"
+    fi
     cat <<'RUBY'
 
   def install
@@ -82,7 +85,12 @@ RUBY
 } >awsrole.rb
 
 windows=awsrole-$version-x86_64-pc-windows-gnu
-[[ -n $(hash_of x86_64-pc-windows-gnu) ]] || die "no $windows.zip: the Scoop manifest needs it"
+if [[ -z $(hash_of x86_64-pc-windows-gnu) ]]; then
+    # A Mac's build (dist/build.sh there): its archives, SHA256SUMS and the formula only.
+    rm -f awsrole.json
+    echo "dist: target/dist/SHA256SUMS, awsrole.rb (no Windows archive, so no Scoop manifest)" >&2
+    exit 0
+fi
 python3 - "$version" "$repo" "$url/$windows.zip" "$(hash_of x86_64-pc-windows-gnu)" "$windows" >awsrole.json <<'PY'
 import json, sys
 version, repo, url, sha, folder = sys.argv[1:]
