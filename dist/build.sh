@@ -55,7 +55,8 @@ failed=()
 for i in "${!targets[@]}"; do
     wait "${pids[$i]}" || failed+=("${targets[$i]}")
 done
-for target in "${failed[@]}"; do
+# ${a[@]+…}: an empty array under set -u is an error in a Mac's bash 3.2.
+for target in ${failed[@]+"${failed[@]}"}; do
     cat "$dist_target_dir/$target.log" >&2
     say "the build for $target failed (above)"
 done

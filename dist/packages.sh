@@ -22,8 +22,9 @@ shopt -s nullglob
 archives=(awsrole-"$version"-*.tar.gz awsrole-"$version"-*.zip)
 ((${#archives[@]})) || die "no archive of version $version in target/dist/ (run dist/build.sh)"
 if command -v sha256sum >/dev/null; then sha() { sha256sum "$@"; }; else sha() { shasum -a 256 "$@"; }; fi
-mapfile -t sorted < <(printf '%s\n' "${archives[@]}" | LC_ALL=C sort)
-sha "${sorted[@]}" >SHA256SUMS
+# Without mapfile: a Mac's /bin/bash is 3.2. The names hold no space.
+# shellcheck disable=SC2046
+sha $(printf '%s\n' "${archives[@]}" | LC_ALL=C sort) >SHA256SUMS
 
 hash_of() { # target -> its archive's SHA-256, or nothing
     awk -v name="awsrole-$version-$1" '$2 == name ".tar.gz" || $2 == name ".zip" { print $1 }' SHA256SUMS
