@@ -12,7 +12,9 @@ stage() { # minutes command… : the command, killed and failed after that many 
     local minutes=$1
     shift
     echo "== $* (deadline ${minutes} min)" >&2
+    local started=$SECONDS
     timeout --kill-after=30s "${minutes}m" "$@"
+    echo "== took $((SECONDS - started)) s: $*" >&2
 }
 
 # Test binaries allowed to hold no test: the binary target, whose code the library's
