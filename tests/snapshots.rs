@@ -55,8 +55,8 @@ fn init_nu() {
 fn change() -> EnvChange {
     EnvChange {
         set: vec![
-            ("AWS_ACCESS_KEY_ID".into(), "ASIAEXAMPLEEXAMPLE01".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "s3cr3t/with+slash=".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "key-id-of-the-snapshot".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "secret/with+slash=".into()),
             (
                 "AWS_SESSION_TOKEN".into(),
                 "it's \"quoted\" $HOME `x` \\ end".into(),
