@@ -46,8 +46,15 @@ struct Walk<'p> {
 }
 
 impl Walk<'_> {
+    /// The STS client, built on first need only.
     fn sts(&mut self) -> Result<&Sts> {
-        sts_of(&mut self.sts, self.plan)
+        if self.sts.is_none() {
+            let plan = self.plan;
+            let sts = Sts::new(plan.region.as_deref(), plan.endpoint.as_deref())
+                .map_err(|e| Error::Sts(format!("cannot start the network runtime: {e}")))?;
+            self.sts = Some(sts);
+        }
+        Ok(self.sts.as_ref().expect("just built"))
     }
 }
 
@@ -266,16 +273,6 @@ impl Resolver<'_> {
             MfaPolicy::Interactive { .. } => crate::chain::root::sso::interaction(),
         }
     }
-}
-
-/// The STS client, built on first need only.
-fn sts_of<'s>(slot: &'s mut Option<Sts>, plan: &ChainPlan) -> Result<&'s Sts> {
-    if slot.is_none() {
-        let sts = Sts::new(plan.region.as_deref(), plan.endpoint.as_deref())
-            .map_err(|e| Error::Sts(format!("cannot start the network runtime: {e}")))?;
-        *slot = Some(sts);
-    }
-    Ok(slot.as_ref().expect("just built"))
 }
 
 /// `awsrole-<user>-<unix time>`: a CloudTrail reader can tell who and when. The user
