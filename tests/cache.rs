@@ -10,10 +10,60 @@ use std::process::{Output, Stdio};
 
 use common::*;
 
-fn keyutils(name: &str) -> Sandbox {
+/// The kernel's keyring quota is per user, so every test of this binary that caches in
+/// the kernel keyring shares one 20,000-byte budget when run as a normal user
+/// (tests/as-user.sh). The quota test fills that budget on purpose; while it runs, any
+/// other kernel-keyring test would find the quota full and go on uncached, and its STS
+/// call counts would be wrong for a reason that has nothing to do with what it checks.
+/// So those tests share this lock, and the quota test takes it alone.
+static KERNEL_QUOTA: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// A sandbox that caches in the kernel keyring, holding its share of the quota until
+/// it is dropped: the sandbox (which purges its entries) goes first, then the share.
+struct Kernel {
+    sandbox: Sandbox,
+    _share: std::sync::RwLockReadGuard<'static, ()>,
+}
+
+impl std::ops::Deref for Kernel {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.sandbox
+    }
+}
+
+impl std::ops::DerefMut for Kernel {
+    fn deref_mut(&mut self) -> &mut Sandbox {
+        &mut self.sandbox
+    }
+}
+
+fn keyutils(name: &str) -> Kernel {
+    let share = KERNEL_QUOTA.read().unwrap_or_else(|e| e.into_inner());
     let mut s = Sandbox::seed(name);
     s.keyring = "keyutils";
-    s
+    Kernel {
+        sandbox: s,
+        _share: share,
+    }
+}
+
+/// Bytes of `uid`'s kernel keyring quota in use, from /proc/key-users.
+fn quota_bytes_used(uid: u32) -> Option<u64> {
+    let table = std::fs::read_to_string("/proc/key-users").ok()?;
+    table.lines().find_map(|line| {
+        let (user, rest) = line.split_once(':')?;
+        if user.trim().parse::<u32>().ok()? != uid {
+            return None;
+        }
+        // "<usage> <nkeys>/<nikeys> <qnkeys>/<maxkeys> <qnbytes>/<maxbytes>"
+        rest.split_whitespace()
+            .nth(3)?
+            .split('/')
+            .next()?
+            .parse()
+            .ok()
+    })
 }
 
 fn secret_service(name: &str) -> Sandbox {
@@ -508,7 +558,10 @@ fn a_secret_service_that_never_answers_costs_a_warning_not_a_hang() {
 /// bytes); root's is effectively unlimited, so as root this runs as `nobody`.
 #[test]
 fn over_the_kernel_quota_old_entries_of_this_namespace_are_evicted_and_no_others() {
-    let s = keyutils("quota");
+    // This test needs the user's whole quota: no other kernel-keyring test runs with it.
+    let _alone = KERNEL_QUOTA.write().unwrap_or_else(|e| e.into_inner());
+    let mut s = Sandbox::seed("quota");
+    s.keyring = "keyutils";
     // Seven chains of five hops, each hop with its own session name, so each chain
     // is ~3.8 KB of entries of its own: well over 20,000 bytes in one namespace.
     let mut cfg = s.world.seed_config();
@@ -611,6 +664,20 @@ fn over_the_kernel_quota_old_entries_of_this_namespace_are_evicted_and_no_others
         "the bystander's chain was evicted"
     );
     purge();
+    // A purged key gives its bytes back when the kernel's key collector runs, a moment
+    // later: wait for that (up to 15 s) before other tests get the quota back.
+    // SAFETY: getuid has no preconditions.
+    let uid = if is_root() {
+        65534
+    } else {
+        unsafe { libc::getuid() }
+    };
+    for _ in 0..150 {
+        if quota_bytes_used(uid).is_none_or(|used| used < 10_000) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
 
 #[test]
