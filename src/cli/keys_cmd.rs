@@ -27,9 +27,17 @@ pub struct CacheArgs {
 #[derive(Subcommand, Debug)]
 pub enum CacheAction {
     /// What is cached: profile, role, expiry, time left (never a secret)
-    List,
+    List(CacheListArgs),
     /// Drop all of awsrole's cached credentials, or those of PROFILE's own hop
-    Clear { profile: Option<String> },
+    Clear(CacheClearArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CacheListArgs {}
+
+#[derive(clap::Args, Debug)]
+pub struct CacheClearArgs {
+    pub(crate) profile: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -59,7 +67,28 @@ pub struct RotateArgs {
 
 impl CacheArgs {
     pub fn run(self, app: &App) -> Result<Outcome> {
-        cache(app, self.action)?;
+        match self.action {
+            CacheAction::List(args) => args.run(app),
+            CacheAction::Clear(args) => args.run(app),
+        }
+    }
+}
+
+impl CacheListArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        if let Some(cache) = enabled_cache(app)? {
+            cache_list(cache)?;
+        }
+        Ok(Outcome::Done)
+    }
+}
+
+impl CacheClearArgs {
+    pub fn run(self, app: &App) -> Result<Outcome> {
+        if let Some(cache) = enabled_cache(app)? {
+            let dropped = cache.clear(self.profile.as_deref());
+            notice(&format!("dropped {dropped} cached credential(s)"));
+        }
         Ok(Outcome::Done)
     }
 }
@@ -92,63 +121,60 @@ impl RotateArgs {
     }
 }
 
-fn cache(app: &App, action: CacheAction) -> Result<()> {
+/// The cache, or `None` (said once) when `AWSROLE_KEYRING=none` turned it off.
+fn enabled_cache(app: &App) -> Result<Option<&Cache>> {
     let cache = app.cache()?;
     if !cache.enabled() {
         notice("the cache is off (AWSROLE_KEYRING=none)");
-        return Ok(());
+        return Ok(None);
     }
-    match action {
-        CacheAction::List => {
-            let now = Utc::now();
-            let mut rows: Vec<(String, String, String, String)> = cache
-                .entries()
-                .into_iter()
-                .filter_map(|(_, entry)| entry)
-                .map(|e| {
-                    let left = match e.credentials.seconds_left(now) {
-                        Some(s) if s > 0 => short(s),
-                        _ => "expired".into(),
-                    };
-                    (
-                        e.profile,
-                        e.role,
-                        e.credentials.expiration_text().unwrap_or_default(),
-                        left,
-                    )
-                })
-                .collect();
-            rows.sort();
-            let width = |f: fn(&(String, String, String, String)) -> &String, least: usize| {
-                rows.iter()
-                    .map(|r| f(r).chars().count())
-                    .max()
-                    .unwrap_or(0)
-                    .clamp(least, 64)
+    Ok(Some(cache))
+}
+
+/// The table of `cache list`: profile, role, expiry and time left, never a secret.
+fn cache_list(cache: &Cache) -> Result<()> {
+    let now = Utc::now();
+    let mut rows: Vec<(String, String, String, String)> = cache
+        .entries()
+        .into_iter()
+        .filter_map(|(_, entry)| entry)
+        .map(|e| {
+            let left = match e.credentials.seconds_left(now) {
+                Some(s) if s > 0 => short(s),
+                _ => "expired".into(),
             };
-            let (w0, w1) = (width(|r| &r.0, 7), width(|r| &r.1, 4));
-            let mut text = format!(
-                "{}  {}  {}  LEFT\n",
-                pad("PROFILE", w0),
-                pad("ROLE", w1),
-                pad("EXPIRES", 20)
-            );
-            for (p, r, e, l) in rows {
-                text.push_str(&format!(
-                    "{}  {}  {}  {l}\n",
-                    pad(&p, w0),
-                    pad(&r, w1),
-                    pad(&e, 20)
-                ));
-            }
-            emit_shown(&text)
-        }
-        CacheAction::Clear { profile } => {
-            let dropped = cache.clear(profile.as_deref());
-            notice(&format!("dropped {dropped} cached credential(s)"));
-            Ok(())
-        }
+            (
+                e.profile,
+                e.role,
+                e.credentials.expiration_text().unwrap_or_default(),
+                left,
+            )
+        })
+        .collect();
+    rows.sort();
+    let width = |f: fn(&(String, String, String, String)) -> &String, least: usize| {
+        rows.iter()
+            .map(|r| f(r).chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(least, 64)
+    };
+    let (w0, w1) = (width(|r| &r.0, 7), width(|r| &r.1, 4));
+    let mut text = format!(
+        "{}  {}  {}  LEFT\n",
+        pad("PROFILE", w0),
+        pad("ROLE", w1),
+        pad("EXPIRES", 20)
+    );
+    for (p, r, e, l) in rows {
+        text.push_str(&format!(
+            "{}  {}  {}  {l}\n",
+            pad(&p, w0),
+            pad(&r, w1),
+            pad(&e, 20)
+        ));
     }
+    emit_shown(&text)
 }
 
 fn add(app: &App, profile: &str, no_verify: bool) -> Result<()> {
@@ -515,14 +541,7 @@ mod tests {
         put(&app, "k1", "role-a");
         put(&app, "k2", "other");
         let mut ran = None;
-        let (out, err) = capture(|| {
-            ran = Some(
-                CacheArgs {
-                    action: CacheAction::List,
-                }
-                .run(&app),
-            )
-        });
+        let (out, err) = capture(|| ran = Some(CacheListArgs {}.run(&app)));
         assert_eq!(ran.take().unwrap().unwrap(), Outcome::Done);
         assert!(err.is_empty(), "{err:?}");
         let lines: Vec<&str> = out.lines().collect();
@@ -541,14 +560,7 @@ mod tests {
         );
         assert!(!out.contains("SECRET") && !out.contains("TOKEN"), "{out}");
 
-        let (out, err) = capture(|| {
-            ran = Some(
-                CacheArgs {
-                    action: CacheAction::Clear { profile: None },
-                }
-                .run(&app),
-            )
-        });
+        let (out, err) = capture(|| ran = Some(CacheClearArgs { profile: None }.run(&app)));
         assert_eq!(ran.take().unwrap().unwrap(), Outcome::Done);
         assert_eq!(out, "");
         assert_eq!(err.len(), 1, "{err:?}");
