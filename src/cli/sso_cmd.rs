@@ -263,7 +263,7 @@ fn sync_cmd(
         }
     };
     let sign_in = session_sign_in(config, &name)?;
-    crate::chain::root::sso::sync::sync(config, &sign_in, &options)
+    crate::chain::root::sso::sync::sync(config, &sign_in, &options, || app.backend())
 }
 
 fn login_cmd(

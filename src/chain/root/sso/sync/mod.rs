@@ -30,8 +30,14 @@ pub struct Options {
     pub region: Option<String>,
 }
 
-/// Syncs the block of `sign_in` (an `[sso-session]`) in the config file.
-pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<()> {
+/// Syncs the block of `sign_in` (an `[sso-session]`) in the config file. `backend` is
+/// the run's key store, asked for only once everything that can be refused was.
+pub fn sync(
+    config: &AwsConfig,
+    sign_in: &SignIn,
+    options: &Options,
+    backend: impl FnOnce() -> Result<Backend>,
+) -> Result<()> {
     let session = sign_in.session.as_deref().ok_or_else(|| {
         Error::Usage(format!(
             "'awsrole sso sync' writes profiles that name an [sso-session]; {} has none: add [sso-session NAME] with its sso_start_url and sso_region, then 'awsrole sso sync --sso-session NAME'",
@@ -50,7 +56,7 @@ pub fn sync(config: &AwsConfig, sign_in: &SignIn, options: &Options) -> Result<(
     let settings = Settings::of(options, &old, sign_in)?;
     let taken = hand_written(config, &split, &old, &path)?;
 
-    let listing = writable(list(sign_in)?);
+    let listing = writable(list(sign_in, backend()?)?);
     let planned = plan_block(
         session,
         &settings,
@@ -237,8 +243,7 @@ fn plan_block(
 }
 
 /// The token (refreshed, or a sign-in where a person can answer), then the listing.
-fn list(sign_in: &SignIn) -> Result<listing::Listing> {
-    let backend = Backend::from_env()?;
+fn list(sign_in: &SignIn, backend: Backend) -> Result<listing::Listing> {
     let token = Tokens {
         sign_in,
         backend,
