@@ -792,6 +792,65 @@ fn the_hook_never_opens_a_browser_even_at_a_terminal() {
     assert!(t.fake.requests().iter().all(|r| r["op"] != "Authorize"));
 }
 
+/// The hook renews a role whose chain starts at a login session that is itself due:
+/// one silent refresh of the session (no browser, no sign-in), then a new AssumeRole.
+#[test]
+fn the_hook_renews_a_role_from_a_due_login_session_with_one_silent_refresh() {
+    let t = Login::new("loginrenew");
+    // Refreshed credentials last 305 s: fresh (over the 5-minute window) when `use` runs,
+    // due again 6 s later when the hook runs.
+    t.fake
+        .control(serde_json::json!({"user": t.user(), "token_seconds": 305}));
+    t.aws_login(120, "sec1");
+    let script = format!(
+        "export AWS_ENDPOINT_URL_SIGNIN={url}; eval \"$(awsrole init bash)\"; \
+         awsrole use via-source --duration 15m 2>use.err || exit 9; k1=$AWS_ACCESS_KEY_ID; \
+         export AWSROLE_REFRESH_MARGIN=895s; sleep 6; __awsrole_hook; k2=$AWS_ACCESS_KEY_ID; \
+         __awsrole_hook; k3=$AWS_ACCESS_KEY_ID; \
+         echo \"$AWSROLE_PROFILE $([ \"$k1\" != \"$k2\" ] && echo renewed) $([ \"$k2\" = \"$k3\" ] && echo stable)\"; \
+         printf '%s\\n' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"",
+        url = t.fake.url
+    );
+    let out = bash_no_tty(&t.s, &script);
+    let use_err = std::fs::read_to_string(t.s.home().join("use.err")).unwrap_or_default();
+    let text = stdout(&out);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("via-source renewed stable"),
+        "{}\nuse: {use_err}",
+        stderr(&out)
+    );
+    // Silent but for the one warning the test's own margin earns: 895 s is more than the
+    // 305 s the session's credentials last (a margin that small would not make the
+    // role due within seconds).
+    let err = stderr(&out);
+    assert!(
+        err.lines().all(|l| l.contains("refresh margin (895 s")),
+        "renewal is silent: {err}"
+    );
+    assert_eq!(
+        refresh_calls(&t),
+        2,
+        "one refresh for use, one for the hook's renewal"
+    );
+    assert!(
+        t.fake.requests().iter().all(|r| r["op"] != "Authorize"),
+        "no sign-in"
+    );
+    assert_eq!(t.fake.token_calls("authorization_code").len(), 0);
+    let (id, secret, token) = (lines.next(), lines.next(), lines.next());
+    let keys = Keys {
+        access_key_id: id.unwrap().to_string(),
+        secret_access_key: secret.unwrap().to_string(),
+        session_token: token.map(str::to_string),
+    };
+    assert!(
+        caller_of(&t.s, &keys).contains(&format!("assumed-role/{}RoleA/", t.s.world.prefix)),
+        "the renewed keys work as RoleA"
+    );
+}
+
 #[test]
 fn a_keyring_that_refuses_the_session_stops_the_sign_in_before_the_browser() {
     let mut t = Login::new("loginlockedkeyring");

@@ -299,27 +299,6 @@ fn shell_scripts_pass_their_linters() {
     );
 }
 
-/// bash without a terminal: nothing can be asked.
-fn bash_no_tty(s: &Sandbox, script: &str) -> std::process::Output {
-    let bin_dir = std::path::Path::new(BIN)
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    Command::new("setsid")
-        .args(["--wait", "bash", "-c", script])
-        .env_clear()
-        .envs(s.envs())
-        .env(
-            "PATH",
-            format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
-        )
-        .current_dir(s.home())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn the_hook_renews_credentials_near_expiry_silently_when_no_mfa_is_needed() {
     let mut s = Sandbox::seed("renew");

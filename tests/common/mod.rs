@@ -517,6 +517,27 @@ pub fn caller_of(sandbox: &Sandbox, keys: &Keys) -> String {
     caller_arn_with_env(sandbox, &keys.env())
 }
 
+/// bash without a terminal: nothing can be asked.
+pub fn bash_no_tty(s: &Sandbox, script: &str) -> std::process::Output {
+    let bin_dir = std::path::Path::new(BIN)
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    Command::new("setsid")
+        .args(["--wait", "bash", "-c", script])
+        .env_clear()
+        .envs(s.envs())
+        .env(
+            "PATH",
+            format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .current_dir(s.home())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
 /// Whether this test binary runs as root (CI's first pass) or as a normal user (the
 /// non-root tier, tests/as-user.sh, or a developer).
 #[cfg(unix)]
