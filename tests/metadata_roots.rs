@@ -307,6 +307,72 @@ fn an_instance_role_chain_uses_imdsv2_and_caches_each_hop() {
     );
 }
 
+/// An instance on an IPv6-only subnet: the profile names the metadata service by an IPv6
+/// address (here the fake on `[::1]`, standing in for `[fd00:ec2::254]`) with the IPv6
+/// endpoint mode. awsrole and botocore both reach it, with IMDSv2, and end at the role.
+#[test]
+fn an_ipv6_metadata_endpoint_from_the_config_serves_awsrole_and_botocore() {
+    let s = sandbox("imdsipv6", "");
+    let imds = LocalServer::start_ipv6("imds_fake.py", &[&moto().url], NEEDS);
+    assert!(imds.url.starts_with("http://[::1]:"), "{}", imds.url);
+    serve_role(&imds, &s.world.role_arns[0], "");
+    s.write_config(&box_config(&s.world).replace(
+        "credential_source = Ec2InstanceMetadata\n",
+        &format!(
+            "credential_source = Ec2InstanceMetadata\n\
+             ec2_metadata_service_endpoint_mode = IPv6\n\
+             ec2_metadata_service_endpoint = {}\n",
+            imds.url
+        ),
+    ));
+    let target = format!("assumed-role/{}/", role_name(&s.world.role_arns[1]));
+
+    let caller = exported_caller(&s, &run(&s, &["export", "box", "--format", "json"], &[]));
+    assert!(caller.contains(&target), "{caller}");
+    let shape = |seen: &[serde_json::Value]| -> Vec<String> {
+        seen.iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap(),
+                    r["path"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let role = role_name(&s.world.role_arns[0]);
+    let imdsv2 = vec![
+        "PUT /latest/api/token".to_string(),
+        "GET /latest/meta-data/iam/security-credentials/".to_string(),
+        format!("GET /latest/meta-data/iam/security-credentials/{role}"),
+    ];
+    assert_eq!(shape(&imds.requests()), imdsv2);
+
+    // botocore, with the same config, gets its credentials from the same service.
+    let script = "import botocore.session;c=botocore.session.Session(profile='box').get_credentials().get_frozen_credentials();print(c.access_key);print(c.secret_key);print(c.token)";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .env_clear()
+        .envs(s.envs())
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "botocore: {}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let keys = Keys {
+        access_key_id: lines[0].to_string(),
+        secret_access_key: lines[1].to_string(),
+        session_token: Some(lines[2].to_string()),
+    };
+    assert!(caller_of(&s, &keys).contains(&target));
+    assert_eq!(
+        shape(&imds.requests()[3..]),
+        imdsv2,
+        "botocore asked the IPv6 endpoint the same way"
+    );
+}
+
 #[test]
 fn imdsv1_is_used_only_where_botocore_falls_back() {
     let s = sandbox("imdsv1", "");

@@ -114,6 +114,17 @@ impl LocalServer {
             url: format!("http://127.0.0.1:{port}"),
         }
     }
+
+    /// The same on IPv6's loopback, `http://[::1]:PORT` (the script takes `--ipv6`).
+    pub fn start_ipv6(script: &str, args: &[&str], needs: &str) -> LocalServer {
+        let mut cmd = Command::new("python3");
+        cmd.arg(support(script)).args(args).arg("--ipv6");
+        let (child, port) = spawn_helper(cmd, needs);
+        LocalServer {
+            child,
+            url: format!("http://[::1]:{port}"),
+        }
+    }
 }
 
 /// Talking to a fake of tests/support (its JSON controls and request log).

@@ -15,17 +15,21 @@ def serve_until_done(parent):
 
 
 def serve_on_loopback(handler):
-    """Serves `handler` on 127.0.0.1 (a free port, printed first) from threads, until
-    `serve_until_done` says the parent is done."""
+    """Serves `handler` on 127.0.0.1 (::1 with --ipv6; a free port, printed first) from
+    threads, until `serve_until_done` says the parent is done."""
+    import socket
     import socketserver
     import threading
+
+    ipv6 = "--ipv6" in sys.argv
 
     class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         daemon_threads = True
         allow_reuse_address = True
+        address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
 
     parent = os.getppid()
-    server = Server(("127.0.0.1", 0), handler)
+    server = Server(("::1" if ipv6 else "127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(server.server_address[1], flush=True)
     serve_until_done(parent)
