@@ -206,6 +206,73 @@ fn the_passphrase_is_asked_on_the_terminal_and_never_echoed() {
     sh.line("exit");
 }
 
+/// Ctrl-C at the passphrase prompt: the terminal as it was (its echo setting included),
+/// nothing on stdout, the key file untouched, and the shell told the command was
+/// interrupted, not a fallback to the credentials file.
+#[test]
+fn ctrl_c_at_the_passphrase_prompt_leaves_the_terminal_and_the_key_file_as_they_were() {
+    let s = headless("filectrlc");
+    let out = add(
+        &s,
+        &[
+            ("AWSROLE_KEYRING", "file"),
+            ("AWSROLE_FILE_PASSPHRASE", "s3cret-phrase"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    s.write_credentials("");
+    let files = |dir: &std::path::Path| -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let mut found = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if let Ok(bytes) = std::fs::read(&p) {
+                    found.push((p, bytes));
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    let data = s.home().join(".local/share");
+    let stored = files(&data);
+    assert!(
+        !stored.is_empty(),
+        "the key file is under {}",
+        data.display()
+    );
+
+    let mut sh = common::pty::Shell::start("bash", &s);
+    sh.line("export AWSROLE_KEYRING=file");
+    let before = sh.value("$(stty -g)");
+    sh.line("awsrole export default --format json > out.json 2> err.txt");
+    sh.expect("Passphrase for");
+    sh.keys("\u{3}");
+    // The next line only once the shell has its prompt back, as a person would type it.
+    sh.expect("$ ");
+    // Died by SIGINT, as an interrupted program should: an interactive bash then drops
+    // the rest of the line, and `$?` is 128 + 2.
+    let status = sh.value("$?");
+    let err = std::fs::read_to_string(s.home().join("err.txt")).unwrap();
+    assert_eq!(status, "130", "{err}");
+    assert_eq!(err, "awsrole: cancelled; nothing was changed\n");
+    assert_eq!(sh.value("$(stty -g)"), before, "terminal settings changed");
+    let modes = sh.value("$(stty -a | tr '\\n' ' ')");
+    for mode in [" isig", " icanon"] {
+        assert!(modes.contains(mode), "{mode} lost: {modes}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(s.home().join("out.json")).unwrap(),
+        "",
+        "nothing for the caller to eval"
+    );
+    assert_eq!(files(&data), stored, "the key file changed");
+    sh.line("exit");
+}
+
 /// A throw-away GPG key (no passphrase) and an initialised password store.
 fn pass_ready(s: &Sandbox) -> Vec<(String, String)> {
     let gnupg = s.home().join(".gnupg");

@@ -78,7 +78,7 @@ pub fn check_code(code: &str, serial: &str) -> Result<String> {
 /// Asked on the terminal with hidden input; a code that is not six digits is asked
 /// again, up to three times. Ctrl-C restores the terminal and ends the process.
 fn ask_terminal(serial: &str) -> Result<String> {
-    use crate::sys::tty::{ask, die_cancelled, AskError};
+    use crate::sys::tty::{ask, AskError};
     let mut last = String::new();
     for _ in 0..3 {
         match ask(&format!("Enter MFA code for {serial}: "), true) {
@@ -89,7 +89,6 @@ fn ask_terminal(serial: &str) -> Result<String> {
                     crate::sys::output::notice(&last);
                 }
             },
-            Err(AskError::Cancelled(signal)) => die_cancelled(signal),
             Err(AskError::NoTerminal) => return Err(Error::Mfa(format!(
                 "an MFA code for {serial} is needed and there is no terminal to ask on; pass --mfa-code CODE, or set mfa_process in the profile"
             ))),

@@ -490,12 +490,7 @@ fn read_keys(profile: &str) -> Result<(String, String)> {
     let stdin = std::io::stdin();
     let (id, secret) = if stdin.is_terminal() {
         let ask = |question: String, hidden: bool| {
-            crate::sys::tty::ask(&question, hidden).map_err(|e| match e {
-                crate::sys::tty::AskError::Cancelled(signal) => {
-                    crate::sys::tty::die_cancelled(signal)
-                }
-                other => Error::io("nothing was stored", other),
-            })
+            crate::sys::tty::ask(&question, hidden).map_err(|e| Error::io("nothing was stored", e))
         };
         let id = ask(format!("Access key id for {profile}: "), false)?;
         let secret = ask(format!("Secret access key for {profile}: "), true)?;

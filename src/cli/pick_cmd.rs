@@ -170,7 +170,6 @@ pub(crate) fn confirm(plan: &ChainPlan, yes: bool, action: &str) -> Result<()> {
     match crate::sys::tty::ask(&question, false) {
         Ok(answer) if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") => Ok(()),
         Ok(_) => Err(Error::Cancelled),
-        Err(crate::sys::tty::AskError::Cancelled(signal)) => crate::sys::tty::die_cancelled(signal),
         Err(_) => Err(refused()),
     }
 }

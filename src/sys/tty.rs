@@ -4,8 +4,9 @@
 //! is put back on every way out: the answer, end of input, an error, and a signal
 //! (Ctrl-C, Ctrl-\, a hang-up, kill). The signal handler only restores the saved
 //! settings (tcsetattr is async-signal-safe) and notes the signal; the interrupted read
-//! returns, the caller reports "cancelled", and the process then dies by that same
-//! signal, so a shell's `out="$(awsrole use …)" || return` switches nothing.
+//! returns, `ask` reports "cancelled", and the process then dies by that same signal,
+//! so a shell's `out="$(awsrole use …)" || return` switches nothing, whichever question
+//! (MFA code, passphrase, key, yes/no, pasted code) was being asked.
 
 use std::fmt;
 
@@ -40,8 +41,17 @@ impl std::error::Error for AskError {}
 const MAX_ANSWER: usize = 4096;
 
 /// Asks `question` on the terminal and returns the line typed (without its newline).
+///
+/// A signal (Ctrl-C …) never comes back to the caller: whatever was asked, the person
+/// meant to stop the command, not to have it go on without the answer (a passphrase
+/// prompt once fell back to the credentials file, and a yes/no question took Ctrl-C for
+/// "no" and carried on). So the terminal is restored, "cancelled" said, and the process
+/// ends here by that signal.
 pub fn ask(question: &str, hidden: bool) -> Result<String, AskError> {
-    imp::ask(&crate::sys::protect::shown(question), hidden)
+    match imp::ask(&crate::sys::protect::shown(question), hidden) {
+        Err(AskError::Cancelled(signal)) => die_cancelled(signal),
+        other => other,
+    }
 }
 
 /// Whether a person could be asked here: a controlling terminal that opens.
@@ -63,7 +73,7 @@ pub fn available() -> bool {
 
 /// After `Cancelled`: say so and end the process by the same signal, as an
 /// interrupted program should (bash then stops the function that ran us).
-pub fn die_cancelled(signal: i32) -> ! {
+fn die_cancelled(signal: i32) -> ! {
     crate::sys::output::line("awsrole: cancelled; nothing was changed");
     imp::die_by(signal)
 }

@@ -159,7 +159,7 @@ pub fn login(
 fn pasted_code(state: &str) -> Result<String> {
     let line = if std::io::stdin().is_terminal() {
         crate::sys::tty::ask("code: ", false)
-            .map_err(|e| Error::SignIn(format!("no code was pasted ({e:?})")))?
+            .map_err(|e| Error::SignIn(format!("no code was pasted ({e})")))?
     } else {
         let mut line = String::new();
         std::io::stdin()
