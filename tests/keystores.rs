@@ -8,6 +8,7 @@ mod common;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -529,4 +530,74 @@ fn an_unreadable_keyring_is_named_and_add_is_not_advised() {
         "{err}"
     );
     assert!(!err.contains("awsrole add"), "{err}");
+}
+
+/// A real gnome-keyring whose collection is locked (a desktop session that locked with
+/// the screen, a keyring never unlocked at login): the unlock prompt is dismissed at once
+/// rather than waited for, the command names the locked keyring and what to do, and no
+/// STS call is made with anything else.
+#[test]
+fn a_locked_gnome_keyring_is_named_at_once_and_nothing_else_is_used() {
+    // A keyring of this test's own: locking the shared one would lock it for every test.
+    let mut cmd = Command::new("python3");
+    cmd.arg(support("secret_service.py"));
+    let (mut daemon, bus) = spawn_helper(
+        cmd,
+        "dbus-daemon and gnome-keyring-daemon (see .ci/install)",
+    );
+    let mut s = headless("lockedkeyring");
+    s.keyring = "secret-service";
+    s.bus = Some(bus.clone());
+    let out = add(&s, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    s.write_credentials("");
+    assert!(
+        export_json(&s, "default", &[]).status.success(),
+        "readable before the lock"
+    );
+
+    let lock = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .output()
+        .unwrap();
+    assert!(lock.status.success(), "{}", stderr(&lock));
+    assert!(
+        stdout(&lock).contains("collection/login"),
+        "locked: {}",
+        stdout(&lock)
+    );
+
+    let calls = s.world.calls().len();
+    let started = Instant::now();
+    let out = export_json(&s, "role-c", &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no prompt was waited for: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.contains("unlock prompt was dismissed") && err.contains("unlock it"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Secret Service: Secret Service"),
+        "said once: {err}"
+    );
+    assert!(!err.contains("awsrole add"), "{err}");
+    assert_eq!(s.world.calls().len(), calls, "no STS call");
+
+    // SAFETY: kill has no memory preconditions; the helper stops its daemons on TERM.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let _ = daemon.wait();
 }

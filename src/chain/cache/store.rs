@@ -514,8 +514,19 @@ mod linux {
 
     fn connect() -> Result<Ss, String> {
         // No unlock prompt may pop up and wait: zero seconds dismisses it.
-        Ss::connect_with_max_prompt_timeout(EncryptionType::Dh, 0)
-            .map_err(|e| format!("Secret Service: {e}"))
+        Ss::connect_with_max_prompt_timeout(EncryptionType::Dh, 0).map_err(failed)
+    }
+
+    /// The crate's error, said once as the Secret Service's: some of its messages
+    /// already start so ("Secret Service: unlock prompt was dismissed"), others do not
+    /// ("DBus error: …").
+    fn failed(e: dbus_secret_service::Error) -> String {
+        let text = e.to_string();
+        if text.starts_with("Secret Service") {
+            text
+        } else {
+            format!("Secret Service: {text}")
+        }
     }
 
     fn attrs(name: &str) -> HashMap<&str, &str> {
@@ -527,17 +538,12 @@ mod linux {
             let name = name.to_string();
             with_deadline(move || {
                 let ss = connect()?;
-                let found = ss
-                    .search_items(attrs(&name))
-                    .map_err(|e| format!("Secret Service: {e}"))?;
+                let found = ss.search_items(attrs(&name)).map_err(failed)?;
                 let Some(item) = found.unlocked.first().or(found.locked.first()) else {
                     return Ok(None);
                 };
-                item.ensure_unlocked()
-                    .map_err(|e| format!("Secret Service: {e}"))?;
-                item.get_secret()
-                    .map(Some)
-                    .map_err(|e| format!("Secret Service: {e}"))
+                item.ensure_unlocked().map_err(failed)?;
+                item.get_secret().map(Some).map_err(failed)
             })
         }
 
@@ -555,9 +561,7 @@ mod linux {
                     .get_default_collection()
                     .or_else(|_| ss.get_any_collection())
                     .map_err(|e| format!("Secret Service has no collection to store in: {e}"))?;
-                collection
-                    .ensure_unlocked()
-                    .map_err(|e| format!("Secret Service: {e}"))?;
+                collection.ensure_unlocked().map_err(failed)?;
                 collection
                     .create_item(
                         &format!("awsrole {name}"),
@@ -567,7 +571,7 @@ mod linux {
                         "application/octet-stream",
                     )
                     .map(|_| ())
-                    .map_err(|e| format!("Secret Service: {e}"))
+                    .map_err(failed)
             })
         }
 
@@ -575,11 +579,9 @@ mod linux {
             let name = name.to_string();
             with_deadline(move || {
                 let ss = connect()?;
-                let found = ss
-                    .search_items(attrs(&name))
-                    .map_err(|e| format!("Secret Service: {e}"))?;
+                let found = ss.search_items(attrs(&name)).map_err(failed)?;
                 for item in found.unlocked.iter().chain(found.locked.iter()) {
-                    item.delete().map_err(|e| format!("Secret Service: {e}"))?;
+                    item.delete().map_err(failed)?;
                 }
                 Ok(())
             })
@@ -591,7 +593,7 @@ mod linux {
                 let ss = connect()?;
                 let found = ss
                     .search_items(HashMap::from([("service", SERVICE)]))
-                    .map_err(|e| format!("Secret Service: {e}"))?;
+                    .map_err(failed)?;
                 Ok(found
                     .unlocked
                     .iter()
