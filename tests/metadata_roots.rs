@@ -313,7 +313,11 @@ fn an_instance_role_chain_uses_imdsv2_and_caches_each_hop() {
 #[test]
 fn an_ipv6_metadata_endpoint_from_the_config_serves_awsrole_and_botocore() {
     let s = sandbox("imdsipv6", "");
-    let imds = LocalServer::start_ipv6("imds_fake.py", &[&moto().url], NEEDS);
+    let imds = LocalServer::start_ipv6(
+        "imds_fake.py",
+        &[&moto().url],
+        "python3 with boto3, and IPv6 on loopback (::1)",
+    );
     assert!(imds.url.starts_with("http://[::1]:"), "{}", imds.url);
     serve_role(&imds, &s.world.role_arns[0], "");
     s.write_config(&box_config(&s.world).replace(
