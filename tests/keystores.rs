@@ -180,9 +180,10 @@ fn the_encrypted_file_store_keeps_keys_sealed_and_auto_uses_it_where_no_secret_s
     assert!(!out.status.success(), "the keys are gone");
 }
 
-#[test]
-fn the_passphrase_is_asked_on_the_terminal_and_never_echoed() {
-    let s = headless("filetty");
+/// A headless sandbox whose keys `add` sealed in the encrypted file (passphrase
+/// `s3cret-phrase`), with an empty credentials file: the file is the only source.
+fn keys_in_the_file(name: &str) -> Sandbox {
+    let s = headless(name);
     let out = add(
         &s,
         &[
@@ -192,6 +193,12 @@ fn the_passphrase_is_asked_on_the_terminal_and_never_echoed() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     s.write_credentials("");
+    s
+}
+
+#[test]
+fn the_passphrase_is_asked_on_the_terminal_and_never_echoed() {
+    let s = keys_in_the_file("filetty");
     let mut sh = common::pty::Shell::start("bash", &s);
     sh.line("export AWSROLE_KEYRING=file");
     sh.line("awsrole export default --format json > out.json; echo rc=$?");
@@ -212,16 +219,7 @@ fn the_passphrase_is_asked_on_the_terminal_and_never_echoed() {
 /// interrupted, not a fallback to the credentials file.
 #[test]
 fn ctrl_c_at_the_passphrase_prompt_leaves_the_terminal_and_the_key_file_as_they_were() {
-    let s = headless("filectrlc");
-    let out = add(
-        &s,
-        &[
-            ("AWSROLE_KEYRING", "file"),
-            ("AWSROLE_FILE_PASSPHRASE", "s3cret-phrase"),
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    s.write_credentials("");
+    let s = keys_in_the_file("filectrlc");
     let files = |dir: &std::path::Path| -> Vec<(std::path::PathBuf, Vec<u8>)> {
         let mut found = Vec::new();
         let mut stack = vec![dir.to_path_buf()];
@@ -248,7 +246,7 @@ fn ctrl_c_at_the_passphrase_prompt_leaves_the_terminal_and_the_key_file_as_they_
 
     let mut sh = common::pty::Shell::start("bash", &s);
     sh.line("export AWSROLE_KEYRING=file");
-    let before = sh.value("$(stty -g)");
+    let before = sh.terminal_settings();
     sh.line("awsrole export default --format json > out.json 2> err.txt");
     sh.expect("Passphrase for");
     sh.keys("\u{3}");
@@ -260,11 +258,7 @@ fn ctrl_c_at_the_passphrase_prompt_leaves_the_terminal_and_the_key_file_as_they_
     let err = std::fs::read_to_string(s.home().join("err.txt")).unwrap();
     assert_eq!(status, "130", "{err}");
     assert_eq!(err, "awsrole: cancelled; nothing was changed\n");
-    assert_eq!(sh.value("$(stty -g)"), before, "terminal settings changed");
-    let modes = sh.value("$(stty -a | tr '\\n' ' ')");
-    for mode in [" isig", " icanon"] {
-        assert!(modes.contains(mode), "{mode} lost: {modes}");
-    }
+    sh.assert_terminal_as(&before);
     assert_eq!(
         std::fs::read_to_string(s.home().join("out.json")).unwrap(),
         "",

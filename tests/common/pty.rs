@@ -137,6 +137,23 @@ impl Shell {
         self.line(&line);
     }
 
+    /// The terminal's settings, as `stty -g` gives them, to compare after a prompt.
+    pub fn terminal_settings(&mut self) -> String {
+        self.value("$(stty -g)")
+    }
+
+    /// Asserts the terminal is as `before` (from `terminal_settings`) and still turns
+    /// Ctrl-C into a signal and reads lines (isig, icanon): what an interrupted prompt
+    /// must leave behind.
+    pub fn assert_terminal_as(&mut self, before: &str) {
+        let after = self.terminal_settings();
+        assert_eq!(before, after, "{}: terminal settings changed", self.name);
+        let modes = self.value("$(stty -a | tr '\\n' ' ')");
+        for mode in [" isig", " icanon"] {
+            assert!(modes.contains(mode), "{}: {mode} lost: {modes}", self.name);
+        }
+    }
+
     /// Types raw bytes (Ctrl-C is "\x03").
     pub fn keys(&mut self, bytes: &str) {
         self.session.send(bytes).unwrap();
