@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The non-root tier: the keyring, trust, lock and shell tests run a second time as a
+# The non-root tier: the keyring, key store, trust, lock and shell tests run a second time as a
 # freshly made normal user. Real users are not root: the kernel gives a normal user a
 # keyring quota of 20,000 bytes (root's is 25 MB, so eviction never happens as root),
 # and the checks that refuse files and directories of other users only mean something
@@ -44,7 +44,7 @@ chmod 644 "$fixtures/foreign.awsrole"
 
 # The test binaries cargo built, by name.
 mapfile -t binaries < <(
-    cargo test --no-run --message-format=json --test cache --test shells --test hostile --test nushell 2>/dev/null |
+    cargo test --no-run --message-format=json --test cache --test keystores --test shells --test hostile --test nushell 2>/dev/null |
         python3 -c '
 import json, sys
 for line in sys.stdin:
@@ -52,7 +52,7 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
         print(m["executable"])'
 )
-((${#binaries[@]} == 4)) || { say "expected 4 test binaries, cargo gave: ${binaries[*]}"; exit 1; }
+((${#binaries[@]} == 5)) || { say "expected 5 test binaries, cargo gave: ${binaries[*]}"; exit 1; }
 
 failed=0
 for binary in "${binaries[@]}"; do
@@ -76,5 +76,5 @@ if ((left != 0)); then
     runuser -u "$user" -- sh -c 'grep "awsrole:" /proc/keys' >&2 || true
     failed=1
 fi
-((failed == 0)) && say "all four test binaries passed as $user"
+((failed == 0)) && say "all ${#binaries[@]} test binaries passed as $user"
 exit "$failed"
