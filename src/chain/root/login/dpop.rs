@@ -71,11 +71,24 @@ impl Key {
         }
     }
 
-    /// As `aws login` writes it.
+    /// As `aws login` writes it: SEC1 with the curve named (prime256v1) and the public
+    /// key. awscrt, which the AWS CLI v2 signs its refreshes with, refuses a SEC1 key
+    /// without the curve.
     pub fn to_sec1_pem(&self) -> Result<String, String> {
-        self.0
-            .to_sec1_pem(p256::pkcs8::LineEnding::LF)
-            .map(|pem| pem.to_string())
+        use p256::pkcs8::der::{pem::LineEnding, Encode};
+        use p256::pkcs8::AssociatedOid;
+        let private = zeroize::Zeroizing::new(self.0.to_bytes());
+        let public = self.0.public_key().to_encoded_point(false);
+        let der = zeroize::Zeroizing::new(
+            sec1::EcPrivateKey {
+                private_key: &private,
+                parameters: Some(sec1::EcParameters::NamedCurve(p256::NistP256::OID)),
+                public_key: Some(public.as_bytes()),
+            }
+            .to_der()
+            .map_err(|e| format!("cannot encode the key ({e})"))?,
+        );
+        p256::pkcs8::der::pem::encode_string("EC PRIVATE KEY", LineEnding::LF, &der)
             .map_err(|e| format!("cannot encode the key ({e})"))
     }
 
@@ -206,6 +219,31 @@ mod tests {
             assert!(err.contains("dpopKey"), "{err}");
         }
         assert!(!format!("{key:?}").contains(&sec1[40..60]));
+    }
+
+    /// What awscrt (the AWS CLI v2, botocore with the CRT) needs of a SEC1 key: the
+    /// curve named in it, as `aws login` writes it (tests/login.rs has botocore load one).
+    #[test]
+    fn the_sec1_key_names_its_curve_and_carries_its_public_key() {
+        use p256::pkcs8::der::Decode;
+        use p256::pkcs8::AssociatedOid;
+        let key = Key::generate().unwrap();
+        let pem = key.to_sec1_pem().unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        let parsed = sec1::EcPrivateKey::from_der(&der).unwrap();
+        assert_eq!(
+            parsed.parameters,
+            Some(sec1::EcParameters::NamedCurve(p256::NistP256::OID))
+        );
+        assert_eq!(
+            parsed.public_key,
+            Some(key.0.public_key().to_encoded_point(false).as_bytes())
+        );
+        // 121 bytes, as the AWS CLI's own keys are.
+        assert_eq!(der.len(), 121);
     }
 
     #[test]
