@@ -603,6 +603,165 @@ fn sharing_with_the_aws_cli_writes_its_cache_file_which_botocore_uses() {
     assert!(!path.exists());
 }
 
+/// The kernel keyring entry awsrole keeps a session of this sandbox in.
+fn keyring_entry(t: &Login) -> String {
+    let file = t.cli_file();
+    let sha = file.file_stem().unwrap().to_str().unwrap();
+    format!("awsrole:login:{}:{sha}", t.s.world.prefix)
+}
+
+/// The keyring's copy of the session, if there is one.
+fn keyring_copy(t: &Login) -> Option<Value> {
+    let found = Command::new("keyctl")
+        .args(["search", "@u", "user", &keyring_entry(t)])
+        .output()
+        .unwrap();
+    if !found.status.success() {
+        return None;
+    }
+    let id = stdout(&found).trim().to_string();
+    let out = Command::new("keyctl").args(["pipe", &id]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// Puts `doc` in the keyring as an earlier awsrole kept it.
+fn put_in_the_keyring(t: &Login, doc: &Value) {
+    use std::io::Write;
+    let mut child = Command::new("keyctl")
+        .args(["padd", "user", &keyring_entry(t), "@u"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(doc.to_string().as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// Refresh-token grants the fake refused, with what it said.
+fn refused_refreshes(t: &Login) -> Vec<Value> {
+    t.fake
+        .requests()
+        .into_iter()
+        .filter(|r| r["op"] == "CreateOAuth2Token" && r["status"] != 200)
+        .collect()
+}
+
+fn key_id(doc: &Value) -> String {
+    doc["accessToken"]["accessKeyId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Shared with the AWS CLI, one session is in two places and its refresh token is
+/// single-use: awsrole refreshes from the CLI's file (which the CLI may have rotated) and
+/// writes the result to both. Its key is one awscrt loads: botocore (which signs its
+/// refresh with awscrt, as the AWS CLI v2 does) and awsrole refresh it in turn, each from
+/// the token the other left, and no token is sent twice.
+#[test]
+fn a_shared_session_is_refreshed_from_the_cli_file_by_botocore_and_awsrole_in_turn() {
+    let t = Login::new("loginsharerefresh");
+    // 200-second credentials: due (under 5 minutes left) the moment they are issued.
+    t.fake
+        .control(serde_json::json!({"user": t.user(), "token_seconds": 200}));
+    t.s.append_config("\n[profile shared]\nregion = eu-west-1\n");
+    let out = t
+        .login_cmd(&["login", "shared", "--share-with-aws-cli"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let read = || -> Value {
+        serde_json::from_str(&std::fs::read_to_string(t.cli_file()).unwrap()).unwrap()
+    };
+    let signed_in = read();
+    assert_eq!(
+        keyring_copy(&t).unwrap()["refreshToken"],
+        signed_in["refreshToken"],
+        "the same session in both places"
+    );
+
+    // botocore refreshes first: it loads the key awsrole wrote (awscrt refused a SEC1 key
+    // without its curve, AWS_ERROR_CAL_UNSUPPORTED_KEY_FORMAT) and saves the new token
+    // in the file only.
+    let by_botocore = t.botocore("shared");
+    let after_botocore = read();
+    assert_eq!(by_botocore, format!("login {}", key_id(&after_botocore)));
+    assert_ne!(key_id(&after_botocore), key_id(&signed_in));
+    assert_ne!(after_botocore["refreshToken"], signed_in["refreshToken"]);
+    assert_eq!(refresh_calls(&t), 1);
+
+    // awsrole next: from the file's token (the keyring's is spent), back into both.
+    let keys = t.export("shared");
+    assert_eq!(caller_of(&t.s, &keys), t.caller());
+    let after_awsrole = read();
+    assert_eq!(key_id(&after_awsrole), keys.access_key_id);
+    assert_ne!(
+        after_awsrole["refreshToken"],
+        after_botocore["refreshToken"]
+    );
+    let kept = keyring_copy(&t).unwrap();
+    assert_eq!(kept["refreshToken"], after_awsrole["refreshToken"]);
+    assert_eq!(key_id(&kept), keys.access_key_id);
+    assert!(kept.get("awsroleKeepUntil").is_some(), "{kept}");
+    assert!(after_awsrole.get("awsroleKeepUntil").is_none());
+    assert_eq!(refresh_calls(&t), 2);
+
+    // And botocore again, from awsrole's.
+    let again = t.botocore("shared");
+    assert_eq!(again, format!("login {}", key_id(&read())));
+    assert_ne!(key_id(&read()), keys.access_key_id);
+    assert_eq!(refresh_calls(&t), 3);
+    assert_eq!(
+        refused_refreshes(&t),
+        Vec::<Value>::new(),
+        "no token was sent twice"
+    );
+}
+
+/// Beside a keyring copy whose token is spent, another session in the CLI's file (a new
+/// `aws login`): awsrole is refused with the keyring's once, takes the file's, and drops
+/// the spent copy, so the next refresh costs one call.
+#[test]
+fn a_spent_keyring_copy_gives_way_to_another_session_in_the_file() {
+    let t = Login::new("loginspentcopy");
+    t.fake
+        .control(serde_json::json!({"user": t.user(), "token_seconds": 200}));
+    // Session A, kept in both places; the CLI's side (botocore) spends its token.
+    let a = t.aws_login(120, "sec1");
+    put_in_the_keyring(&t, &a);
+    t.botocore("dev");
+    assert_eq!(refresh_calls(&t), 1);
+    // Then a new `aws login`: session B in the file, A's spent copy still in the keyring.
+    let b = t.aws_login(120, "sec1");
+    assert_ne!(a["dpopKey"], b["dpopKey"]);
+
+    let keys = t.export("dev");
+    assert_eq!(caller_of(&t.s, &keys), t.caller());
+    let refused = refused_refreshes(&t);
+    assert_eq!(refused.len(), 1, "the spent copy, once: {refused:?}");
+    assert_eq!(
+        refresh_calls(&t),
+        3,
+        "refused with the keyring's, then the file's"
+    );
+    assert!(keyring_copy(&t).is_none(), "the spent copy is dropped");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(t.cli_file()).unwrap()).unwrap();
+    assert_eq!(key_id(&saved), keys.access_key_id);
+
+    // Due again (200-second credentials): one call now, from the file.
+    let next = t.export("dev");
+    assert_ne!(next.access_key_id, keys.access_key_id);
+    assert_eq!(refresh_calls(&t), 4);
+    assert_eq!(refused_refreshes(&t).len(), 1);
+}
+
 #[test]
 fn remote_sign_in_prints_the_address_and_reads_the_pasted_code() {
     use std::io::{BufRead, BufReader, Write};

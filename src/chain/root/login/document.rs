@@ -178,6 +178,26 @@ pub fn write_keyring(store: &dyn SecretStore, arn: &str, doc: &Document) -> Resu
         .map_err(|e| Error::Keyring(format!("cannot keep the login session in the keyring: {e}")))
 }
 
+/// Drops the keyring's copy of a session, if any (a failure only warns: the copy is
+/// then refused at its next refresh and the file's used).
+pub fn delete_keyring(store: &dyn SecretStore, arn: &str) {
+    if let Err(e) = store.delete(&keyring_name(arn)) {
+        crate::chain::cache::warn(&format!(
+            "cannot drop the keyring's copy of the login session ({e})"
+        ));
+    }
+}
+
+/// `doc` with the bookkeeping of the keyring's copy of the same session (when its
+/// keeping ends), to write back to the keyring after the file's copy was refreshed.
+pub fn with_bookkeeping_of(doc: &Document, keyring_copy: &Document) -> Document {
+    let mut doc = doc.clone();
+    if let Some(keep) = keyring_copy.other.get(KEEP_UNTIL) {
+        doc.other.insert(KEEP_UNTIL.into(), keep.clone());
+    }
+    doc
+}
+
 /// The document as the AWS CLI keeps it: without awsrole's own bookkeeping.
 pub fn for_cli(doc: &Document) -> Document {
     let mut doc = doc.clone();

@@ -144,6 +144,9 @@ pub fn login(
         document::write_keyring(store.as_ref(), &arn, &doc)?;
     }
     if options.share_with_aws_cli {
+        // Two copies of one session, one single-use refresh token: the file is the one
+        // refreshed from (the AWS CLI may have rotated it), and a refresh goes back to
+        // both (see `Session::refresh_a_copy`).
         let path = document::cli_file(&arn)?;
         document::write_file(&path, &document::for_cli(&doc))?;
         notice(&format!(

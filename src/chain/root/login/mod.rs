@@ -6,7 +6,9 @@
 //! AWS CLI's in `~/.aws/login/cache/`. Credentials with more than 5 minutes left are used
 //! as they are (botocore's rule). Otherwise one refresh, under a lock every awsrole
 //! shares, so two shells never spend the same refresh token (botocore takes no lock);
-//! the rotated token goes back where the session came from. A refresh the service
+//! the rotated token goes back where the session came from. A session in both places
+//! (`--share-with-aws-cli`) is refreshed from the CLI's file, which the CLI may have
+//! rotated, and written back to both; a copy the service refuses gives way to the next. A refresh the service
 //! refuses for good (TOKEN_EXPIRED, USER_CREDENTIALS_CHANGED) marks that refresh token
 //! dead, so it is never sent again, and says how to sign in again — or, where a person
 //! types the command at a terminal (`use`, `exec`), signs in there and then.
@@ -102,31 +104,90 @@ impl Session<'_> {
         if found.is_empty() {
             return self.sign_in_here(self.not_signed_in(unusable));
         }
+        self.refresh_a_copy(&found, store.as_deref())
+    }
+
+    /// One refresh, of the first copy of the session the service takes; the rotated
+    /// token goes back where that copy came from.
+    fn refresh_a_copy(
+        &self,
+        found: &[(Document, Origin)],
+        store: Option<&dyn SecretStore>,
+    ) -> Result<Credentials> {
         // A refresh token refused for good is never sent again; another copy of the
-        // session (a new `aws login` beside a dead keyring entry) still may be.
-        let Some((doc, origin)) = found
-            .iter()
-            .find(|(d, _)| !dead::is_dead(self.arn, &d.refresh_token))
-        else {
-            return self.sign_in_here(self.ended("refused before"));
+        // session (a new `aws login` beside a dead keyring entry) still may be. One
+        // session in both places (`--share-with-aws-cli`: the same key) is refreshed
+        // from the CLI's file, which the CLI may have rotated since, and saved to both.
+        let copy_in = |keyring: bool, key: &str| {
+            found
+                .iter()
+                .find(|(d, o)| (*o == Origin::Keyring) == keyring && d.dpop_key == key)
+                .map(|(d, _)| d)
         };
-        match self.refresh(doc) {
-            Ok(new) => {
-                self.save(&new, origin, store.as_deref())?;
-                Ok(new.credentials())
-            }
-            Err(Failure::Service { code, .. })
-                if code == "TOKEN_EXPIRED" || code == "USER_CREDENTIALS_CHANGED" =>
-            {
-                dead::mark(self.arn, &doc.refresh_token);
-                if *origin == Origin::Keyring {
-                    if let Some(store) = store.as_deref() {
-                        let _ = store.delete(&document::keyring_name(self.arn));
+        let live: Vec<&(Document, Origin)> = found
+            .iter()
+            .filter(|(d, _)| !dead::is_dead(self.arn, &d.refresh_token))
+            .filter(|(d, o)| *o != Origin::Keyring || copy_in(false, &d.dpop_key).is_none())
+            .collect();
+        if live.is_empty() {
+            return self.sign_in_here(self.ended("refused before"));
+        }
+        // Each copy in turn while the service refuses one (its token spent by the AWS
+        // CLI, say, when an older awsrole kept the same session in both places); an
+        // outage or a busy service would meet the next copy too, so that ends the turn.
+        let mut refused_keyring_copy = false;
+        let mut last = None;
+        for (doc, origin) in live {
+            match self.refresh(doc) {
+                Ok(new) => {
+                    self.save(&new, origin, store)?;
+                    if let Some(store) = store {
+                        let kept =
+                            copy_in(true, &doc.dpop_key).filter(|_| *origin != Origin::Keyring);
+                        if let Some(kept) = kept {
+                            let both = document::with_bookkeeping_of(&new, kept);
+                            document::write_keyring(store, self.arn, &both)?;
+                        } else if refused_keyring_copy {
+                            document::delete_keyring(store, self.arn);
+                        }
+                    }
+                    return Ok(new.credentials());
+                }
+                Err(f) => {
+                    let refused = matches!(
+                        &f,
+                        Failure::Service { status, .. } if (400..500).contains(status) && *status != 429
+                    );
+                    if let Failure::Service { code, .. } = &f {
+                        if code == "TOKEN_EXPIRED" || code == "USER_CREDENTIALS_CHANGED" {
+                            dead::mark(self.arn, &doc.refresh_token);
+                            if *origin == Origin::Keyring {
+                                if let Some(store) = store {
+                                    let _ = store.delete(&document::keyring_name(self.arn));
+                                }
+                            }
+                        }
+                    }
+                    refused_keyring_copy |= refused && *origin == Origin::Keyring;
+                    last = Some((doc, f));
+                    if !refused {
+                        break;
                     }
                 }
+            }
+        }
+        let Some((doc, f)) = last else {
+            return Err(Error::System(
+                "a login session refresh ended without an answer".into(),
+            ));
+        };
+        match f {
+            Failure::Service { code, .. }
+                if code == "TOKEN_EXPIRED" || code == "USER_CREDENTIALS_CHANGED" =>
+            {
                 self.sign_in_here(self.ended(&code))
             }
-            Err(f) => {
+            f => {
                 let error = self.refresh_error(&f);
                 // Credentials that have not expired yet still work for a while.
                 if doc.seconds_left(Utc::now()) > 0 {
