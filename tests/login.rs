@@ -508,6 +508,17 @@ impl Login {
         c
     }
 
+    /// `awsrole login shared --share-with-aws-cli` into a new profile `shared`.
+    fn login_shared(&self) {
+        self.s
+            .append_config("\n[profile shared]\nregion = eu-west-1\n");
+        let out = self
+            .login_cmd(&["login", "shared", "--share-with-aws-cli"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
     fn config(&self) -> String {
         std::fs::read_to_string(self.s.home().join(".aws/config")).unwrap()
     }
@@ -564,12 +575,7 @@ fn awsrole_login_signs_in_with_pkce_into_the_keyring_and_writes_login_session() 
 #[test]
 fn sharing_with_the_aws_cli_writes_its_cache_file_which_botocore_uses() {
     let t = Login::new("loginshare");
-    t.s.append_config("\n[profile shared]\nregion = eu-west-1\n");
-    let out = t
-        .login_cmd(&["login", "shared", "--share-with-aws-cli"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    t.login_shared();
     let path = t.cli_file();
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
@@ -670,12 +676,7 @@ fn a_shared_session_is_refreshed_from_the_cli_file_by_botocore_and_awsrole_in_tu
     // 200-second credentials: due (under 5 minutes left) the moment they are issued.
     t.fake
         .control(serde_json::json!({"user": t.user(), "token_seconds": 200}));
-    t.s.append_config("\n[profile shared]\nregion = eu-west-1\n");
-    let out = t
-        .login_cmd(&["login", "shared", "--share-with-aws-cli"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    t.login_shared();
     let read = || -> Value {
         serde_json::from_str(&std::fs::read_to_string(t.cli_file()).unwrap()).unwrap()
     };
