@@ -422,14 +422,7 @@ fn added_keys_live_in_the_secret_service_and_win_over_the_file() {
     let s = secret_service("addkeys");
     s.write_credentials("");
     let keys = format!("{}\n{}\n", s.world.access_key_id, s.world.secret_access_key);
-    let mut add = s
-        .cmd(&["add", "default"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(add.stdin.as_mut().unwrap(), keys.as_bytes()).unwrap();
-    let out = add.wait_with_output().unwrap();
+    let out = output_with_stdin(&mut s.cmd(&["add", "default"]), keys.as_bytes());
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!("{}User1", s.world.prefix)),
@@ -491,15 +484,11 @@ fn bad_keys_are_not_stored() {
     s.keyring = "secret-service";
     s.bus = Some(secret_service_bus().to_string());
     // moto without IAM checks accepts any key; an unreachable STS shows the check runs.
-    let mut add = s
-        .cmd(&["add", "someone"])
-        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"AKIDEXAMPLEKEY\nsecret\n").unwrap();
-    let out = add.wait_with_output().unwrap();
+    let out = output_with_stdin(
+        s.cmd(&["add", "someone"])
+            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"),
+        b"AKIDEXAMPLEKEY\nsecret\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--no-verify"), "{}", stderr(&out));
     let out = s.run(&["remove", "someone"]);
@@ -771,15 +760,11 @@ fn add_drops_only_the_sessions_of_that_profiles_keys_and_names_a_missing_profile
     ok(s.run(&["export", "via-second"]));
     assert_eq!(counts(&s), (1, 3));
     let add = |profile: &str| {
-        let mut add = s
-            .cmd(&["add", profile, "--no-verify"])
-            .stdin(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
         let keys = format!("{}\n{}\n", s.world.access_key_id, s.world.secret_access_key);
-        std::io::Write::write_all(add.stdin.as_mut().unwrap(), keys.as_bytes()).unwrap();
-        ok(add.wait_with_output().unwrap())
+        ok(output_with_stdin(
+            &mut s.cmd(&["add", profile, "--no-verify"]),
+            keys.as_bytes(),
+        ))
     };
     add("second");
     // default's MFA session and role-a/role-b stay; via-second is made again.

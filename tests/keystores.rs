@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -20,21 +19,10 @@ fn add(s: &Sandbox, extra: &[(&str, &str)]) -> Output {
 /// `awsrole add default` fed these keys on stdin.
 fn add_keys(s: &Sandbox, id: &str, secret: &str, extra: &[(&str, &str)]) -> Output {
     let keys = format!("{id}\n{secret}\n");
-    let mut child = s
-        .cmd(&["add", "default"])
-        .envs(extra.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .as_mut()
-        .unwrap()
-        .write_all(keys.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    output_with_stdin(
+        s.cmd(&["add", "default"]).envs(extra.iter().copied()),
+        keys.as_bytes(),
+    )
 }
 
 fn export_json(s: &Sandbox, profile: &str, extra: &[(&str, &str)]) -> Output {

@@ -633,20 +633,11 @@ fn keyring_copy(t: &Login) -> Option<Value> {
 
 /// Puts `doc` in the keyring as an earlier awsrole kept it.
 fn put_in_the_keyring(t: &Login, doc: &Value) {
-    use std::io::Write;
-    let mut child = Command::new("keyctl")
-        .args(["padd", "user", &keyring_entry(t), "@u"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(doc.to_string().as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    let out = output_with_stdin(
+        Command::new("keyctl").args(["padd", "user", &keyring_entry(t), "@u"]),
+        doc.to_string().as_bytes(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 /// Refresh-token grants the fake refused, with what it said.
