@@ -8,8 +8,8 @@
 //! shares, so two shells never spend the same refresh token (botocore takes no lock);
 //! the rotated token goes back where the session came from. A session in both places
 //! (`--share-with-aws-cli`) is refreshed from the CLI's file, which the CLI may have
-//! rotated, and written back to both; a copy the service refuses gives way to the next. A refresh the service
-//! refuses for good (TOKEN_EXPIRED, USER_CREDENTIALS_CHANGED) marks that refresh token
+//! rotated, and written back to both; a copy the service refuses gives way to the next.
+//! A refresh the service refuses for good (TOKEN_EXPIRED, USER_CREDENTIALS_CHANGED) marks that refresh token
 //! dead, so it is never sent again, and says how to sign in again — or, where a person
 //! types the command at a terminal (`use`, `exec`), signs in there and then.
 
@@ -158,13 +158,11 @@ impl Session<'_> {
                         &f,
                         Failure::Service { status, .. } if (400..500).contains(status) && *status != 429
                     );
-                    if let Failure::Service { code, .. } = &f {
-                        if code == "TOKEN_EXPIRED" || code == "USER_CREDENTIALS_CHANGED" {
-                            dead::mark(self.arn, &doc.refresh_token);
-                            if *origin == Origin::Keyring {
-                                if let Some(store) = store {
-                                    let _ = store.delete(&document::keyring_name(self.arn));
-                                }
+                    if ended_for_good(&f).is_some() {
+                        dead::mark(self.arn, &doc.refresh_token);
+                        if *origin == Origin::Keyring {
+                            if let Some(store) = store {
+                                let _ = store.delete(&document::keyring_name(self.arn));
                             }
                         }
                     }
@@ -181,13 +179,9 @@ impl Session<'_> {
                 "a login session refresh ended without an answer".into(),
             ));
         };
-        match f {
-            Failure::Service { code, .. }
-                if code == "TOKEN_EXPIRED" || code == "USER_CREDENTIALS_CHANGED" =>
-            {
-                self.sign_in_here(self.ended(&code))
-            }
-            f => {
+        match ended_for_good(&f) {
+            Some(code) => self.sign_in_here(self.ended(code)),
+            None => {
                 let error = self.refresh_error(&f);
                 // Credentials that have not expired yet still work for a while.
                 if doc.seconds_left(Utc::now()) > 0 {
@@ -306,6 +300,18 @@ impl Session<'_> {
                 self.login_command()
             )),
         }
+    }
+}
+
+/// The code of a refusal that ends the session (its refresh token is never sent again).
+fn ended_for_good(f: &Failure) -> Option<&str> {
+    match f {
+        Failure::Service { code, .. }
+            if code == "TOKEN_EXPIRED" || code == "USER_CREDENTIALS_CHANGED" =>
+        {
+            Some(code)
+        }
+        _ => None,
     }
 }
 
