@@ -106,23 +106,21 @@ pub struct LocalServer {
 impl LocalServer {
     /// `python3 tests/support/SCRIPT ARGS…`, which prints its port first.
     pub fn start(script: &str, args: &[&str], needs: &str) -> LocalServer {
+        LocalServer::start_on("127.0.0.1", script, args, needs)
+    }
+
+    /// The same on IPv6's loopback, `http://[::1]:PORT` (the script takes `--ipv6`).
+    pub fn start_ipv6(script: &str, args: &[&str], needs: &str) -> LocalServer {
+        LocalServer::start_on("[::1]", script, &[args, &["--ipv6"]].concat(), needs)
+    }
+
+    fn start_on(host: &str, script: &str, args: &[&str], needs: &str) -> LocalServer {
         let mut cmd = Command::new("python3");
         cmd.arg(support(script)).args(args);
         let (child, port) = spawn_helper(cmd, needs);
         LocalServer {
             child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// The same on IPv6's loopback, `http://[::1]:PORT` (the script takes `--ipv6`).
-    pub fn start_ipv6(script: &str, args: &[&str], needs: &str) -> LocalServer {
-        let mut cmd = Command::new("python3");
-        cmd.arg(support(script)).args(args).arg("--ipv6");
-        let (child, port) = spawn_helper(cmd, needs);
-        LocalServer {
-            child,
-            url: format!("http://[::1]:{port}"),
+            url: format!("http://{host}:{port}"),
         }
     }
 }
@@ -465,22 +463,28 @@ pub fn stderr(o: &Output) -> String {
 
 /// Runs `script` in `shell` (bash, zsh, fish) with the sandbox's environment.
 pub fn shell_run(sandbox: &Sandbox, shell: &str, script: &str) -> Output {
-    let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
-    let mut c = Command::new(shell);
+    let mut argv = vec![shell];
     if shell == "fish" {
-        c.arg("--no-config");
+        argv.push("--no-config");
     }
-    c.arg("-c")
-        .arg(script)
+    argv.extend(["-c", script]);
+    in_sandbox(sandbox, &argv).output().unwrap()
+}
+
+/// `argv` with the sandbox's environment and home, awsrole first on PATH, no stdin.
+fn in_sandbox(sandbox: &Sandbox, argv: &[&str]) -> Command {
+    let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
+    let mut c = Command::new(argv[0]);
+    c.args(&argv[1..])
         .env_clear()
         .envs(sandbox.envs())
         .current_dir(sandbox.home())
-        .stdin(Stdio::null());
-    c.env(
-        "PATH",
-        format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
-    );
-    c.output().unwrap()
+        .stdin(Stdio::null())
+        .env(
+            "PATH",
+            format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
+        );
+    c
 }
 
 /// `aws sts get-caller-identity` through botocore with only the given variables.
@@ -543,22 +547,8 @@ pub fn caller_of(sandbox: &Sandbox, keys: &Keys) -> String {
 }
 
 /// bash without a terminal: nothing can be asked.
-pub fn bash_no_tty(s: &Sandbox, script: &str) -> std::process::Output {
-    let bin_dir = std::path::Path::new(BIN)
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
-    Command::new("setsid")
-        .args(["--wait", "bash", "-c", script])
-        .env_clear()
-        .envs(s.envs())
-        .env(
-            "PATH",
-            format!("{bin_dir}:{}", std::env::var("PATH").unwrap_or_default()),
-        )
-        .current_dir(s.home())
-        .stdin(std::process::Stdio::null())
+pub fn bash_no_tty(s: &Sandbox, script: &str) -> Output {
+    in_sandbox(s, &["setsid", "--wait", "bash", "-c", script])
         .output()
         .unwrap()
 }
